@@ -8,18 +8,18 @@ import (
 
 func TestCleanRemovesHostileSequences(t *testing.T) {
 	cases := map[string]string{
-		"clear screen":   "Call \x1b[2JBob",
-		"osc52 bel":      "Lunch\x1b]52;c;ZXZpbA==\x07 today",
-		"osc52 st":       "Lunch\x1b]52;c;ZXZpbA==\x1b\\ today",
-		"bell":           "ring\x07ring",
-		"8-bit csi":      "a\u009b31mb",
-		"title":          "x\x1b]0;pwned\x07y",
-		"cursor save":    "x\x1b7y",
-		"bidi override":  "invoice\u202egnp.exe",
-		"carriage ret":   "ok\rEVIL",
-		"dcs":            "a\x1bPq#0;2;0;0;0\x1b\\b",
-		"unterminated":   "tail\x1b]52;c;AAAA",
-		"lone esc":       "end\x1b",
+		"clear screen":  "Call \x1b[2JBob",
+		"osc52 bel":     "Lunch\x1b]52;c;ZXZpbA==\x07 today",
+		"osc52 st":      "Lunch\x1b]52;c;ZXZpbA==\x1b\\ today",
+		"bell":          "ring\x07ring",
+		"8-bit csi":     "a\u009b31mb",
+		"title":         "x\x1b]0;pwned\x07y",
+		"cursor save":   "x\x1b7y",
+		"bidi override": "invoice\u202egnp.exe",
+		"carriage ret":  "ok\rEVIL",
+		"dcs":           "a\x1bPq#0;2;0;0;0\x1b\\b",
+		"unterminated":  "tail\x1b]52;c;AAAA",
+		"lone esc":      "end\x1b",
 	}
 	for name, in := range cases {
 		out := Clean(in)
