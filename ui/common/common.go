@@ -1,0 +1,158 @@
+// Package common is the contract between calsync's root model (package ui) and every
+// screen under ui/: the shared Context (size, styles, keys, services, clock), the Screen
+// interface, the Styles built from one theme, and the messages screens send the root.
+//
+// # How a screen plugs in
+//
+//  1. Write a package ui/NAME with a constructor that takes the shared context:
+//
+//     func New(ctx *common.Context) *Model
+//
+//     and make *Model satisfy common.Screen (tea.Model + SetSize + ShortHelp + FullHelp +
+//     Title). Update must return the same *Model (the root type-asserts it back to Screen).
+//
+//  2. The root holds one Screen per tab, in tab order (see the Tab constants). To replace a
+//     placeholder, change the one line in ui/root.go (func screensFor) that builds that
+//     tab's screen, e.g. `common.TabAccounts: accounts.New(c)`. Nothing else in the root
+//     changes.
+//
+//  3. Routing rules the root follows:
+//     - Init() of every screen runs once at start-up; keep it cheap (return a load Cmd).
+//     - Key messages go to the active screen only, after the global keys (1-5, tab,
+//     shift+tab, ?, q, ctrl+c). A screen that is typing into a text field, or shows a
+//     form, implements InputCapturer and returns true: then only ctrl+c stays global.
+//     - Every other message (window size aside, your own result messages, StatusMsg...)
+//     goes to every screen, so a result that arrives after the person switched tabs
+//     still lands. Use your own unexported message types, tagged with a generation
+//     number, and drop stale ones.
+//     - When a tab becomes active its screen gets ActivatedMsg (refresh cheap data there).
+//     - SetSize(w, h) gives the space below the tab bar and above the status/help lines.
+//
+//  4. Talk to the root with messages (return them from a tea.Cmd, e.g. common.Status(...)):
+//     StatusMsg (status bar text, errors clear after a while), BusyMsg (something is being
+//     written; q asks before quitting while any is busy), SwitchTabMsg, TroubleshootActivityMsg
+//     (open Troubleshoot for one activity), DataChangedMsg (activities/accounts changed:
+//     other screens reload), FatalMsg (the root shows an error view).
+//
+//  5. Never block in Update: all I/O runs in a tea.Cmd that copies what it needs first and
+//     returns a typed message. Draw nothing from the store or a provider without passing it
+//     through ui/safetext. Take colours only from ctx.Styles.
+package common
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/calsync/calsync/store"
+)
+
+// Context is shared by the root and every screen. The root owns it and updates Width and
+// Height on resize; screens read it, never replace it.
+type Context struct {
+	Width, Height int // whole terminal
+	Styles        *Styles
+	Keys          *GlobalKeys
+	Services      Services
+	Now           func() time.Time
+}
+
+// Services are the back ends screens call from their tea.Cmds. It is a struct of fields so
+// that packages can add typed fields additively (filled by package main) without breaking
+// anyone.
+type Services struct {
+	Store *store.Store
+	// Engine and Doctor are filled by main once those packages exist; their owners will
+	// replace `any` with a typed field (or add one next to it).
+	Engine any
+	Doctor any
+}
+
+// Screen is one tab of the app.
+type Screen interface {
+	tea.Model
+	// SetSize is the space the screen may draw in (below the tabs, above status and help).
+	SetSize(width, height int)
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	// Title is the tab's label without its number ("Activities").
+	Title() string
+}
+
+// InputCapturer is implemented by screens that sometimes take free text (a search field,
+// a form). While CapturingInput is true the root passes every key except ctrl+c to the
+// screen, so typing "q" or "2" into a field does not quit or switch tabs.
+type InputCapturer interface {
+	CapturingInput() bool
+}
+
+// Tabs in display order; the index is the tab's number minus one.
+const (
+	TabHome = iota
+	TabActivities
+	TabAccounts
+	TabTroubleshoot
+	TabLog
+	TabCount
+)
+
+// StatusMsg puts a line in the status bar. Errors stay longer than notices; both clear
+// on a timer.
+type StatusMsg struct {
+	Text string
+	Err  bool
+}
+
+// BusyMsg says a screen started (Busy true) or finished (Busy false) writing something
+// that must not be cut off (a store transaction, a sync run). Key identifies the work so
+// that overlapping jobs are counted separately. While any key is busy, q asks first.
+type BusyMsg struct {
+	Key  string
+	Busy bool
+}
+
+// SwitchTabMsg makes Tab (TabHome...TabLog) the active tab.
+type SwitchTabMsg struct{ Tab int }
+
+// TroubleshootActivityMsg asks the Troubleshoot screen to investigate one activity
+// ("why isn't this in my calendar?"). The root switches to Troubleshoot and forwards it.
+type TroubleshootActivityMsg struct{ ActivityID string }
+
+// ActivatedMsg is sent to a screen when its tab becomes the active one.
+type ActivatedMsg struct{}
+
+// DataChangedMsg says something in the store changed (an activity was added, edited or
+// deleted, a sync finished). Screens that show counts or lists reload.
+type DataChangedMsg struct {
+	// Source is the screen's Title, so it can ignore its own change if it already reloaded.
+	Source string
+}
+
+// FatalMsg switches the root to an error view: the app cannot continue (the store is gone).
+type FatalMsg struct{ Err error }
+
+// Status returns a Cmd that shows text in the status bar.
+func Status(text string) tea.Cmd {
+	return func() tea.Msg { return StatusMsg{Text: text} }
+}
+
+// StatusErr returns a Cmd that shows an error in the status bar.
+func StatusErr(err error) tea.Cmd {
+	return func() tea.Msg { return StatusMsg{Text: err.Error(), Err: true} }
+}
+
+// Busy returns a Cmd that marks key as being written (busy true) or finished (false).
+func Busy(key string, busy bool) tea.Cmd {
+	return func() tea.Msg { return BusyMsg{Key: key, Busy: busy} }
+}
+
+// SwitchTab returns a Cmd that activates tab.
+func SwitchTab(tab int) tea.Cmd {
+	return func() tea.Msg { return SwitchTabMsg{Tab: tab} }
+}
+
+// DataChanged returns a Cmd announcing that source changed stored data.
+func DataChanged(source string) tea.Cmd {
+	return func() tea.Msg { return DataChangedMsg{Source: source} }
+}
