@@ -1,0 +1,8 @@
+package httpapi
+
+import "context"
+
+var (
+	contextCanceled = context.Canceled
+	contextDeadline = context.DeadlineExceeded
+)
