@@ -65,7 +65,7 @@ func TestParseRetryAfter(t *testing.T) {
 		" 30 ": 30 * time.Second,
 		"-5":   0,
 		"abc":  0,
-		now.Add(-time.Hour).Format(http.TimeFormat): 0,
+		now.Add(-time.Hour).Format(http.TimeFormat):  0,
 		now.Add(time.Minute).Format(http.TimeFormat): time.Minute,
 		"99999999": 24 * time.Hour,
 	} {

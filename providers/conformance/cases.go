@@ -1,0 +1,318 @@
+package conformance
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/calsync/calsync/providers"
+)
+
+type testCase struct {
+	name string
+	run  func(t *testing.T, s *suite)
+}
+
+var cases = []testCase{
+	{"calendars", testCalendars},
+	{"create-read-back", testCreateReadBack},
+	{"retried-create-makes-one-event", testRetriedCreate},
+	{"all-day", testAllDay},
+	{"update-with-etag", testUpdate},
+	{"stale-etag-conflict", testStaleETag},
+	{"delete", testDelete},
+	{"increments-show-each-change-once", testIncrements},
+	{"full-listing-pages", testPaging},
+	{"expired-cursor-full-listing", testExpiredCursor},
+	{"tag-round-trips", testTag},
+	{"access", testAccess},
+}
+
+func testCalendars(t *testing.T, s *suite) {
+	cals, err := s.Provider.Calendars(s.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cals {
+		if c.ID == s.Calendar {
+			if c.ReadOnly {
+				t.Fatalf("test calendar %q listed read-only", c.ID)
+			}
+			if !c.Events {
+				t.Fatalf("test calendar %q listed as holding no events", c.ID)
+			}
+			return
+		}
+	}
+	t.Fatalf("calendar %q not in %+v", s.Calendar, cals)
+}
+
+func testCreateReadBack(t *testing.T, s *suite) {
+	ev := s.event("Call Alice — ünïcødé")
+	got := s.mustCreate(t, ev)
+	sameEvent(t, "create result", ev, got)
+	l := s.mustList(t, "")
+	back, ok := l.find(got.RemoteID)
+	if !ok {
+		t.Fatalf("created event %q not in full listing (%d events)", got.RemoteID, len(l.events))
+	}
+	sameEvent(t, "read back", ev, back)
+	if back.ETag != got.ETag {
+		t.Errorf("etag read back %q, create returned %q", back.ETag, got.ETag)
+	}
+}
+
+func testRetriedCreate(t *testing.T, s *suite) {
+	ev := s.event("Retried create")
+	first := s.mustCreate(t, ev)
+	second, err := s.Provider.Create(s.ctx, s.Calendar, ev)
+	if err != nil {
+		t.Fatalf("retried create must find the event, got %v", err)
+	}
+	if second.RemoteID != first.RemoteID {
+		t.Fatalf("retried create made %q, first was %q", second.RemoteID, first.RemoteID)
+	}
+	l := s.mustList(t, "")
+	n := 0
+	for _, e := range l.events {
+		if e.ActivityID == ev.ActivityID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d events carry activity %s after a retried create, want 1", n, ev.ActivityID)
+	}
+}
+
+func testAllDay(t *testing.T, s *suite) {
+	ev := s.event("Conference day")
+	day := time.Date(s.base.Year(), s.base.Month(), s.base.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 3)
+	ev.AllDay, ev.Start, ev.End = true, day, day.AddDate(0, 0, 1)
+	got := s.mustCreate(t, ev)
+	l := s.mustList(t, "")
+	back, ok := l.find(got.RemoteID)
+	if !ok {
+		t.Fatal("all-day event not listed")
+	}
+	sameEvent(t, "all-day read back", ev, back)
+}
+
+func testUpdate(t *testing.T, s *suite) {
+	ev := s.event("Before")
+	got := s.mustCreate(t, ev)
+	ev.RemoteID = got.RemoteID
+	ev.Subject, ev.Location = "After", "Room 9"
+	ev.Start, ev.End = ev.Start.Add(time.Hour), ev.End.Add(90*time.Minute)
+	up, err := s.Provider.Update(s.ctx, s.Calendar, ev, got.ETag)
+	if err != nil {
+		t.Fatalf("update with current etag: %v", err)
+	}
+	if up.ETag == "" || up.ETag == got.ETag {
+		t.Errorf("update returned etag %q, before it was %q: it must change", up.ETag, got.ETag)
+	}
+	sameEvent(t, "update result", ev, up)
+	back, ok := s.mustList(t, "").find(got.RemoteID)
+	if !ok {
+		t.Fatal("updated event not listed")
+	}
+	sameEvent(t, "updated read back", ev, back)
+}
+
+func testStaleETag(t *testing.T, s *suite) {
+	ev := s.event("Contended")
+	got := s.mustCreate(t, ev)
+	ev.RemoteID = got.RemoteID
+	ev.Subject = "First writer"
+	if _, err := s.Provider.Update(s.ctx, s.Calendar, ev, got.ETag); err != nil {
+		t.Fatal(err)
+	}
+	ev.Subject = "Second writer with a stale etag"
+	_, err := s.Provider.Update(s.ctx, s.Calendar, ev, got.ETag)
+	wantKind(t, "update with stale etag", err, providers.Conflict)
+	err = s.Provider.Delete(s.ctx, s.Calendar, got.RemoteID, got.ETag)
+	wantKind(t, "delete with stale etag", err, providers.Conflict)
+	back, ok := s.mustList(t, "").find(got.RemoteID)
+	if !ok || back.Subject != "First writer" {
+		t.Fatalf("after refused writes the event is %+v (listed %v), want the first writer's", back, ok)
+	}
+}
+
+func testDelete(t *testing.T, s *suite) {
+	got := s.mustCreate(t, s.event("To delete"))
+	keep := s.mustCreate(t, s.event("To keep"))
+	if err := s.Provider.Delete(s.ctx, s.Calendar, got.RemoteID, got.ETag); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	l := s.mustList(t, "")
+	if e, ok := l.find(got.RemoteID); ok && !e.Deleted {
+		t.Fatal("deleted event still in full listing")
+	}
+	if _, ok := l.find(keep.RemoteID); !ok {
+		t.Fatal("delete removed another event")
+	}
+	if err := s.Provider.Delete(s.ctx, s.Calendar, got.RemoteID, ""); err != nil {
+		t.Fatalf("deleting an event already gone must not fail: %v", err)
+	}
+	if err := s.Provider.Delete(s.ctx, s.Calendar, got.RemoteID, got.ETag); err != nil {
+		t.Fatalf("deleting an event already gone (with its old etag) must not fail: %v", err)
+	}
+}
+
+func testIncrements(t *testing.T, s *suite) {
+	s.mustCreate(t, s.event("Already there"))
+	c0 := s.mustList(t, "").cursor
+
+	ev := s.event("Incremental")
+	got := s.mustCreate(t, ev)
+	inc := s.mustList(t, c0)
+	if n := inc.count(got.RemoteID); n != 1 {
+		t.Fatalf("increment after create holds the event %d times, want 1", n)
+	}
+	if e, _ := inc.find(got.RemoteID); e.Deleted || e.Subject != ev.Subject {
+		t.Fatalf("increment after create: %+v", e)
+	}
+
+	ev.RemoteID, ev.Subject = got.RemoteID, "Incremental, renamed"
+	up, err := s.Provider.Update(s.ctx, s.Calendar, ev, got.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc2 := s.mustList(t, inc.cursor)
+	if n := inc2.count(got.RemoteID); n != 1 {
+		t.Fatalf("increment after update holds the event %d times, want 1", n)
+	}
+	if e, _ := inc2.find(got.RemoteID); e.Deleted || e.Subject != ev.Subject {
+		t.Fatalf("increment after update: %+v", e)
+	}
+
+	if err := s.Provider.Delete(s.ctx, s.Calendar, got.RemoteID, up.ETag); err != nil {
+		t.Fatal(err)
+	}
+	inc3 := s.mustList(t, inc2.cursor)
+	if n := inc3.count(got.RemoteID); n != 1 {
+		t.Fatalf("increment after delete holds the event %d times, want 1", n)
+	}
+	if e, _ := inc3.find(got.RemoteID); !e.Deleted {
+		t.Fatalf("increment after delete does not mark it deleted: %+v", e)
+	}
+
+	inc4 := s.mustList(t, inc3.cursor)
+	if n := inc4.count(got.RemoteID); n != 0 {
+		t.Fatalf("an increment with no changes repeats the deleted event %d times", n)
+	}
+}
+
+func testPaging(t *testing.T, s *suite) {
+	const n = 7
+	ids := map[string]bool{}
+	for i := 0; i < n; i++ {
+		ids[s.mustCreate(t, s.event("Paged")).RemoteID] = true
+	}
+	l := s.mustList(t, "")
+	for id := range ids {
+		if c := l.count(id); c != 1 {
+			t.Errorf("event %s appears %d times in a %d-page full listing, want 1", id, c, l.pages)
+		}
+	}
+}
+
+func testExpiredCursor(t *testing.T, s *suite) {
+	got := s.mustCreate(t, s.event("Survives resync"))
+	c := s.mustList(t, "").cursor
+	if err := s.Inject(ExpiredCursor); err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			t.Skip("provider cannot expire a change token")
+		}
+		t.Fatal(err)
+	}
+	_, err := s.list(c)
+	wantKind(t, "listing with an expired cursor", err, providers.CursorExpired)
+	l, err := s.list("")
+	if err != nil {
+		t.Fatalf("full listing after CursorExpired: %v", err)
+	}
+	if _, ok := l.find(got.RemoteID); !ok {
+		t.Fatal("full listing after CursorExpired lost an event")
+	}
+	if _, err := s.list(l.cursor); err != nil {
+		t.Fatalf("the new cursor does not work: %v", err)
+	}
+}
+
+func testTag(t *testing.T, s *suite) {
+	ev := s.event("Tagged")
+	got := s.mustCreate(t, ev)
+	if got.ActivityID != ev.ActivityID {
+		t.Fatalf("create returned tag %q, want %q", got.ActivityID, ev.ActivityID)
+	}
+	var foreign string
+	if s.AddForeign != nil {
+		id, err := s.AddForeign("Written by someone else", s.base, s.base.Add(time.Hour))
+		if err != nil && !errors.Is(err, ErrUnsupported) {
+			t.Fatal(err)
+		}
+		foreign = id
+	}
+	l := s.mustList(t, "")
+	back, ok := l.find(got.RemoteID)
+	if !ok || back.ActivityID != ev.ActivityID {
+		t.Fatalf("tag read back %q (listed %v), want %q", back.ActivityID, ok, ev.ActivityID)
+	}
+	if foreign != "" {
+		f, ok := l.find(foreign)
+		if !ok {
+			t.Fatalf("foreign event %q not listed", foreign)
+		}
+		if f.ActivityID != "" {
+			t.Fatalf("foreign event carries tag %q", f.ActivityID)
+		}
+	}
+}
+
+func testAccess(t *testing.T, s *suite) {
+	r, err := s.Provider.Access(s.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.CanWrite {
+		t.Fatalf("fresh account reports CanWrite=false: %+v", r)
+	}
+	if len(r.Missing) > 0 {
+		t.Fatalf("fresh account reports missing scopes %v", r.Missing)
+	}
+}
+
+func runFault(t *testing.T, s *suite, f Fault) {
+	want := ExpectedKind(f)
+	// Writes and a cursor taken before the fault, so the fault is what fails.
+	var cursor string
+	if f == ExpiredCursor {
+		s.mustCreate(t, s.event("Before fault"))
+		cursor = s.mustList(t, "").cursor
+	}
+	if err := s.Inject(f); err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			t.Skipf("provider cannot have fault %s", f)
+		}
+		t.Fatalf("inject %s: %v", f, err)
+	}
+	var err error
+	switch f {
+	case ReadOnlyCalendar:
+		_, err = s.Provider.Create(s.ctx, s.Calendar, s.event("Refused"))
+	case ExpiredCursor:
+		_, err = s.list(cursor)
+	default:
+		_, err = s.list("")
+	}
+	pe := wantKind(t, string(f), err, want)
+	if f == RateLimit && pe.RetryAfter <= 0 {
+		t.Errorf("RateLimited without RetryAfter: %v", err)
+	}
+	if f == MissingScope {
+		r, aerr := s.Provider.Access(s.ctx)
+		if aerr == nil && len(r.Missing) == 0 {
+			t.Errorf("Access reports nothing missing after %s: %+v", f, r)
+		}
+	}
+}
