@@ -1,0 +1,35 @@
+package common
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Truncate cuts s (which may hold styling) to at most w cells, ending in "…" when cut.
+func Truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// Fit truncates or pads s with spaces to exactly w cells: for table cells.
+func Fit(s string, w int) string {
+	s = Truncate(s, w)
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// Wrap wraps plain text to w cells per line (words kept whole where they fit).
+func Wrap(s string, w int) string {
+	if w <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, w, "")
+}
