@@ -177,3 +177,26 @@ func TestParseTypes(t *testing.T) {
 		t.Fatal("empty list accepted")
 	}
 }
+
+func TestPreviewSentence(t *testing.T) {
+	p := Preview{Push: 42, Import: 17, Skipped: map[string]int{"before-activation": 8}}
+	want := "the first sync will push 42 activities, import 17 events, skip 8 created before sync was switched on"
+	if got := p.Sentence(); got != want {
+		t.Fatalf("Sentence() = %q\nwant          %q", got, want)
+	}
+	if got := (Preview{}).Sentence(); got != "the first sync will change nothing" {
+		t.Fatalf("empty preview: %q", got)
+	}
+	if got := (Preview{Push: 1, Skipped: map[string]int{"type-not-synced": 2, "not-owner": 3}}).Sentence(); got !=
+		"the first sync will push 1 activity, skip 3 owned by someone else, skip 2 of types that are not synced" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestScopeErrorExplained(t *testing.T) {
+	g, _ := ChoiceByID("google")
+	a := Explain(g, &ScopeError{Kind: "google", Missing: []string{"https://www.googleapis.com/auth/calendar"}}, nil)
+	if a.Kind != providers.InsufficientScope || !strings.Contains(a.Text, "missing https://www.googleapis.com/auth/calendar") {
+		t.Fatalf("%+v", a)
+	}
+}

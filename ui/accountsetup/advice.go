@@ -33,6 +33,10 @@ func Explain(choice Choice, err error, missing []string) Advice {
 	if errors.Is(err, ErrCancelled) {
 		return Advice{Text: "Sign-in cancelled; nothing was saved."}
 	}
+	var se *ScopeError
+	if errors.As(err, &se) {
+		return Advice{Kind: providers.InsufficientScope, Text: MissingScopeMessage(choice.Kind, se.Missing)}
+	}
 	pe, ok := providers.AsError(err)
 	if !ok {
 		return Advice{Text: oneLine(err.Error())}

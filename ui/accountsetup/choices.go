@@ -77,14 +77,14 @@ func Choices() []Choice {
 		},
 		{
 			ID: "fastmail", Label: "Fastmail", Kind: "caldav", Auth: AuthPassword,
-			ServerURL:        "https://caldav.fastmail.com",
+			ServerURL:        "https://caldav.fastmail.com/dav/",
 			UsernameHint:     "your full Fastmail address",
 			NeedsAppPassword: true,
-			AppPasswordPath:  "Fastmail Settings -> Privacy & Security -> Manage app passwords and access",
+			AppPasswordPath:  "Fastmail Settings -> Privacy & Security -> Integrations -> App passwords",
 			Guide: "Fastmail needs an app password: Settings -> Privacy & Security -> " +
-				"Manage app passwords and access -> New app password, give it access to " +
-				"\"Calendars (CalDAV)\", and paste it here.",
-			GuideURL: "https://app.fastmail.com/settings/security/apps",
+				"Integrations -> App passwords -> New app password, give it CalDAV access, " +
+				"and paste it here.",
+			GuideURL: "https://app.fastmail.com/settings/security/integrations",
 		},
 		{
 			ID: "nextcloud", Label: "Nextcloud", Kind: "caldav", Auth: AuthPassword,
