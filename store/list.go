@@ -1,0 +1,497 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Activity-list statuses.
+const (
+	StatusTodo = "todo"
+	StatusDone = "done"
+	StatusAll  = "all"
+)
+
+// Activity-list periods, computed in the user's time zone.
+const (
+	PeriodOverdue  = "overdue"
+	PeriodToday    = "today"
+	PeriodTomorrow = "tomorrow"
+	PeriodThisWeek = "this-week"
+	PeriodNextWeek = "next-week"
+	PeriodAll      = "all"
+)
+
+// Owner filter values besides a user id.
+const (
+	OwnerMe  = "me"
+	OwnerAll = "all"
+)
+
+// Statuses and Periods list the accepted filter values in display order.
+var (
+	Statuses = []string{StatusTodo, StatusDone, StatusAll}
+	Periods  = []string{PeriodOverdue, PeriodToday, PeriodTomorrow, PeriodThisWeek, PeriodNextWeek, PeriodAll}
+)
+
+// Filter dimensions: the keys of ListPage.HiddenBy, in the order a footer names them.
+const (
+	DimOwner  = "owner"
+	DimType   = "type"
+	DimStatus = "status"
+	DimPeriod = "period"
+	DimSearch = "search"
+)
+
+// FilterDimensions lists the HiddenBy keys in display order.
+var FilterDimensions = []string{DimOwner, DimType, DimStatus, DimPeriod, DimSearch}
+
+// MaxSearchChars bounds the text search.
+const MaxSearchChars = 200
+
+// ListFilter is what the activity list shows. Empty fields mean the default: owner me,
+// all types, status todo, period all, no search.
+type ListFilter struct {
+	Owner  string         `json:"owner"`  // me | all | a user id
+	Types  []ActivityType `json:"types"`  // empty = all types
+	Status string         `json:"status"` // todo | done | all
+	Period string         `json:"period"` // overdue | today | tomorrow | this-week | next-week | all
+	Search string         `json:"search"` // case-insensitive substring of subject, location or note
+}
+
+// DefaultListFilter is what a new user sees: my activities still to do, of every type and date.
+func DefaultListFilter() ListFilter {
+	return ListFilter{Owner: OwnerMe, Status: StatusTodo, Period: PeriodAll}
+}
+
+// normalized fills defaults, lower-cases keywords, de-duplicates and orders the types
+// (all six selected is the same as none), and makes the search one clean line.
+func (f ListFilter) normalized() ListFilter {
+	f.Owner = strings.TrimSpace(f.Owner)
+	switch strings.ToLower(f.Owner) {
+	case "":
+		f.Owner = OwnerMe
+	case OwnerMe, OwnerAll:
+		f.Owner = strings.ToLower(f.Owner)
+	}
+	f.Status = strings.ToLower(strings.TrimSpace(f.Status))
+	if f.Status == "" {
+		f.Status = StatusTodo
+	}
+	f.Period = strings.ToLower(strings.TrimSpace(f.Period))
+	if f.Period == "" {
+		f.Period = PeriodAll
+	}
+	seen := map[ActivityType]bool{}
+	var unknown []ActivityType
+	for _, t := range f.Types {
+		t = ActivityType(strings.ToLower(strings.TrimSpace(string(t))))
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		if _, err := ParseActivityType(string(t)); err != nil {
+			unknown = append(unknown, t)
+		}
+	}
+	var types []ActivityType
+	for _, t := range AllTypes {
+		if seen[t] {
+			types = append(types, t)
+		}
+	}
+	if len(types) == len(AllTypes) {
+		types = nil
+	}
+	f.Types = append(types, unknown...) // kept so Validate can name them
+	f.Search = cleanSearch(f.Search)
+	return f
+}
+
+func cleanSearch(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// Validate checks f (after filling defaults) and names the field and the accepted values.
+func (f ListFilter) Validate() error {
+	f = f.normalized()
+	if strings.ContainsAny(f.Owner, " \t,") {
+		return invalid("owner", "%q is not a user id; accepted: me, all or a user id", f.Owner)
+	}
+	for _, t := range f.Types {
+		if _, err := ParseActivityType(string(t)); err != nil {
+			return err
+		}
+	}
+	if !contains(Statuses, f.Status) {
+		return invalid("status", "unknown status %q; accepted: %s", f.Status, strings.Join(Statuses, ", "))
+	}
+	if !contains(Periods, f.Period) {
+		return invalid("period", "unknown period %q; accepted: %s", f.Period, strings.Join(Periods, ", "))
+	}
+	if n := utf8.RuneCountInString(f.Search); n > MaxSearchChars {
+		return invalid("search", "is %d characters long; at most %d are accepted", n, MaxSearchChars)
+	}
+	return nil
+}
+
+// Active lists the filter dimensions that hide something when set, in display order.
+func (f ListFilter) Active() []string {
+	f = f.normalized()
+	var dims []string
+	if f.Owner != OwnerAll {
+		dims = append(dims, DimOwner)
+	}
+	if len(f.Types) > 0 {
+		dims = append(dims, DimType)
+	}
+	if f.Status != StatusAll {
+		dims = append(dims, DimStatus)
+	}
+	if f.Period != PeriodAll {
+		dims = append(dims, DimPeriod)
+	}
+	if f.Search != "" {
+		dims = append(dims, DimSearch)
+	}
+	return dims
+}
+
+// Reset returns f with one dimension set back to "show everything" (owner all, all types,
+// status all, period all, no search): what the list's "show hidden" action does.
+func (f ListFilter) Reset(dim string) ListFilter {
+	switch dim {
+	case DimOwner:
+		f.Owner = OwnerAll
+	case DimType:
+		f.Types = nil
+	case DimStatus:
+		f.Status = StatusAll
+	case DimPeriod:
+		f.Period = PeriodAll
+	case DimSearch:
+		f.Search = ""
+	}
+	return f
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Sync states of a list row.
+const (
+	SyncNone        = ""
+	SyncPending     = "pending"
+	SyncSynced      = "synced"
+	SyncError       = "error"
+	SyncQuarantined = "quarantined"
+)
+
+// ActivityRow is one line of the activity list: the activity, its owner's name and how its
+// calendar link stands.
+type ActivityRow struct {
+	Activity
+	OwnerName      string     `json:"owner_name"`
+	SyncState      string     `json:"sync_state"` // "" not linked | pending | synced | error | quarantined
+	LinkAccountID  string     `json:"link_account_id,omitempty"`
+	LinkCalendarID string     `json:"link_calendar_id,omitempty"`
+	LinkRemoteID   string     `json:"link_remote_id,omitempty"`
+	LinkError      string     `json:"link_error,omitempty"`
+	LastSyncedAt   *time.Time `json:"last_synced_at,omitempty"`
+}
+
+// ListPage is one window of the activity list plus the counts a person needs to see that
+// filters are hiding activities: Total non-deleted activities, Shown that pass every
+// filter, Hidden = Total - Shown, and HiddenBy: for each active filter, how many activities
+// that filter alone hides (they pass every other filter and reappear if only it is reset).
+// An activity hidden by two filters at once is in Hidden but in no HiddenBy count.
+type ListPage struct {
+	Rows     []ActivityRow  `json:"rows"`
+	Total    int            `json:"total"`
+	Shown    int            `json:"shown"`
+	Hidden   int            `json:"hidden"`
+	HiddenBy map[string]int `json:"hidden_by"`
+	Offset   int            `json:"offset"`
+}
+
+// predicate is a SQL boolean over the activities row "a" that is true when the row passes.
+type predicate struct {
+	dim  string
+	sql  string
+	args []any
+}
+
+// PeriodRange returns the half-open [from, to) interval a period covers in loc at now.
+// Overdue and all have no fixed interval (ok is false). Weeks run Monday to Sunday.
+func PeriodRange(period string, loc *time.Location, now time.Time) (from, to time.Time, ok bool) {
+	if loc == nil {
+		loc = time.Local
+	}
+	y, m, d := now.In(loc).Date()
+	day := func(offset int) time.Time { return time.Date(y, m, d+offset, 0, 0, 0, 0, loc) }
+	sinceMonday := (int(now.In(loc).Weekday()) + 6) % 7
+	switch period {
+	case PeriodToday:
+		return day(0), day(1), true
+	case PeriodTomorrow:
+		return day(1), day(2), true
+	case PeriodThisWeek:
+		return day(-sinceMonday), day(7 - sinceMonday), true
+	case PeriodNextWeek:
+		return day(7 - sinceMonday), day(14 - sinceMonday), true
+	}
+	return time.Time{}, time.Time{}, false
+}
+
+// escapeLike makes s match literally inside a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// predicates turns the active filters of f into SQL, resolving owner "me".
+func predicates(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now time.Time) ([]predicate, error) {
+	var ps []predicate
+	switch f.Owner {
+	case OwnerAll:
+	case OwnerMe:
+		me, err := Me(ctx, h)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		// Without a me yet, "my activities" is simply nothing.
+		ps = append(ps, predicate{DimOwner, "a.owner_id = ?", []any{me.ID}})
+	default:
+		if _, err := GetUser(ctx, h, f.Owner); errors.Is(err, ErrNotFound) {
+			return nil, invalid("owner", "no user with id %q; accepted: me, all or a user id", f.Owner)
+		} else if err != nil {
+			return nil, err
+		}
+		ps = append(ps, predicate{DimOwner, "a.owner_id = ?", []any{f.Owner}})
+	}
+	if len(f.Types) > 0 {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Types)), ",")
+		args := make([]any, len(f.Types))
+		for i, t := range f.Types {
+			args[i] = string(t)
+		}
+		ps = append(ps, predicate{DimType, "a.type IN (" + marks + ")", args})
+	}
+	switch f.Status {
+	case StatusTodo:
+		ps = append(ps, predicate{DimStatus, "a.done = 0", nil})
+	case StatusDone:
+		ps = append(ps, predicate{DimStatus, "a.done = 1", nil})
+	}
+	switch f.Period {
+	case PeriodAll:
+	case PeriodOverdue:
+		// Overdue: not done, and its time has passed. A timed activity is overdue once
+		// its start is before now; an all-day one once its day is over, i.e. its date is
+		// before today in the user's time zone.
+		today, _, _ := PeriodRange(PeriodToday, loc, now)
+		ps = append(ps, predicate{DimPeriod,
+			"(a.done = 0 AND ((a.all_day = 0 AND a.start_at < ?) OR (a.all_day = 1 AND a.start_at < ?)))",
+			[]any{now.Unix(), today.Unix()}})
+	default:
+		from, to, _ := PeriodRange(f.Period, loc, now)
+		ps = append(ps, predicate{DimPeriod, "(a.start_at >= ? AND a.start_at < ?)", []any{from.Unix(), to.Unix()}})
+	}
+	if f.Search != "" {
+		ps = append(ps, predicate{DimSearch, `a.search_fold LIKE ? ESCAPE '\'`,
+			[]any{"%" + escapeLike(strings.ToLower(f.Search)) + "%"}})
+	}
+	return ps, nil
+}
+
+// ListActivities returns one window (offset, limit) of the activities that pass f, ordered
+// by start time, with the counts of ListPage. Periods are computed in loc at now.
+// Tombstoned activities are neither listed nor counted. limit <= 0 returns counts only.
+func ListActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now time.Time, offset, limit int) (ListPage, error) {
+	f = f.normalized()
+	if err := f.Validate(); err != nil {
+		return ListPage{}, err
+	}
+	if loc == nil {
+		loc = time.Local
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	ps, err := predicates(ctx, h, f, loc, now)
+	if err != nil {
+		return ListPage{}, err
+	}
+	page, err := countActivities(ctx, h, ps)
+	if err != nil {
+		return ListPage{}, err
+	}
+	page.Offset = offset
+	if limit <= 0 || offset >= page.Shown {
+		return page, nil
+	}
+	where, args := "a.deleted_at IS NULL", []any{}
+	for _, p := range ps {
+		where += " AND " + p.sql
+		args = append(args, p.args...)
+	}
+	rows, err := h.QueryContext(ctx, `SELECT `+activityColumns+`, COALESCE(u.name, '')
+		FROM activities a LEFT JOIN users u ON u.id = a.owner_id
+		WHERE `+where+` ORDER BY a.start_at, a.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return ListPage{}, fmt.Errorf("list activities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ActivityRow
+		a, err := scanActivity(rows, &r.OwnerName)
+		if err != nil {
+			return ListPage{}, err
+		}
+		r.Activity = a
+		page.Rows = append(page.Rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return ListPage{}, err
+	}
+	rows.Close()
+	if err := attachLinks(ctx, h, page.Rows); err != nil {
+		return ListPage{}, err
+	}
+	return page, nil
+}
+
+// CountActivities returns the counts of ListActivities without any rows.
+func CountActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now time.Time) (ListPage, error) {
+	return ListActivities(ctx, h, f, loc, now, 0, 0)
+}
+
+// countActivities computes Total, Shown and HiddenBy in one pass over the live activities:
+// each row gets a bit mask of the filters it fails (evaluated once per row in a
+// co-routine; "LIMIT -1" keeps SQLite from flattening the subquery and re-evaluating the
+// mask once per SUM). Mask 0 is shown; a mask with a single bit is hidden by that filter alone.
+func countActivities(ctx context.Context, h Handler, ps []predicate) (ListPage, error) {
+	page := ListPage{Rows: []ActivityRow{}, HiddenBy: map[string]int{}}
+	if len(ps) == 0 {
+		err := h.QueryRowContext(ctx, `SELECT COUNT(*) FROM activities a WHERE a.deleted_at IS NULL`).Scan(&page.Total)
+		page.Shown = page.Total
+		return page, err
+	}
+	var mask []string
+	var args []any
+	sums := []string{"COUNT(*)", "COALESCE(SUM(m = 0), 0)"}
+	for i, p := range ps {
+		mask = append(mask, fmt.Sprintf("((NOT %s) << %d)", p.sql, i))
+		args = append(args, p.args...)
+		sums = append(sums, fmt.Sprintf("COALESCE(SUM(m = %d), 0)", 1<<i))
+	}
+	q := `SELECT ` + strings.Join(sums, ", ") + ` FROM (SELECT ` + strings.Join(mask, " | ") +
+		` AS m FROM activities a WHERE a.deleted_at IS NULL LIMIT -1)`
+	counts := make([]int, len(sums))
+	dest := make([]any, len(sums))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := h.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
+		return ListPage{}, fmt.Errorf("count activities: %w", err)
+	}
+	page.Total, page.Shown = counts[0], counts[1]
+	page.Hidden = page.Total - page.Shown
+	for i, p := range ps {
+		page.HiddenBy[p.dim] = counts[2+i]
+	}
+	return page, nil
+}
+
+// attachLinks fills each row's sync columns from its most relevant calendar link: a live
+// link before a quarantined one, then the newest.
+func attachLinks(ctx context.Context, h Handler, rows []ActivityRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(rows))
+	args := make([]any, len(rows))
+	for i, r := range rows {
+		idx[r.ID] = i
+		args[i] = r.ID
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(rows)), ",")
+	q, err := h.QueryContext(ctx, `SELECT activity_id, account_id, calendar_id, remote_id, synced_rev, state,
+		last_error, last_synced_at FROM links WHERE activity_id IN (`+marks+`)
+		ORDER BY (state = 'quarantined'), id DESC`, args...)
+	if err != nil {
+		return fmt.Errorf("read links: %w", err)
+	}
+	defer q.Close()
+	done := map[string]bool{}
+	for q.Next() {
+		var (
+			actID, acct, cal, remote, state, lastErr string
+			syncedRev                                int64
+			lastSynced                               sql.NullInt64
+		)
+		if err := q.Scan(&actID, &acct, &cal, &remote, &syncedRev, &state, &lastErr, &lastSynced); err != nil {
+			return err
+		}
+		if done[actID] {
+			continue
+		}
+		done[actID] = true
+		r := &rows[idx[actID]]
+		r.LinkAccountID, r.LinkCalendarID, r.LinkRemoteID, r.LinkError = acct, cal, remote, lastErr
+		r.LastSyncedAt = timePtr(lastSynced)
+		r.SyncState = linkSyncState(state, lastErr, r.Rev, syncedRev)
+	}
+	return q.Err()
+}
+
+// linkSyncState condenses a link into what the list shows.
+func linkSyncState(state, lastErr string, rev, syncedRev int64) string {
+	switch {
+	case state == LinkQuarantined:
+		return SyncQuarantined
+	case lastErr != "":
+		return SyncError
+	case state == LinkSynced && rev <= syncedRev:
+		return SyncSynced
+	default: // pending create / delete, or local changes not yet pushed
+		return SyncPending
+	}
+}
+
+// HiddenCount is how many activities one filter alone hides.
+type HiddenCount struct {
+	Dim   string
+	Count int
+}
+
+// HiddenList returns HiddenBy's non-zero entries in display order (owner, type, status,
+// period, search), for footers like "filters hide 472 (owner 400, type 72)".
+func (p ListPage) HiddenList() []HiddenCount {
+	var out []HiddenCount
+	for _, d := range FilterDimensions {
+		if n := p.HiddenBy[d]; n > 0 {
+			out = append(out, HiddenCount{d, n})
+		}
+	}
+	return out
+}
