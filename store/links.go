@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const linkCols = `id, activity_id, account_id, calendar_id, remote_id, remote_etag, ical_uid, synced_rev,
+	remote_updated, state, last_error, last_synced_at, created_at`
+
+func scanLink(sc interface{ Scan(...any) error }) (Link, error) {
+	var l Link
+	var ru, ls sql.NullInt64
+	var created int64
+	err := sc.Scan(&l.ID, &l.ActivityID, &l.AccountID, &l.CalendarID, &l.RemoteID, &l.RemoteETag, &l.ICalUID,
+		&l.SyncedRev, &ru, &l.State, &l.LastError, &ls, &created)
+	l.RemoteUpdated = goTimePtr(ru)
+	l.LastSyncedAt = goTimePtr(ls)
+	l.CreatedAt = goTime(created)
+	return l, err
+}
+
+// PendingRemoteID is the placeholder remote id of a pending_create link: the provider
+// derives the real id from the activity id, and the link learns it when Create returns
+// (or when the tagged event shows up in a listing after a crash).
+func PendingRemoteID(activityID string) string { return "pending:" + activityID }
+
+// InsertLink stores a new link and returns it with its id. A zero CreatedAt means now;
+// an empty State means pending_create.
+func InsertLink(ctx context.Context, h Handler, l Link) (Link, error) {
+	if l.State == "" {
+		l.State = LinkPendingCreate
+	}
+	l.CreatedAt = nowOr(l.CreatedAt)
+	res, err := h.ExecContext(ctx, `INSERT INTO links (activity_id, account_id, calendar_id, remote_id, remote_etag,
+		ical_uid, synced_rev, remote_updated, state, last_error, last_synced_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		l.ActivityID, l.AccountID, l.CalendarID, l.RemoteID, l.RemoteETag, l.ICalUID, l.SyncedRev,
+		sqTimePtr(l.RemoteUpdated), l.State, l.LastError, sqTimePtr(l.LastSyncedAt), sqTime(l.CreatedAt))
+	if err != nil {
+		return l, fmt.Errorf("insert link: %w", err)
+	}
+	l.ID, err = res.LastInsertId()
+	return l, err
+}
+
+// UpdateLink writes every mutable field of l (by id).
+func UpdateLink(ctx context.Context, h Handler, l Link) error {
+	res, err := h.ExecContext(ctx, `UPDATE links SET activity_id=?, calendar_id=?, remote_id=?, remote_etag=?,
+		ical_uid=?, synced_rev=?, remote_updated=?, state=?, last_error=?, last_synced_at=? WHERE id=?`,
+		l.ActivityID, l.CalendarID, l.RemoteID, l.RemoteETag, l.ICalUID, l.SyncedRev, sqTimePtr(l.RemoteUpdated),
+		l.State, l.LastError, sqTimePtr(l.LastSyncedAt), l.ID)
+	return expectOne(res, err, "link", fmt.Sprint(l.ID))
+}
+
+// DeleteLink removes a link (the activity and the remote event are untouched).
+func DeleteLink(ctx context.Context, h Handler, id int64) error {
+	_, err := h.ExecContext(ctx, `DELETE FROM links WHERE id = ?`, id)
+	return err
+}
+
+func oneLink(row *sql.Row, what string) (Link, error) {
+	l, err := scanLink(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Link{}, fmt.Errorf("link for %s: %w", what, ErrNotFound)
+	}
+	return l, err
+}
+
+// GetLink reads a link by id.
+func GetLink(ctx context.Context, h Handler, id int64) (Link, error) {
+	return oneLink(h.QueryRowContext(ctx, `SELECT `+linkCols+` FROM links WHERE id = ?`, id), fmt.Sprint("id ", id))
+}
+
+// GetLinkByRemote finds the link of a remote event.
+func GetLinkByRemote(ctx context.Context, h Handler, accountID, calendarID, remoteID string) (Link, error) {
+	return oneLink(h.QueryRowContext(ctx, `SELECT `+linkCols+` FROM links
+		WHERE account_id = ? AND calendar_id = ? AND remote_id = ?`, accountID, calendarID, remoteID),
+		"remote event "+remoteID)
+}
+
+// GetLinkByActivity finds an activity's link in an account (calendarID "" = any calendar,
+// the newest link first).
+func GetLinkByActivity(ctx context.Context, h Handler, accountID, calendarID, activityID string) (Link, error) {
+	return oneLink(h.QueryRowContext(ctx, `SELECT `+linkCols+` FROM links
+		WHERE account_id = ? AND (? = '' OR calendar_id = ?) AND activity_id = ? ORDER BY id DESC LIMIT 1`,
+		accountID, calendarID, calendarID, activityID), "activity "+activityID)
+}
+
+func queryLinks(ctx context.Context, h Handler, q string, args ...any) ([]Link, error) {
+	rows, err := h.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Link
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// LinksForActivity returns an activity's links in every account (the doctor's view).
+func LinksForActivity(ctx context.Context, h Handler, activityID string) ([]Link, error) {
+	return queryLinks(ctx, h, `SELECT `+linkCols+` FROM links WHERE activity_id = ? ORDER BY id`, activityID)
+}
+
+// ListLinks returns an account's links ("" = every account), by id.
+func ListLinks(ctx context.Context, h Handler, accountID string) ([]Link, error) {
+	return queryLinks(ctx, h, `SELECT `+linkCols+` FROM links WHERE (? = '' OR account_id = ?) ORDER BY id`, accountID, accountID)
+}
+
+// ListLinksPage returns up to limit links of one calendar with id > afterID, by id, so
+// callers walk many links in bounded memory.
+func ListLinksPage(ctx context.Context, h Handler, accountID, calendarID string, afterID int64, limit int) ([]Link, error) {
+	return queryLinks(ctx, h, `SELECT `+linkCols+` FROM links WHERE account_id = ? AND calendar_id = ? AND id > ?
+		ORDER BY id LIMIT ?`, accountID, calendarID, afterID, limit)
+}
+
+// CountLinks counts an account's links ("" = every account).
+func CountLinks(ctx context.Context, h Handler, accountID string) (int, error) {
+	var n int
+	err := h.QueryRowContext(ctx, `SELECT count(*) FROM links WHERE (? = '' OR account_id = ?)`, accountID, accountID).Scan(&n)
+	return n, err
+}
+
+// CountLinksByState counts an account's links per state.
+func CountLinksByState(ctx context.Context, h Handler, accountID string) (map[string]int, error) {
+	rows, err := h.QueryContext(ctx, `SELECT state, count(*) FROM links WHERE account_id = ? GROUP BY state`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// ---- The engine's reads and writes of activities -------------------------------------
+// These are the sync-side primitives (engineer F owns the CRM-side activity API): they
+// write exactly what the engine decided, including the activity id taken from an
+// ownership tag, and bump rev so the engine can record it as synced in the same tx.
+
+const syncActivityCols = `a.id, a.owner_id, a.type, a.subject, a.note, a.location, a.start_at, a.time_zone,
+	a.duration_min, a.all_day, a.done, a.done_at, a.created_at, a.updated_at, a.deleted_at, a.rev, a.origin`
+
+type activityScan struct {
+	a                       Activity
+	start, created, updated int64
+	durMin                  int64
+	doneAt, deletedAt       sql.NullInt64
+}
+
+func (s *activityScan) targets() []any {
+	return []any{&s.a.ID, &s.a.OwnerID, &s.a.Type, &s.a.Subject, &s.a.Note, &s.a.Location, &s.start, &s.a.TimeZone,
+		&s.durMin, &s.a.AllDay, &s.a.Done, &s.doneAt, &s.created, &s.updated, &s.deletedAt, &s.a.Rev, &s.a.Origin}
+}
+
+func (s *activityScan) activity() Activity {
+	a := s.a
+	a.Start = goTime(s.start)
+	a.Duration = time.Duration(s.durMin) * time.Minute
+	a.DoneAt = goTimePtr(s.doneAt)
+	a.CreatedAt = goTime(s.created)
+	a.UpdatedAt = goTime(s.updated)
+	a.DeletedAt = goTimePtr(s.deletedAt)
+	return a
+}
+
+// SyncMeID returns the id of the user who is "me" (whose activities are pushed).
+func SyncMeID(ctx context.Context, h Handler) (string, error) {
+	var id string
+	err := h.QueryRowContext(ctx, `SELECT id FROM users WHERE is_me = 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("no CRM user is marked as me: %w", ErrNotFound)
+	}
+	return id, err
+}
+
+// SyncGetActivity reads an activity, tombstoned ones included.
+func SyncGetActivity(ctx context.Context, h Handler, id string) (Activity, error) {
+	var s activityScan
+	err := h.QueryRowContext(ctx, `SELECT `+syncActivityCols+` FROM activities a WHERE a.id = ?`, id).Scan(s.targets()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Activity{}, fmt.Errorf("activity %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Activity{}, err
+	}
+	return s.activity(), nil
+}
+
+// SyncInsertActivity creates an activity imported from a calendar. An empty ID gets a
+// UUIDv7 (an ownership tag's activity id is kept, so a re-import after a reset restores
+// the same activity). Rev starts at 1.
+func SyncInsertActivity(ctx context.Context, h Handler, a Activity, now time.Time) (Activity, error) {
+	now = nowOr(now)
+	if a.ID == "" {
+		a.ID = newID()
+	}
+	if a.TimeZone == "" {
+		a.TimeZone = "UTC"
+	}
+	if a.Origin == "" {
+		a.Origin = "local"
+	}
+	a.CreatedAt, a.UpdatedAt, a.Rev = now, now, 1
+	_, err := h.ExecContext(ctx, `INSERT INTO activities (id, owner_id, type, subject, note, location, start_at,
+		time_zone, duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note,
+		a.Location, sqTime(a.Start), a.TimeZone, int64(a.Duration/time.Minute), a.AllDay, a.Done,
+		sqTimePtr(a.DoneAt), sqTime(now), sqTime(now), sqTimePtr(a.DeletedAt), a.Rev, a.Origin)
+	if err != nil {
+		return a, fmt.Errorf("import activity: %w", err)
+	}
+	return a, nil
+}
+
+// SyncUpdateActivity writes the calendar-visible fields of a (subject, note, location,
+// start, time zone, duration, all-day), bumps rev and returns the new rev.
+func SyncUpdateActivity(ctx context.Context, h Handler, a Activity, now time.Time) (int64, error) {
+	if a.TimeZone == "" {
+		a.TimeZone = "UTC"
+	}
+	var rev int64
+	err := h.QueryRowContext(ctx, `UPDATE activities SET subject=?, note=?, location=?, start_at=?, time_zone=?,
+		duration_min=?, all_day=?, updated_at=?, rev=rev+1 WHERE id=? RETURNING rev`, a.Subject, a.Note, a.Location,
+		sqTime(a.Start), a.TimeZone, int64(a.Duration/time.Minute), a.AllDay, sqTime(nowOr(now)), a.ID).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("activity %q: %w", a.ID, ErrNotFound)
+	}
+	return rev, err
+}
+
+// SyncTombstoneActivity marks an activity deleted (sync never hard-deletes), bumps rev
+// and returns it. Tombstoning a tombstone keeps the first deletion time.
+func SyncTombstoneActivity(ctx context.Context, h Handler, id string, now time.Time) (int64, error) {
+	var rev int64
+	err := h.QueryRowContext(ctx, `UPDATE activities SET deleted_at=coalesce(deleted_at, ?), updated_at=?, rev=rev+1
+		WHERE id=? RETURNING rev`, sqTime(nowOr(now)), sqTime(nowOr(now)), id).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("activity %q: %w", id, ErrNotFound)
+	}
+	return rev, err
+}
+
+// LinkedActivity is a link with its activity.
+type LinkedActivity struct {
+	Link     Link
+	Activity Activity
+}
+
+// SyncDirtyLinks returns up to limit links of one calendar (id > afterID, by id) that need
+// the push phase: the activity changed since it was synced (rev > synced_rev, tombstones
+// included), or the link is pending_create / pending_delete.
+func SyncDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string, afterID int64, limit int) ([]LinkedActivity, error) {
+	rows, err := h.QueryContext(ctx, `SELECT l.id, l.activity_id, l.account_id, l.calendar_id, l.remote_id,
+		l.remote_etag, l.ical_uid, l.synced_rev, l.remote_updated, l.state, l.last_error, l.last_synced_at,
+		l.created_at, `+syncActivityCols+` FROM links l JOIN activities a ON a.id = l.activity_id
+		WHERE l.account_id = ? AND l.calendar_id = ? AND l.id > ?
+		AND (a.rev > l.synced_rev OR l.state IN ('pending_create','pending_delete'))
+		ORDER BY l.id LIMIT ?`, accountID, calendarID, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LinkedActivity
+	for rows.Next() {
+		var l Link
+		var ru, ls sql.NullInt64
+		var created int64
+		var s activityScan
+		dst := append([]any{&l.ID, &l.ActivityID, &l.AccountID, &l.CalendarID, &l.RemoteID, &l.RemoteETag, &l.ICalUID,
+			&l.SyncedRev, &ru, &l.State, &l.LastError, &ls, &created}, s.targets()...)
+		if err := rows.Scan(dst...); err != nil {
+			return nil, err
+		}
+		l.RemoteUpdated, l.LastSyncedAt, l.CreatedAt = goTimePtr(ru), goTimePtr(ls), goTime(created)
+		out = append(out, LinkedActivity{Link: l, Activity: s.activity()})
+	}
+	return out, rows.Err()
+}
+
+// SyncUnlinkedActivities returns up to limit live activities (id > afterID, by id) that
+// start inside [from, to] and have no link in this account's calendar: candidates for a
+// first push (the engine applies the owner / type / activation rules and journals why
+// it skips the rest).
+func SyncUnlinkedActivities(ctx context.Context, h Handler, accountID, calendarID string, from, to time.Time, afterID string, limit int) ([]Activity, error) {
+	rows, err := h.QueryContext(ctx, `SELECT `+syncActivityCols+` FROM activities a
+		WHERE a.deleted_at IS NULL AND a.start_at BETWEEN ? AND ? AND a.id > ?
+		AND NOT EXISTS (SELECT 1 FROM links l WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
+		ORDER BY a.id LIMIT ?`, sqTime(from), sqTime(to), afterID, accountID, calendarID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Activity
+	for rows.Next() {
+		var s activityScan
+		if err := rows.Scan(s.targets()...); err != nil {
+			return nil, err
+		}
+		out = append(out, s.activity())
+	}
+	return out, rows.Err()
+}
