@@ -1,0 +1,178 @@
+package oauth
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/calsync/calsync/providers"
+	"golang.org/x/oauth2"
+)
+
+// TokenSourceOptions configures NewTokenSource.
+type TokenSourceOptions struct {
+	Provider string         // "google", "microsoft": goes into errors
+	Config   *oauth2.Config // client id/secret and token endpoint; scopes are what was asked
+	Token    *oauth2.Token  // the stored token (may be expired; needs a refresh token then)
+	Granted  []string       // scopes granted so far (kept when a refresh omits `scope`)
+	// AccountID and Saver receive every renewed token as EncodeSecret JSON. Saver may be nil.
+	AccountID string
+	Saver     providers.SecretSaver
+	// HTTPClient talks to the token endpoint; nil = http.DefaultClient.
+	HTTPClient *http.Client
+	Classify   Classifier
+	// Now is the clock deciding whether the access token has expired; nil = time.Now.
+	Now func() time.Time
+}
+
+// TokenSource hands out a valid access token, refreshing it when expired, and saves every
+// refreshed token through the SecretSaver. It is safe for concurrent use.
+type TokenSource struct {
+	opts    TokenSourceOptions
+	mu      sync.Mutex
+	tok     *oauth2.Token
+	granted []string
+	saveErr error
+}
+
+// ExpiryMargin is how long before its expiry an access token is already renewed.
+const ExpiryMargin = 30 * time.Second
+
+// NewTokenSource builds a TokenSource.
+func NewTokenSource(opts TokenSourceOptions) *TokenSource {
+	tok := opts.Token
+	if tok == nil {
+		tok = &oauth2.Token{}
+	}
+	return &TokenSource{opts: opts, tok: tok, granted: append([]string(nil), opts.Granted...)}
+}
+
+// Token implements oauth2.TokenSource.
+func (ts *TokenSource) Token() (*oauth2.Token, error) { return ts.TokenContext(context.Background()) }
+
+// TokenContext returns a valid token, refreshing under ctx when needed. Errors are
+// *providers.Error (invalid_grant -> AuthExpired, ...).
+func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.validLocked() {
+		return ts.tok, nil
+	}
+	if ts.tok.RefreshToken == "" {
+		return nil, &providers.Error{Kind: providers.AuthExpired, Provider: ts.opts.Provider, Op: "refresh token",
+			Message: "the access token expired and there is no refresh token",
+			Hint:    "Reconnect the account to sign in again."}
+	}
+	hc := ts.opts.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
+	nt, err := ts.opts.Config.TokenSource(ctx, &oauth2.Token{RefreshToken: ts.tok.RefreshToken}).Token()
+	if err != nil {
+		return nil, TokenError(ts.opts.Provider, "refresh token", err, ts.opts.Classify)
+	}
+	if nt.RefreshToken == "" {
+		nt.RefreshToken = ts.tok.RefreshToken
+	}
+	if s, ok := nt.Extra("scope").(string); ok {
+		ts.granted = splitScopes(s)
+	}
+	ts.tok = nt
+	if ts.opts.Saver != nil {
+		b, err := EncodeSecret(nt, ts.granted)
+		if err == nil {
+			err = ts.opts.Saver.SaveSecret(ctx, ts.opts.AccountID, b)
+		}
+		// The fresh token is still usable in memory; the failure is reported by SaveError
+		// so the caller can surface it instead of failing the sync.
+		ts.saveErr = err
+	}
+	return nt, nil
+}
+
+func (ts *TokenSource) validLocked() bool {
+	if ts.tok.AccessToken == "" {
+		return false
+	}
+	if ts.tok.Expiry.IsZero() {
+		return true
+	}
+	now := time.Now
+	if ts.opts.Now != nil {
+		now = ts.opts.Now
+	}
+	return now().Add(ExpiryMargin).Before(ts.tok.Expiry)
+}
+
+// Invalidate forgets the access token so the next call refreshes (used after a 401 on a
+// token that looked valid, e.g. revoked server-side).
+func (ts *TokenSource) Invalidate() {
+	ts.mu.Lock()
+	ts.tok = &oauth2.Token{RefreshToken: ts.tok.RefreshToken}
+	ts.mu.Unlock()
+}
+
+// Granted returns the scopes granted by the latest token response.
+func (ts *TokenSource) Granted() []string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]string(nil), ts.granted...)
+}
+
+// SaveError is the error from the last attempt to save a refreshed token, nil if it worked.
+func (ts *TokenSource) SaveError() error {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.saveErr
+}
+
+// Client returns an HTTP client that adds the bearer token to each request, refreshing it
+// under the request's context. base provides the transport (nil = default).
+func (ts *TokenSource) Client(base *http.Client) *http.Client {
+	var rt http.RoundTripper = http.DefaultTransport
+	c := &http.Client{}
+	if base != nil {
+		*c = *base
+		if base.Transport != nil {
+			rt = base.Transport
+		}
+	}
+	c.Transport = &bearerTransport{ts: ts, base: rt}
+	return c
+}
+
+type bearerTransport struct {
+	ts   *TokenSource
+	base http.RoundTripper
+}
+
+func (b *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := b.ts.TokenContext(req.Context())
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	r2 := req.Clone(req.Context())
+	tok.SetAuthHeader(r2)
+	return b.base.RoundTrip(r2)
+}
+
+func splitScopes(s string) []string {
+	var out []string
+	start := -1
+	for i, r := range s + " " {
+		if r == ' ' || r == '\t' || r == '\n' {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	return out
+}
