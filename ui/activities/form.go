@@ -1,0 +1,192 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
+)
+
+// formValues are what the add/edit form edits; a new set per form run.
+type formValues struct {
+	editID   string // "" = a new activity
+	Subject  string
+	Type     string
+	Owner    string
+	Start    string // "2006-01-02 15:04" or "2006-01-02", in the user's zone
+	Duration string
+	AllDay   bool
+	Location string
+	Note     string
+}
+
+// startLayouts are what the start field accepts, tried in order.
+var startLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"}
+
+func parseStart(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, l := range startLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("write it as YYYY-MM-DD HH:MM, e.g. 2026-11-24 14:30")
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d%time.Minute != 0 {
+		return 0, fmt.Errorf("write it as 30m, 1h or 1h30m (0 for no time)")
+	}
+	if d > store.MaxDuration {
+		return 0, fmt.Errorf("at most 31 days")
+	}
+	return d, nil
+}
+
+func validSubject(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("say in a few words what the activity is")
+	}
+	if utf8.RuneCountInString(s) > store.MaxSubjectChars {
+		return fmt.Errorf("at most %d characters; put the rest in the note", store.MaxSubjectChars)
+	}
+	return nil
+}
+
+// openForm starts a new form: for row nil an empty activity starting at the next full
+// hour, else the row's values.
+func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
+	if !m.ready {
+		return nil
+	}
+	now := m.ctx.Now().In(m.loc)
+	v := &formValues{Type: string(store.TypeCall), Owner: m.meID, Duration: "30m",
+		Start: now.Truncate(time.Hour).Add(time.Hour).Format("2006-01-02 15:04")}
+	if row != nil {
+		a := row.Activity
+		v = &formValues{editID: a.ID, Subject: a.Subject, Type: string(a.Type), Owner: a.OwnerID,
+			Start: a.Start.In(m.loc).Format("2006-01-02 15:04"), Duration: formatFormDuration(a.Duration),
+			AllDay: a.AllDay, Location: a.Location, Note: a.Note}
+		if a.AllDay {
+			v.Start = a.Start.In(m.loc).Format("2006-01-02")
+		}
+	}
+	loc := m.loc
+	typeOpts := make([]huh.Option[string], len(store.AllTypes))
+	for i, t := range store.AllTypes {
+		typeOpts[i] = huh.NewOption(string(t), string(t))
+	}
+	var ownerOpts []huh.Option[string]
+	for _, u := range m.users {
+		name := cleanLine(u.Name)
+		if u.IsMe {
+			name += " (me)"
+		}
+		ownerOpts = append(ownerOpts, huh.NewOption(name, u.ID))
+	}
+	if len(ownerOpts) == 0 {
+		ownerOpts = []huh.Option[string]{huh.NewOption("me", "")}
+	}
+	m.formID++
+	id := m.formID
+	km := huh.NewDefaultKeyMap()
+	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	m.formVals = v
+	m.form = huh.NewForm(
+		huh.NewGroup(
+			huh.NewInput().Title("Subject").Value(&v.Subject).Validate(validSubject).CharLimit(store.MaxSubjectChars),
+			huh.NewSelect[string]().Title("Type").Options(typeOpts...).Value(&v.Type),
+			huh.NewSelect[string]().Title("Owner").Options(ownerOpts...).Value(&v.Owner),
+		).Title("What"),
+		huh.NewGroup(
+			huh.NewInput().Title("Start").Description("YYYY-MM-DD HH:MM in "+loc.String()).Value(&v.Start).
+				Validate(func(s string) error { _, err := parseStart(s, loc); return err }),
+			huh.NewInput().Title("Duration").Description("30m, 1h30m; 0 for no time").Value(&v.Duration).
+				Validate(func(s string) error { _, err := parseDuration(s); return err }),
+			huh.NewConfirm().Title("All day?").Value(&v.AllDay),
+		).Title("When"),
+		huh.NewGroup(
+			huh.NewInput().Title("Location").Value(&v.Location).CharLimit(store.MaxLocationChars),
+			huh.NewText().Title("Note").Value(&v.Note).CharLimit(store.MaxNoteBytes),
+		).Title("Details"),
+	).WithKeyMap(km).WithShowHelp(true).WithWidth(m.width).WithHeight(max(8, m.height-2))
+	// The defaults quit the whole program; we only close the form.
+	m.form.SubmitCmd = func() tea.Msg { return formDoneMsg{id: id} }
+	m.form.CancelCmd = func() tea.Msg { return formDoneMsg{id: id, cancelled: true} }
+	return m.form.Init()
+}
+
+func formatFormDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	s := d.String() // "1h30m0s"
+	s = strings.TrimSuffix(s, "0s")
+	return s
+}
+
+func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
+	next, cmd := m.form.Update(msg)
+	if f, ok := next.(*huh.Form); ok {
+		m.form = f
+	}
+	return cmd
+}
+
+// formDone closes the form and, when it was submitted, writes the activity.
+func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
+	if m.form == nil || msg.id != m.formID {
+		return m, nil
+	}
+	v := m.formVals
+	m.form, m.formVals = nil, nil
+	if msg.cancelled {
+		return m, common.Status("Nothing saved")
+	}
+	start, err := parseStart(v.Start, m.loc)
+	if err != nil {
+		return m, common.StatusErr(fmt.Errorf("start: %w", err))
+	}
+	dur, err := parseDuration(v.Duration)
+	if err != nil {
+		return m, common.StatusErr(fmt.Errorf("duration: %w", err))
+	}
+	st, now, zone := m.store(), m.ctx.Now(), store.TimeZoneName(m.loc)
+	subject := cleanLine(v.Subject)
+	typ := store.ActivityType(v.Type)
+	write := func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		if v.editID == "" {
+			a, err := store.CreateActivity(ctx, st.DB, store.ActivityInput{OwnerID: v.Owner, Type: typ,
+				Subject: v.Subject, Note: v.Note, Location: v.Location, Start: start, TimeZone: zone,
+				Duration: dur, AllDay: v.AllDay}, now)
+			if err != nil {
+				return writeMsg{err: fmt.Errorf("could not add “%s”: %w", subject, err)}
+			}
+			return writeMsg{what: "Added “" + subject + "”", id: a.ID}
+		}
+		p := store.ActivityPatch{Type: &typ, Subject: &v.Subject, Note: &v.Note, Location: &v.Location,
+			Start: &start, Duration: &dur, AllDay: &v.AllDay, OwnerID: &v.Owner}
+		_, err := store.UpdateActivity(ctx, st.DB, v.editID, p, now)
+		if err != nil {
+			return writeMsg{err: fmt.Errorf("could not save “%s”: %w", subject, err)}
+		}
+		return writeMsg{what: "Saved “" + subject + "”", id: v.editID}
+	}
+	return m, tea.Sequence(common.Busy(busyKey, true), write)
+}

@@ -1,0 +1,666 @@
+// Package activities is the Activities tab: the CRM activity list read from the store a
+// window at a time, the filter bar (owner, each type, status, period, search) with a banner
+// that says how many activities the filters hide and which, a detail pane with the
+// activity's calendar link, and add / edit (an embedded huh form), done and delete.
+//
+// The list never holds more than the visible rows plus a margin: every filter change or
+// scroll past the loaded window asks the store for one window (store.ListActivities),
+// tagged with a generation number so that a slow, stale answer never overwrites a newer one.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
+)
+
+// queryTimeout bounds one store read; a locked or huge database must not hang a Cmd forever.
+const queryTimeout = 15 * time.Second
+
+// focus is where keys go inside the screen.
+type focus int
+
+const (
+	focusList focus = iota
+	focusFilters
+	focusSearch
+)
+
+// Filter bar items, in the order ←/→ walks them. Types follow filterAllTypes.
+const (
+	filterOwner = iota
+	filterStatus
+	filterPeriod
+	filterSearch
+	filterAllTypes
+	filterFirstType
+)
+
+var filterItemCount = filterFirstType + len(store.AllTypes)
+
+// Model is the Activities screen.
+type Model struct {
+	ctx  *common.Context
+	keys keyMap
+
+	width, height int
+
+	ready   bool // the saved filter and the user's time zone are loaded
+	filter  store.ListFilter
+	loc     *time.Location
+	users   []store.User
+	meID    string
+	account map[string]string // account id -> name, for the detail pane
+
+	// The current window: rows[i] is list position winOffset+i.
+	gen       int // generation of the newest query; older answers are dropped
+	pending   bool
+	pendingAt int // offset of the query in flight, to not ask twice for the same window
+	winOffset int
+	rows      []store.ActivityRow
+	total     int
+	shown     int
+	hidden    int
+	hiddenBy  []store.HiddenCount
+	loadErr   error
+
+	cursor, top int // absolute list positions
+	cache       rowCache
+
+	focus     focus
+	filterPos int
+	search    textinput.Model
+	searchWas string // the search before "/" was pressed, restored by esc
+	searchGen int
+
+	showDetail bool // on narrow terminals the detail pane is toggled with enter
+
+	confirm *store.ActivityRow // delete waiting for y/n
+
+	form     *huh.Form
+	formVals *formValues
+	formID   int
+}
+
+// New builds the screen; Init loads the saved filter.
+func New(c *common.Context) *Model {
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "subject, location or note"
+	ti.CharLimit = store.MaxSearchChars
+	return &Model{
+		ctx:     c,
+		keys:    newKeyMap(),
+		filter:  store.DefaultListFilter(),
+		loc:     time.Local,
+		search:  ti,
+		cache:   newRowCache(),
+		account: map[string]string{},
+	}
+}
+
+// Messages: each carries the generation it answers.
+type (
+	setupMsg struct {
+		filter  store.ListFilter
+		loc     *time.Location
+		users   []store.User
+		meID    string
+		account map[string]string
+		warn    error // the saved time zone was unusable: shown, not fatal
+		err     error
+	}
+	pageMsg struct {
+		gen    int
+		offset int
+		page   store.ListPage
+		err    error
+	}
+	savedViewMsg struct{ err error }
+	writeMsg     struct {
+		what string // "saved", "marked done"... for the status bar
+		id   string
+		err  error
+	}
+	searchTickMsg struct{ gen int }
+	formDoneMsg   struct {
+		id        int
+		cancelled bool
+	}
+)
+
+// Title implements common.Screen.
+func (m *Model) Title() string { return "Activities" }
+
+// SetSize implements common.Screen.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.search.Width = max(10, w/3)
+	if m.form != nil {
+		m.form.WithWidth(w).WithHeight(h - 2)
+	}
+	m.scrollIntoView()
+}
+
+// CapturingInput implements common.InputCapturer: typing goes to the search field, the
+// form or the delete question, not to the global keys.
+func (m *Model) CapturingInput() bool {
+	return m.form != nil || m.focus == focusSearch || m.confirm != nil
+}
+
+// Init loads the saved filter, the time zone and the users.
+func (m *Model) Init() tea.Cmd { return m.setupCmd() }
+
+func (m *Model) store() *store.Store { return m.ctx.Services.Store }
+
+func (m *Model) setupCmd() tea.Cmd {
+	st := m.store()
+	return func() tea.Msg {
+		if st == nil {
+			return setupMsg{err: errors.New("no store is open")}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		var out setupMsg
+		var err error
+		if out.filter, err = store.LoadListView(ctx, st.DB); err != nil {
+			return setupMsg{err: fmt.Errorf("read the saved list filter: %w", err)}
+		}
+		out.loc, out.warn = store.UserLocation(ctx, st.DB)
+		if out.loc == nil {
+			out.loc = time.Local
+		}
+		if out.users, err = store.ListUsers(ctx, st.DB); err != nil {
+			return setupMsg{err: fmt.Errorf("read users: %w", err)}
+		}
+		for _, u := range out.users {
+			if u.IsMe {
+				out.meID = u.ID
+			}
+		}
+		out.account = map[string]string{}
+		if accts, err := store.ListAccounts(ctx, st.DB); err == nil {
+			for _, a := range accts {
+				out.account[a.ID] = a.Name
+			}
+		}
+		return out
+	}
+}
+
+// visibleRows is how many table rows fit now.
+func (m *Model) visibleRows() int {
+	_, listH, _ := m.layout()
+	return max(1, listH-1) // minus the header
+}
+
+// windowFor is the window to load so that top's screenful and a screenful either side
+// are in memory: scrolling a page never waits for the store.
+func (m *Model) windowFor(top int) (offset, limit int) {
+	v := m.visibleRows()
+	offset = max(0, top-v)
+	return offset, 3 * v
+}
+
+// queryCmd asks for the window around m.top under the current filter. Every value the
+// command needs is copied first: the goroutine never reads the model.
+func (m *Model) queryCmd() tea.Cmd {
+	st := m.store()
+	if st == nil || !m.ready {
+		return nil
+	}
+	offset, limit := m.windowFor(m.top)
+	m.gen++
+	m.pending, m.pendingAt = true, offset
+	gen, loc, now := m.gen, m.loc, m.ctx.Now()
+	f := m.filter
+	f.Types = slices.Clone(f.Types)
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		page, err := store.ListActivities(ctx, st.DB, f, loc, now, offset, limit)
+		return pageMsg{gen: gen, offset: offset, page: page, err: err}
+	}
+}
+
+// ensureWindow queries when the visible rows are not all loaded, or when the cursor came
+// within a third of a screen of the loaded window's edge and there is more beyond it.
+func (m *Model) ensureWindow() tea.Cmd {
+	if !m.ready {
+		return nil
+	}
+	v := m.visibleRows()
+	end := min(m.top+v, m.shown)
+	loadedEnd := m.winOffset + len(m.rows)
+	covered := m.top >= m.winOffset && end <= loadedEnd
+	nearEdge := (m.top-m.winOffset < v/3 && m.winOffset > 0) ||
+		(loadedEnd-end < v/3 && loadedEnd < m.shown)
+	if covered && !nearEdge {
+		return nil
+	}
+	want, _ := m.windowFor(m.top)
+	if m.pending && m.pendingAt == want {
+		return nil
+	}
+	if covered && want == m.winOffset {
+		return nil
+	}
+	return m.queryCmd()
+}
+
+// filterChanged resets the list to the top, saves the filter and queries.
+func (m *Model) filterChanged() tea.Cmd {
+	m.cursor, m.top = 0, 0
+	m.rows, m.winOffset = nil, 0
+	return tea.Batch(m.queryCmd(), m.saveViewCmd())
+}
+
+func (m *Model) saveViewCmd() tea.Cmd {
+	st := m.store()
+	if st == nil {
+		return nil
+	}
+	f := m.filter
+	f.Types = slices.Clone(f.Types)
+	now := m.ctx.Now()
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		return savedViewMsg{err: store.SaveListView(ctx, st.DB, f, now)}
+	}
+}
+
+// rowAt returns the loaded row at absolute list position i.
+func (m *Model) rowAt(i int) (store.ActivityRow, bool) {
+	j := i - m.winOffset
+	if j < 0 || j >= len(m.rows) {
+		return store.ActivityRow{}, false
+	}
+	return m.rows[j], true
+}
+
+// Selected returns the activity under the cursor, if it is loaded.
+func (m *Model) Selected() (store.ActivityRow, bool) {
+	if m.shown == 0 {
+		return store.ActivityRow{}, false
+	}
+	return m.rowAt(m.cursor)
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case setupMsg:
+		if msg.err != nil {
+			m.loadErr = msg.err
+			return m, common.StatusErr(msg.err)
+		}
+		m.ready = true
+		m.filter, m.loc, m.users, m.meID, m.account = msg.filter, msg.loc, msg.users, msg.meID, msg.account
+		var warn tea.Cmd
+		if msg.warn != nil {
+			warn = common.StatusErr(msg.warn)
+		}
+		return m, tea.Batch(m.queryCmd(), warn)
+	case pageMsg:
+		if msg.gen != m.gen {
+			return m, nil // an older question; a newer one is on its way
+		}
+		m.pending = false
+		if msg.err != nil {
+			m.loadErr = msg.err
+			return m, common.StatusErr(fmt.Errorf("read activities: %w", msg.err))
+		}
+		m.loadErr = nil
+		m.winOffset, m.rows = msg.offset, msg.page.Rows
+		m.total, m.shown, m.hidden = msg.page.Total, msg.page.Shown, msg.page.Hidden
+		m.hiddenBy = msg.page.HiddenList()
+		m.clampCursor()
+		return m, m.ensureWindow()
+	case savedViewMsg:
+		if msg.err != nil {
+			return m, common.StatusErr(fmt.Errorf("the filter applies now but could not be saved for next time: %w", msg.err))
+		}
+		return m, nil
+	case writeMsg:
+		busyOff := common.Busy(busyKey, false)
+		if msg.err != nil {
+			return m, tea.Batch(busyOff, common.StatusErr(msg.err), m.queryCmd())
+		}
+		return m, tea.Batch(busyOff, common.Status(msg.what), m.queryCmd(), common.DataChanged(m.Title()))
+	case common.DataChangedMsg:
+		if msg.Source == m.Title() {
+			return m, nil
+		}
+		return m, m.queryCmd()
+	case common.ActivatedMsg:
+		// Users and accounts may have changed in another tab or by a CLI command.
+		if m.ready {
+			return m, tea.Batch(m.setupCmd(), m.queryCmd())
+		}
+		return m, nil
+	case searchTickMsg:
+		if msg.gen != m.searchGen {
+			return m, nil
+		}
+		return m, m.filterChanged()
+	case formDoneMsg:
+		return m.formDone(msg)
+	case tea.KeyMsg:
+		return m.handleKey(msg)
+	}
+	if m.form != nil {
+		return m, m.updateForm(msg)
+	}
+	if m.focus == focusSearch {
+		var cmd tea.Cmd
+		m.search, cmd = m.search.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+// busyKey names this screen's writes in the quit confirmation.
+const busyKey = "activity change"
+
+func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case m.form != nil:
+		return m, m.updateForm(msg)
+	case m.confirm != nil:
+		row := *m.confirm
+		switch {
+		case key.Matches(msg, k.Yes):
+			m.confirm = nil
+			return m, m.deleteCmd(row)
+		case key.Matches(msg, k.No):
+			m.confirm = nil
+			return m, common.Status("Kept “" + cleanLine(row.Subject) + "”")
+		}
+		return m, nil
+	case m.focus == focusSearch:
+		return m, m.searchKey(msg)
+	case m.focus == focusFilters:
+		return m, m.filterKey(msg)
+	}
+	v := m.visibleRows()
+	switch {
+	case key.Matches(msg, k.Up):
+		return m, m.moveCursor(-1)
+	case key.Matches(msg, k.Down):
+		return m, m.moveCursor(1)
+	case key.Matches(msg, k.PageUp):
+		return m, m.moveCursor(-v)
+	case key.Matches(msg, k.PageDown):
+		return m, m.moveCursor(v)
+	case key.Matches(msg, k.Top):
+		return m, m.moveCursor(-m.shown)
+	case key.Matches(msg, k.Bottom):
+		return m, m.moveCursor(m.shown)
+	case key.Matches(msg, k.Detail):
+		m.showDetail = !m.showDetail
+		m.scrollIntoView()
+		return m, m.ensureWindow()
+	case key.Matches(msg, k.Filters):
+		m.focus = focusFilters
+		return m, nil
+	case key.Matches(msg, k.Types):
+		m.focus, m.filterPos = focusFilters, filterFirstType
+		return m, nil
+	case key.Matches(msg, k.Owner):
+		return m, m.toggleFilter(filterOwner)
+	case key.Matches(msg, k.Status):
+		return m, m.toggleFilter(filterStatus)
+	case key.Matches(msg, k.Period):
+		return m, m.toggleFilter(filterPeriod)
+	case key.Matches(msg, k.Search):
+		return m, m.toggleFilter(filterSearch)
+	case key.Matches(msg, k.Reset):
+		return m, m.resetFilters()
+	case key.Matches(msg, k.Reload):
+		return m, tea.Batch(m.setupCmd(), m.queryCmd())
+	case key.Matches(msg, k.Add):
+		return m, m.openForm(nil)
+	case key.Matches(msg, k.Edit):
+		if row, ok := m.Selected(); ok {
+			return m, m.openForm(&row)
+		}
+	case key.Matches(msg, k.Done):
+		if row, ok := m.Selected(); ok {
+			return m, m.doneCmd(row)
+		}
+	case key.Matches(msg, k.Delete):
+		if row, ok := m.Selected(); ok {
+			m.confirm = &row
+		}
+	case key.Matches(msg, k.Why):
+		if row, ok := m.Selected(); ok {
+			id := row.ID
+			return m, func() tea.Msg { return common.TroubleshootActivityMsg{ActivityID: id} }
+		}
+	}
+	return m, nil
+}
+
+func (m *Model) moveCursor(delta int) tea.Cmd {
+	if m.shown == 0 {
+		return nil
+	}
+	m.cursor = min(max(m.cursor+delta, 0), m.shown-1)
+	m.scrollIntoView()
+	return m.ensureWindow()
+}
+
+func (m *Model) clampCursor() {
+	if m.shown == 0 {
+		m.cursor, m.top = 0, 0
+		return
+	}
+	m.cursor = min(max(m.cursor, 0), m.shown-1)
+	m.scrollIntoView()
+}
+
+// scrollIntoView moves top so the cursor row is visible.
+func (m *Model) scrollIntoView() {
+	v := m.visibleRows()
+	if m.cursor < m.top {
+		m.top = m.cursor
+	}
+	if m.cursor >= m.top+v {
+		m.top = m.cursor - v + 1
+	}
+	if m.shown > 0 && m.top > max(0, m.shown-v) {
+		m.top = max(0, m.shown-v)
+	}
+	m.top = max(m.top, 0)
+}
+
+// resetFilters shows everything: the answer to "where are my activities?".
+func (m *Model) resetFilters() tea.Cmd {
+	if len(m.filter.Active()) == 0 {
+		return common.Status("Filters already show every activity")
+	}
+	m.filter = store.ListFilter{Owner: store.OwnerAll, Status: store.StatusAll, Period: store.PeriodAll}
+	m.search.SetValue("")
+	return tea.Batch(m.filterChanged(), common.Status("Filters reset: showing every activity"))
+}
+
+func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Leave):
+		m.focus = focusList
+	case key.Matches(msg, k.Left):
+		m.filterPos = (m.filterPos + filterItemCount - 1) % filterItemCount
+	case key.Matches(msg, k.Right):
+		m.filterPos = (m.filterPos + 1) % filterItemCount
+	case key.Matches(msg, k.Toggle):
+		return m.toggleFilter(m.filterPos)
+	case key.Matches(msg, k.Reset):
+		return m.resetFilters()
+	case key.Matches(msg, k.Owner):
+		return m.toggleFilter(filterOwner)
+	case key.Matches(msg, k.Status):
+		return m.toggleFilter(filterStatus)
+	case key.Matches(msg, k.Period):
+		return m.toggleFilter(filterPeriod)
+	case key.Matches(msg, k.Search):
+		return m.toggleFilter(filterSearch)
+	case key.Matches(msg, k.Down), key.Matches(msg, k.Up):
+		m.focus = focusList
+	}
+	return nil
+}
+
+// toggleFilter changes one filter item: owner, status and period step to their next value,
+// a type switches on or off, "all types" switches every type on, search opens the field.
+func (m *Model) toggleFilter(item int) tea.Cmd {
+	switch {
+	case item == filterOwner:
+		m.filter.Owner = m.nextOwner()
+	case item == filterStatus:
+		m.filter.Status = next(store.Statuses, m.filter.Status)
+	case item == filterPeriod:
+		m.filter.Period = next(store.Periods, m.filter.Period)
+	case item == filterSearch:
+		m.focus = focusSearch
+		m.searchWas = m.filter.Search
+		m.search.SetValue(m.filter.Search)
+		m.search.CursorEnd()
+		return m.search.Focus()
+	case item == filterAllTypes:
+		if len(m.filter.Types) == 0 {
+			return common.Status("Every type is already shown")
+		}
+		m.filter.Types = nil
+	default:
+		t := store.AllTypes[item-filterFirstType]
+		on := typesOn(m.filter.Types)
+		if on[t] && len(on) == 1 {
+			return common.Status("At least one type stays shown; pick another type first, or “all”")
+		}
+		if on[t] {
+			delete(on, t)
+		} else {
+			on[t] = true
+		}
+		m.filter.Types = nil
+		for _, at := range store.AllTypes {
+			if on[at] && len(on) < len(store.AllTypes) {
+				m.filter.Types = append(m.filter.Types, at)
+			}
+		}
+	}
+	return m.filterChanged()
+}
+
+// typesOn is the set of shown types; an empty filter shows them all.
+func typesOn(types []store.ActivityType) map[store.ActivityType]bool {
+	on := map[store.ActivityType]bool{}
+	if len(types) == 0 {
+		for _, t := range store.AllTypes {
+			on[t] = true
+		}
+	}
+	for _, t := range types {
+		on[t] = true
+	}
+	return on
+}
+
+// nextOwner steps me -> everyone -> each other user by name -> me.
+func (m *Model) nextOwner() string {
+	seq := []string{store.OwnerMe, store.OwnerAll}
+	for _, u := range m.users {
+		if !u.IsMe {
+			seq = append(seq, u.ID)
+		}
+	}
+	cur := m.filter.Owner
+	if cur == "" || cur == m.meID {
+		cur = store.OwnerMe
+	}
+	return next(seq, cur)
+}
+
+func next(seq []string, cur string) string {
+	i := slices.Index(seq, cur)
+	return seq[(i+1)%len(seq)]
+}
+
+func (m *Model) searchKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEnter:
+		m.focus = focusList
+		m.search.Blur()
+		return nil
+	case tea.KeyEsc:
+		m.focus = focusList
+		m.search.Blur()
+		if m.filter.Search != m.searchWas {
+			m.filter.Search = m.searchWas
+			m.searchGen++
+			return m.filterChanged()
+		}
+		return nil
+	}
+	var cmd tea.Cmd
+	m.search, cmd = m.search.Update(msg)
+	if v := m.search.Value(); v != m.filter.Search {
+		m.filter.Search = v
+		// Query once typing pauses: a 100k-row search per keystroke would queue up.
+		m.searchGen++
+		gen := m.searchGen
+		return tea.Batch(cmd, tea.Tick(searchDebounce, func(time.Time) tea.Msg { return searchTickMsg{gen} }))
+	}
+	return cmd
+}
+
+const searchDebounce = 150 * time.Millisecond
+
+// doneCmd flips done in the store.
+func (m *Model) doneCmd(row store.ActivityRow) tea.Cmd {
+	st, now, id, done := m.store(), m.ctx.Now(), row.ID, !row.Done
+	subject := cleanLine(row.Subject)
+	write := func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		_, err := store.SetActivityDone(ctx, st.DB, id, done, now)
+		what := "Marked “" + subject + "” done"
+		if !done {
+			what = "Marked “" + subject + "” to do again"
+		}
+		if err != nil {
+			err = fmt.Errorf("could not change “%s”: %w", subject, err)
+		}
+		return writeMsg{what: what, id: id, err: err}
+	}
+	return tea.Sequence(common.Busy(busyKey, true), write)
+}
+
+// deleteCmd tombstones the activity; the next sync removes its calendar event.
+func (m *Model) deleteCmd(row store.ActivityRow) tea.Cmd {
+	st, now, id := m.store(), m.ctx.Now(), row.ID
+	subject := cleanLine(row.Subject)
+	write := func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		_, err := store.DeleteActivity(ctx, st.DB, id, now)
+		if err != nil {
+			err = fmt.Errorf("could not delete “%s”: %w", subject, err)
+		}
+		return writeMsg{what: "Deleted “" + subject + "”", id: id, err: err}
+	}
+	return tea.Sequence(common.Busy(busyKey, true), write)
+}

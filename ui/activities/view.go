@@ -1,0 +1,451 @@
+package activities
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+// Layout: two filter lines and the banner line on top, then the table; the detail pane is
+// at the right on wide terminals and, when asked for with enter, at the bottom on narrow ones.
+const (
+	topLines        = 3
+	sidePaneMinTerm = 140 // terminal width from which the detail pane sits beside the table
+	sidePaneWidth   = 58
+	bottomPaneLines = 10
+)
+
+type paneKind int
+
+const (
+	paneNone paneKind = iota
+	paneSide
+	paneBottom
+)
+
+// layout returns the table's width and height (header included) and where the pane goes.
+func (m *Model) layout() (tableW, listH int, pane paneKind) {
+	tableW, listH = m.width, m.height-topLines
+	switch {
+	case m.width >= sidePaneMinTerm:
+		pane = paneSide
+		tableW = m.width - sidePaneWidth - 1
+	case m.showDetail:
+		pane = paneBottom
+		listH -= min(bottomPaneLines, max(0, listH/2))
+	}
+	if m.confirm != nil {
+		listH -= 2
+	}
+	return tableW, max(listH, 2), pane
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	if m.width == 0 {
+		return ""
+	}
+	st := m.ctx.Styles
+	if m.form != nil {
+		title := st.Title.Render("Edit activity")
+		if m.formVals.editID == "" {
+			title = st.Title.Render("New activity")
+		}
+		return title + st.Muted.Render("  enter next · shift+tab back · esc cancel") + "\n\n" + m.form.View()
+	}
+	if !m.ready {
+		if m.loadErr != nil {
+			return st.Error.Render("Could not open the activity list: ") + st.Text.Render(safetext.Clean(m.loadErr.Error())) +
+				"\n\n" + st.Muted.Render("Press r to try again.")
+		}
+		return st.Muted.Render("Loading activities…")
+	}
+	tableW, listH, pane := m.layout()
+	var b strings.Builder
+	b.WriteString(m.filterBar())
+	b.WriteString("\n")
+	b.WriteString(common.Truncate(m.banner(), m.width))
+	b.WriteString("\n")
+	table := m.table(tableW, listH)
+	switch pane {
+	case paneSide:
+		detail := m.detail(sidePaneWidth-4, listH-2)
+		table = lipgloss.JoinHorizontal(lipgloss.Top, table, " ",
+			st.Pane.Width(sidePaneWidth-2).Height(listH-2).Render(detail))
+		b.WriteString(table)
+	case paneBottom:
+		b.WriteString(table)
+		h := m.height - topLines - listH
+		if m.confirm != nil {
+			h -= 2
+		}
+		b.WriteString("\n")
+		b.WriteString(st.Pane.Width(m.width - 2).Height(max(1, h-2)).Render(m.detail(m.width-4, max(1, h-2))))
+	default:
+		b.WriteString(table)
+	}
+	if m.confirm != nil {
+		b.WriteString("\n\n")
+		b.WriteString(m.confirmLine())
+	}
+	return b.String()
+}
+
+func (m *Model) confirmLine() string {
+	st := m.ctx.Styles
+	subject := cleanLine(m.confirm.Subject)
+	q := "Delete “" + common.Truncate(subject, max(10, m.width/2)) + "”?"
+	if m.confirm.LinkRemoteID != "" {
+		q += " Its calendar event goes at the next sync."
+	}
+	return common.Truncate(st.Warn.Render(q)+"  "+st.Key.Render("y")+st.Muted.Render(" delete  ")+
+		st.Key.Render("n")+st.Muted.Render(" keep"), m.width)
+}
+
+// filterBar draws the two filter lines; in filter focus the focused item is highlighted.
+func (m *Model) filterBar() string {
+	st := m.ctx.Styles
+	item := func(pos int, label, value string, narrowing bool) string {
+		v := st.FilterOff.Render(value)
+		if narrowing {
+			v = st.FilterOn.Render(value)
+		}
+		s := st.FilterLabel.Render(label) + " " + v
+		if m.focus == focusFilters && m.filterPos == pos {
+			s = st.Selected.Render(label + " " + value)
+		}
+		return s
+	}
+	f := m.filter
+	sep := st.Muted.Render("  ")
+	searchVal := "–"
+	if f.Search != "" {
+		searchVal = "“" + cleanLine(f.Search) + "”"
+	}
+	var line1 string
+	if m.focus == focusSearch {
+		searchVal = ""
+	}
+	line1 = item(filterOwner, "Owner", m.ownerLabel(f.Owner), f.Owner != store.OwnerAll) + sep +
+		item(filterStatus, "Status", statusLabel(f.Status), f.Status != store.StatusAll) + sep +
+		item(filterPeriod, "Period", periodLabel(f.Period), f.Period != store.PeriodAll) + sep
+	if m.focus == focusSearch {
+		line1 += st.FilterLabel.Render("Search") + " " + m.search.View()
+	} else {
+		line1 += item(filterSearch, "Search", searchVal, f.Search != "")
+	}
+	on := typesOn(f.Types)
+	parts := []string{st.FilterLabel.Render("Types")}
+	allLabel := "all"
+	if m.focus == focusFilters && m.filterPos == filterAllTypes {
+		parts = append(parts, st.Selected.Render(allLabel))
+	} else if len(f.Types) == 0 {
+		parts = append(parts, st.FilterOff.Render(allLabel))
+	} else {
+		parts = append(parts, st.Muted.Render(allLabel))
+	}
+	for i, t := range store.AllTypes {
+		mark := "☐ "
+		if on[t] {
+			mark = "☑ "
+		}
+		label := mark + string(t)
+		switch {
+		case m.focus == focusFilters && m.filterPos == filterFirstType+i:
+			parts = append(parts, st.Selected.Render(label))
+		case !on[t]:
+			parts = append(parts, st.FilterOn.Render(label))
+		default:
+			parts = append(parts, st.Text.Render(label))
+		}
+	}
+	line2 := strings.Join(parts, " ")
+	if m.focus == focusFilters {
+		line2 += st.Muted.Render("   ←/→ choose · space toggle · esc done")
+	} else {
+		line2 += st.Muted.Render("   f filters · t types")
+	}
+	return common.Truncate(line1, m.width) + "\n" + common.Truncate(line2, m.width)
+}
+
+// Banner is the line above the table. When filters hide anything it says how many and
+// which, because a hidden activity is the most common "it's not in my calendar" cause.
+func (m *Model) Banner() string { return m.bannerText() }
+
+func (m *Model) bannerText() string {
+	switch {
+	case m.loadErr != nil:
+		return "Could not read activities: " + cleanLine(m.loadErr.Error()) + " · r retries"
+	case m.total == 0 && !m.pending:
+		return "No activities yet · a adds one"
+	case m.hidden > 0:
+		var by []string
+		for _, h := range m.hiddenBy {
+			by = append(by, fmt.Sprintf("%s %d", h.Dim, h.Count))
+		}
+		s := fmt.Sprintf("Showing %d of %d — filters hide %d", m.shown, m.total, m.hidden)
+		if len(by) > 0 {
+			s += " (" + strings.Join(by, ", ") + ")"
+		}
+		return s + " · R resets filters"
+	default:
+		return fmt.Sprintf("Showing all %d activities", m.total)
+	}
+}
+
+func (m *Model) banner() string {
+	st := m.ctx.Styles
+	text := m.bannerText()
+	switch {
+	case m.loadErr != nil:
+		return st.Error.Render(text)
+	case m.hidden > 0:
+		return st.Banner.Render(text)
+	default:
+		return st.Muted.Render(text)
+	}
+}
+
+// columns are the table's column widths for a table width.
+type columns struct{ done, subject, typ, owner, due, dur, sync int }
+
+func columnsFor(w int) columns {
+	c := columns{done: 1, typ: 8, owner: 10, due: 16, dur: 5, sync: 11}
+	if w >= 110 {
+		c.owner, c.due, c.dur = 16, 22, 6
+	}
+	fixed := c.done + c.typ + c.owner + c.due + c.dur + c.sync + 6 // 6 single-space gaps
+	c.subject = w - fixed
+	if c.subject < 12 {
+		// Very narrow: give the subject room by dropping the owner and duration columns.
+		c.subject += c.owner + c.dur + 2
+		c.owner, c.dur = 0, 0
+	}
+	c.subject = max(c.subject, 4)
+	return c
+}
+
+func (c columns) row(done, subject, typ, owner, due, dur, sync string) string {
+	cells := []string{common.Fit(done, c.done), common.Fit(subject, c.subject), common.Fit(typ, c.typ)}
+	if c.owner > 0 {
+		cells = append(cells, common.Fit(owner, c.owner))
+	}
+	cells = append(cells, common.Fit(due, c.due))
+	if c.dur > 0 {
+		cells = append(cells, common.Fit(dur, c.dur))
+	}
+	cells = append(cells, common.Fit(sync, c.sync))
+	return strings.Join(cells, " ")
+}
+
+// table draws the header and the visible rows; rows not loaded yet show as "…".
+func (m *Model) table(w, h int) string {
+	st := m.ctx.Styles
+	cols := columnsFor(w)
+	lines := make([]string, 0, h)
+	lines = append(lines, st.TableHeader.Render(cols.row("✓", "Subject", "Type", "Owner", "Due", "Dur", "Sync")))
+	v := h - 1
+	if m.shown == 0 && !m.pending && m.loadErr == nil {
+		msg := "No activities yet. Press a to add one."
+		if m.total > 0 {
+			msg = "Nothing matches these filters. Press R to reset them."
+		}
+		lines = append(lines, "", st.Muted.Render("  "+msg))
+	}
+	now := m.ctx.Now()
+	day := dayKey(now, m.loc)
+	for i := m.top; i < min(m.top+v, m.shown); i++ {
+		row, ok := m.rowAt(i)
+		if !ok {
+			lines = append(lines, st.Muted.Render(common.Fit("  …", w)))
+			continue
+		}
+		r := m.cache.get(row, w, day, func() renderedRow { return m.renderRow(row, cols, now) })
+		if i == m.cursor && m.focus == focusList {
+			lines = append(lines, st.Selected.Render(r.plain))
+		} else {
+			lines = append(lines, r.styled)
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lipgloss.NewStyle().Width(w).Render(strings.Join(lines, "\n"))
+}
+
+// renderedRow is one table row, drawn once per (activity, rev, width, day): plain for the
+// cursor row (the selection style colours it whole), styled for the rest.
+type renderedRow struct{ plain, styled string }
+
+func (m *Model) renderRow(r store.ActivityRow, cols columns, now time.Time) renderedRow {
+	st := m.ctx.Styles
+	done := " "
+	if r.Done {
+		done = "✓"
+	}
+	subject := cleanLine(r.Subject)
+	owner := cleanLine(r.OwnerName)
+	if r.OwnerID == m.meID {
+		owner = "me"
+	}
+	due := formatDue(r.Activity, m.loc, now)
+	dur := formatDuration(r.Duration, r.AllDay)
+	sync := syncLabel(r.SyncState)
+	plain := cols.row(done, subject, string(r.Type), owner, due, dur, sync)
+
+	// Styled: overdue dates and sync problems stand out.
+	dueStyle, syncStyle := st.Text, st.Muted
+	if !r.Done && overdue(r.Activity, m.loc, now) {
+		dueStyle = st.Warn
+	}
+	switch r.SyncState {
+	case store.SyncSynced:
+		syncStyle = st.OK
+	case store.SyncError, store.SyncQuarantined:
+		syncStyle = st.Error
+	case store.SyncPending:
+		syncStyle = st.Warn
+	}
+	cells := []string{st.OK.Render(common.Fit(done, cols.done)), st.Text.Render(common.Fit(subject, cols.subject)),
+		st.Muted.Render(common.Fit(string(r.Type), cols.typ))}
+	if cols.owner > 0 {
+		cells = append(cells, st.Text.Render(common.Fit(owner, cols.owner)))
+	}
+	cells = append(cells, dueStyle.Render(common.Fit(due, cols.due)))
+	if cols.dur > 0 {
+		cells = append(cells, st.Muted.Render(common.Fit(dur, cols.dur)))
+	}
+	cells = append(cells, syncStyle.Render(common.Fit(sync, cols.sync)))
+	return renderedRow{plain: plain, styled: strings.Join(cells, " ")}
+}
+
+// detail is the selected activity with its calendar link.
+func (m *Model) detail(w, h int) string {
+	st := m.ctx.Styles
+	row, ok := m.Selected()
+	if !ok {
+		if m.shown == 0 {
+			return st.Muted.Render("No activity selected.")
+		}
+		return st.Muted.Render("Loading…")
+	}
+	a := row.Activity
+	lines := []string{st.Title.Render(common.Truncate(cleanLine(a.Subject), w))}
+	field := func(label, value string) {
+		if value == "" {
+			return
+		}
+		lines = append(lines, common.Truncate(st.Muted.Render(label+" ")+st.Text.Render(value), w))
+	}
+	owner := cleanLine(row.OwnerName)
+	if a.OwnerID == m.meID {
+		owner += " (me)"
+	}
+	status := "to do"
+	if a.Done {
+		status = "done"
+	}
+	field("Type ", string(a.Type)+" · "+status)
+	field("When ", formatWhen(a, m.loc))
+	field("Owner", owner)
+	field("Where", cleanLine(a.Location))
+	if note := cleanLine(a.Note); note != "" {
+		field("Note ", note)
+	}
+	lines = append(lines, "", st.FilterLabel.Render("Calendar sync"))
+	if row.LinkRemoteID == "" {
+		lines = append(lines, st.Warn.Render("Not in any calendar yet."))
+		lines = append(lines, st.Muted.Render(common.Truncate("Press w to find out why.", w)))
+	} else {
+		acct := m.account[row.LinkAccountID]
+		if acct == "" {
+			acct = row.LinkAccountID
+		}
+		field("State  ", syncLabel(row.SyncState))
+		field("Account", cleanLine(acct))
+		field("Calendar", cleanLine(row.LinkCalendarID))
+		field("Event  ", cleanLine(row.LinkRemoteID))
+		last := "never"
+		if row.LastSyncedAt != nil {
+			last = row.LastSyncedAt.In(m.loc).Format("Mon 2 Jan 2006 15:04") + " (" + ago(m.ctx.Now(), *row.LastSyncedAt) + ")"
+		}
+		field("Last synced", last)
+		if row.LinkError != "" {
+			lines = append(lines, common.Truncate(st.Error.Render("Last error ")+st.Text.Render(cleanLine(row.LinkError)), w))
+		}
+	}
+	lines = append(lines, "", st.Muted.Render(common.Truncate("id "+a.ID, w)))
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ShortHelp implements common.Screen.
+func (m *Model) ShortHelp() []key.Binding {
+	k := m.keys
+	switch {
+	case m.form != nil:
+		return nil // huh draws its own help
+	case m.confirm != nil:
+		return []key.Binding{k.Yes, k.No}
+	case m.focus == focusSearch:
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "undo search")),
+		}
+	case m.focus == focusFilters:
+		return []key.Binding{k.Left, k.Right, k.Toggle, k.Reset, k.Leave}
+	}
+	return []key.Binding{k.Filters, k.Search, k.Reset, k.Add, k.Done, k.Why}
+}
+
+// FullHelp implements common.Screen.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Filters, k.Types, k.Owner, k.Status, k.Period, k.Search, k.Reset},
+		{k.Detail, k.Add, k.Edit, k.Done, k.Delete, k.Why, k.Reload},
+	}
+}
+
+// rowCache keeps rendered rows by (id, rev, sync state, width, day). It is dropped whole
+// when it grows past a few windows, so memory stays bounded however long the list is.
+type rowKey struct {
+	id    string
+	rev   int64
+	sync  string
+	width int
+	day   int64
+}
+
+type rowCache struct{ m map[rowKey]renderedRow }
+
+const rowCacheMax = 2048
+
+func newRowCache() rowCache { return rowCache{m: make(map[rowKey]renderedRow, 256)} }
+
+func (c *rowCache) get(r store.ActivityRow, width int, day int64, render func() renderedRow) renderedRow {
+	k := rowKey{r.ID, r.Rev, r.SyncState + "|" + r.OwnerName, width, day}
+	if v, ok := c.m[k]; ok {
+		return v
+	}
+	if len(c.m) >= rowCacheMax {
+		c.m = make(map[rowKey]renderedRow, 256)
+	}
+	v := render()
+	c.m[k] = v
+	return v
+}
+
+func (c *rowCache) len() int { return len(c.m) }
+
+func cleanLine(s string) string { return safetext.Line(s) }

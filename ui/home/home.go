@@ -1,0 +1,264 @@
+// Package home is the Home tab: the calendar accounts and their state, when they last
+// synced, how many activities there are (and how many are overdue or due today), and the
+// way into Activities and Troubleshoot.
+package home
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+// Model is the Home screen.
+type Model struct {
+	ctx           *common.Context
+	keys          keyMap
+	width, height int
+
+	gen     int
+	loaded  bool
+	summary summary
+	err     error
+}
+
+type keyMap struct {
+	Activities, Troubleshoot, Reload key.Binding
+}
+
+// summary is everything Home shows, read in one Cmd.
+type summary struct {
+	accounts    []store.Account
+	accountsErr error
+	me          string
+	total       int
+	mineTodo    int
+	overdue     int
+	today       int
+	loc         *time.Location
+}
+
+type loadedMsg struct {
+	gen int
+	sum summary
+	err error
+}
+
+// New builds the Home screen.
+func New(c *common.Context) *Model {
+	return &Model{ctx: c, keys: keyMap{
+		Activities:   key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "activities")),
+		Troubleshoot: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "troubleshoot")),
+		Reload:       key.NewBinding(key.WithKeys("r", "ctrl+r"), key.WithHelp("r", "reload")),
+	}}
+}
+
+func (m *Model) Title() string    { return "Home" }
+func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+func (m *Model) ShortHelp() []key.Binding {
+	return []key.Binding{m.keys.Activities, m.keys.Troubleshoot, m.keys.Reload}
+}
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// Init reads the summary.
+func (m *Model) Init() tea.Cmd { return m.load() }
+
+func (m *Model) load() tea.Cmd {
+	st := m.ctx.Services.Store
+	if st == nil {
+		return nil
+	}
+	m.gen++
+	gen, now := m.gen, m.ctx.Now()
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		var s summary
+		loc, _ := store.UserLocation(ctx, st.DB) // an unusable saved zone falls back to the machine's
+		if loc == nil {
+			loc = time.Local
+		}
+		s.loc = loc
+		s.accounts, s.accountsErr = store.ListAccounts(ctx, st.DB)
+		if me, err := store.Me(ctx, st.DB); err == nil {
+			s.me = me.Name
+		}
+		count := func(f store.ListFilter) (int, int, error) {
+			p, err := store.CountActivities(ctx, st.DB, f, loc, now)
+			return p.Shown, p.Total, err
+		}
+		var err error
+		if s.mineTodo, s.total, err = count(store.ListFilter{Owner: store.OwnerMe, Status: store.StatusTodo, Period: store.PeriodAll}); err != nil {
+			return loadedMsg{gen: gen, err: err}
+		}
+		if s.overdue, _, err = count(store.ListFilter{Owner: store.OwnerMe, Status: store.StatusTodo, Period: store.PeriodOverdue}); err != nil {
+			return loadedMsg{gen: gen, err: err}
+		}
+		if s.today, _, err = count(store.ListFilter{Owner: store.OwnerMe, Status: store.StatusTodo, Period: store.PeriodToday}); err != nil {
+			return loadedMsg{gen: gen, err: err}
+		}
+		return loadedMsg{gen: gen, sum: s}
+	}
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		m.loaded, m.err = true, msg.err
+		if msg.err == nil {
+			m.summary = msg.sum
+		}
+		return m, nil
+	case common.ActivatedMsg, common.DataChangedMsg:
+		return m, m.load()
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, m.keys.Activities):
+			return m, common.SwitchTab(common.TabActivities)
+		case key.Matches(msg, m.keys.Troubleshoot):
+			return m, common.SwitchTab(common.TabTroubleshoot)
+		case key.Matches(msg, m.keys.Reload):
+			return m, m.load()
+		}
+	}
+	return m, nil
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	w := max(20, m.width-2)
+	var b strings.Builder
+	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
+	title := "calsync — your CRM activities in your calendar"
+	if m.summary.me != "" {
+		title += ", " + safetext.Line(m.summary.me)
+	}
+	line(st.Title.Render(title))
+	line("")
+	if !m.loaded {
+		line(st.Muted.Render("Reading your accounts and activities…"))
+		return b.String()
+	}
+	if m.err != nil {
+		line(st.Error.Render("Could not read the store: ") + st.Text.Render(safetext.Line(m.err.Error())))
+		line(st.Muted.Render("Press r to try again."))
+		return b.String()
+	}
+	s := m.summary
+	now := m.ctx.Now()
+
+	line(st.FilterLabel.Render("Calendar accounts"))
+	switch {
+	case s.accountsErr != nil:
+		line("  " + st.Error.Render("Could not read accounts: ") + st.Text.Render(safetext.Line(s.accountsErr.Error())))
+	case len(s.accounts) == 0:
+		line("  " + st.Warn.Render("No accounts yet") + st.Muted.Render(" — connect one with ") +
+			st.Command.Render("calsync account add google|microsoft|caldav"))
+		line("  " + st.Muted.Render("Until then activities stay here and nothing reaches a calendar."))
+	default:
+		for _, a := range s.accounts {
+			line("  " + m.accountLine(a, now, s.loc))
+			if a.State != store.AccountConnected && a.LastErrorMessage != "" {
+				line("      " + st.Muted.Render(safetext.Line(a.LastErrorMessage)))
+			}
+		}
+	}
+	line("  " + st.Muted.Render("Last sync: ") + st.Text.Render(lastSync(s.accounts, now, s.loc)))
+	line("")
+
+	line(st.FilterLabel.Render("Activities"))
+	if s.total == 0 {
+		line("  " + st.Muted.Render("None yet. Press a (or 2) and then a to add one; ") +
+			st.Command.Render("calsync demo") + st.Muted.Render(" shows a sandbox."))
+	} else {
+		mine := fmt.Sprintf("  Yours to do: %d", s.mineTodo)
+		parts := []string{st.Text.Render(mine)}
+		if s.overdue > 0 {
+			parts = append(parts, st.Warn.Render(fmt.Sprintf("%d overdue", s.overdue)))
+		} else {
+			parts = append(parts, st.Muted.Render("none overdue"))
+		}
+		parts = append(parts, st.Text.Render(fmt.Sprintf("%d today", s.today)))
+		line(strings.Join(parts, st.Muted.Render(" · ")))
+		line("  " + st.Muted.Render(fmt.Sprintf("%d activities in all, everyone's included", s.total)))
+	}
+	line("")
+
+	line(st.FilterLabel.Render("Where to go"))
+	line("  " + st.Key.Render("2") + st.Muted.Render(" / ") + st.Key.Render("a") + "  " +
+		st.Text.Render("Activities — the list, its filters, add, edit, done"))
+	line("  " + st.Key.Render("4") + st.Muted.Render(" / ") + st.Key.Render("t") + "  " +
+		st.Text.Render("Troubleshoot — activities don't show, one-way sync, duplicates, can't connect"))
+	line("  " + st.Muted.Render("An activity missing from your calendar? Select it in Activities and press ") + st.Key.Render("w") + st.Muted.Render("."))
+	return b.String()
+}
+
+func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) string {
+	st := m.ctx.Styles
+	name := safetext.Line(a.Name)
+	who := safetext.Line(a.Login)
+	desc := name + st.Muted.Render(" ("+a.Kind)
+	if who != "" {
+		desc += st.Muted.Render(", " + who)
+	}
+	desc += st.Muted.Render(")")
+	var state string
+	switch a.State {
+	case store.AccountConnected:
+		state = st.OK.Render("● connected")
+	case store.AccountNeedsReauth:
+		state = st.Error.Render("✗ needs sign-in") + st.Muted.Render(" — ") +
+			st.Command.Render("calsync account reconnect "+safetext.Line(a.ID))
+	case store.AccountDisabled:
+		state = st.Muted.Render("○ disabled")
+	default:
+		state = st.Warn.Render(safetext.Line(a.State))
+	}
+	synced := st.Muted.Render(" · never synced")
+	if a.LastSyncAt != nil {
+		synced = st.Muted.Render(" · synced " + relative(now, *a.LastSyncAt, loc))
+	}
+	return state + "  " + desc + synced
+}
+
+// lastSync is the newest sync of any account.
+func lastSync(accts []store.Account, now time.Time, loc *time.Location) string {
+	var ts []time.Time
+	for _, a := range accts {
+		if a.LastSyncAt != nil {
+			ts = append(ts, *a.LastSyncAt)
+		}
+	}
+	if len(ts) == 0 {
+		return "never (run " + "`calsync sync`" + " once an account is connected)"
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].After(ts[j]) })
+	return relative(now, ts[0], loc)
+}
+
+func relative(now, t time.Time, loc *time.Location) string {
+	d := now.Sub(t)
+	abs := t.In(loc).Format("Mon 2 Jan 15:04")
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago (%s)", int(d/time.Minute), abs)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago (%s)", int(d/time.Hour), abs)
+	}
+	return abs
+}
