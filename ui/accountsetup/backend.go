@@ -35,6 +35,8 @@ type Backend interface {
 	Preview(ctx context.Context, s store.SyncSettings) (Preview, error)
 	// ApplySettings saves s (setting activated_at the first time sync is enabled).
 	ApplySettings(ctx context.Context, s store.SyncSettings) (store.SyncSettings, error)
+	// ClientDefaults is the OAuth client prefilled for kind (from CALSYNC_* variables).
+	ClientDefaults(kind string) (clientID, clientSecret string)
 }
 
 // Draft is what the add-account form collected.

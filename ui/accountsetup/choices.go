@@ -224,3 +224,15 @@ func ValidateClientID(s string) error {
 	}
 	return nil
 }
+
+// ChoiceForAccount finds the picker entry a stored account was made from, for its guides.
+func ChoiceForAccount(kind, serverURL string) Choice {
+	if kind == "caldav" {
+		return ChoiceForServer(serverURL)
+	}
+	c, ok := ChoiceByID(kind)
+	if !ok {
+		return Choice{ID: kind, Label: kind, Kind: kind}
+	}
+	return c
+}

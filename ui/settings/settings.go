@@ -1,0 +1,561 @@
+// Package settings is the sync settings screen: where a person chooses how an account
+// syncs (the sync type): the direction, with a plain-language line for each, the calendar
+// (read-only calendars marked, and refused with the reason for directions that write), the
+// activity types that sync, the type given to imported events, a backfill date and the
+// interval. Save first shows what the first sync would do, from a dry run, and only then
+// applies.
+//
+// The Accounts screen opens it for one account and closes it on DoneMsg.
+package settings
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/accountsetup"
+	"github.com/calsync/calsync/ui/common"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+// DoneMsg says the screen closed; Saved is true when new settings were applied.
+type DoneMsg struct {
+	AccountID string
+	Saved     bool
+	Settings  store.SyncSettings
+}
+
+type phase int
+
+const (
+	phaseLoading phase = iota
+	phaseEditing
+	phasePreviewing // dry run in flight
+	phaseConfirm    // preview shown, waiting for apply / edit
+	phaseApplying
+	phaseFailed // could not load
+)
+
+// Internal messages carry gen so results for an earlier form are dropped.
+type (
+	loadedMsg struct {
+		gen      int
+		cals     []store.Calendar
+		settings store.SyncSettings
+		err      error
+	}
+	formDoneMsg struct {
+		gen       int
+		cancelled bool
+	}
+	previewMsg struct {
+		gen     int
+		preview accountsetup.Preview
+		err     error
+	}
+	appliedMsg struct {
+		gen      int
+		settings store.SyncSettings
+		err      error
+	}
+)
+
+// Keys are the screen's own keys outside the form (the form brings its own help).
+type Keys struct {
+	Apply  key.Binding
+	Edit   key.Binding
+	Cancel key.Binding
+}
+
+func defaultKeys() Keys {
+	return Keys{
+		Apply:  key.NewBinding(key.WithKeys("enter", "y"), key.WithHelp("enter", "apply")),
+		Edit:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit again")),
+		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+// values are what the form edits; the form binds pointers into it, so it lives on the heap
+// and is replaced together with the form.
+type values struct {
+	direction  string
+	calendar   string
+	types      []store.ActivityType
+	importType store.ActivityType
+	backfill   string // YYYY-MM-DD or ""
+	interval   time.Duration
+	enabled    bool
+}
+
+// Model is the sync settings screen for one account.
+type Model struct {
+	ctx     *common.Context
+	backend accountsetup.Backend
+	account store.Account
+	keys    Keys
+
+	width, height int
+	phase         phase
+	gen           int
+
+	cals     []store.Calendar
+	original store.SyncSettings
+	vals     *values
+	form     *huh.Form
+	pending  store.SyncSettings // what the preview was computed for
+	preview  accountsetup.Preview
+	errText  string // inline error (preview failure, apply failure, load failure)
+}
+
+// New opens the settings of account.
+func New(ctx *common.Context, backend accountsetup.Backend, account store.Account) *Model {
+	return &Model{ctx: ctx, backend: backend, account: account, keys: defaultKeys(), width: 80, height: 24}
+}
+
+// Init loads the calendars and the current settings.
+func (m *Model) Init() tea.Cmd {
+	m.gen++
+	gen, b, id := m.gen, m.backend, m.account.ID
+	return func() tea.Msg {
+		ctx := context.Background()
+		cals, err := b.Calendars(ctx, id)
+		if err != nil {
+			return loadedMsg{gen: gen, err: err}
+		}
+		s, err := b.Settings(ctx, id)
+		return loadedMsg{gen: gen, cals: cals, settings: s, err: err}
+	}
+}
+
+// SetSize sets the drawing area.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	if m.form != nil {
+		m.form.WithWidth(min(w, 100))
+	}
+}
+
+// Title is the screen's heading.
+func (m *Model) Title() string { return "Sync settings" }
+
+// CapturingInput is true while the form takes keys.
+func (m *Model) CapturingInput() bool { return m.phase == phaseEditing }
+
+// ShortHelp lists the keys of the current phase.
+func (m *Model) ShortHelp() []key.Binding {
+	switch m.phase {
+	case phaseConfirm:
+		return []key.Binding{m.keys.Apply, m.keys.Edit, m.keys.Cancel}
+	case phaseEditing:
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
+			key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back")),
+			m.keys.Cancel,
+		}
+	}
+	return []key.Binding{m.keys.Cancel}
+}
+
+// FullHelp is the short help in one column.
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// Update handles the phases: loading, editing the form, previewing, confirming, applying.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		if msg.err != nil {
+			m.phase = phaseFailed
+			m.errText = "Could not read the settings: " + msg.err.Error()
+			return m, nil
+		}
+		m.cals, m.original = msg.cals, msg.settings
+		return m, m.startForm(valuesFrom(msg.settings, msg.cals))
+
+	case formDoneMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		if msg.cancelled {
+			return m, done(m.account.ID, false, m.original)
+		}
+		m.pending = m.settingsFrom(*m.vals)
+		if err := accountsetup.ValidateSettings(m.pending, m.cals); err != nil {
+			// The form's validators should have caught this; say it and edit again.
+			m.errText = err.Error()
+			return m, m.startForm(m.vals)
+		}
+		m.phase = phasePreviewing
+		m.errText = ""
+		gen, b, s := m.gen, m.backend, m.pending
+		return m, func() tea.Msg {
+			p, err := b.Preview(context.Background(), s)
+			return previewMsg{gen: gen, preview: p, err: err}
+		}
+
+	case previewMsg:
+		if msg.gen != m.gen || m.phase != phasePreviewing {
+			return m, nil
+		}
+		m.phase = phaseConfirm
+		m.preview = msg.preview
+		if msg.err != nil {
+			m.errText = "The dry run failed, so calsync cannot say what the first sync will do: " +
+				explain(m.account, msg.err)
+		}
+		return m, nil
+
+	case appliedMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		busyDone := common.Busy("settings:"+m.account.ID, false)
+		if msg.err != nil {
+			m.phase = phaseConfirm
+			m.errText = "Not saved: " + msg.err.Error()
+			return m, busyDone
+		}
+		return m, tea.Batch(busyDone,
+			common.Status("Sync settings saved for "+safetext.Line(m.account.Name)),
+			common.DataChanged("Accounts"),
+			done(m.account.ID, true, msg.settings))
+
+	case tea.KeyMsg:
+		switch m.phase {
+		case phaseConfirm:
+			switch {
+			case key.Matches(msg, m.keys.Apply):
+				m.phase = phaseApplying
+				m.gen++
+				gen, b, s := m.gen, m.backend, m.pending
+				return m, tea.Batch(common.Busy("settings:"+s.AccountID, true), func() tea.Msg {
+					saved, err := b.ApplySettings(context.Background(), s)
+					return appliedMsg{gen: gen, settings: saved, err: err}
+				})
+			case key.Matches(msg, m.keys.Edit):
+				m.errText = ""
+				return m, m.startForm(m.vals)
+			case key.Matches(msg, m.keys.Cancel):
+				return m, done(m.account.ID, false, m.original)
+			}
+			return m, nil
+		case phaseFailed, phaseLoading, phasePreviewing:
+			if key.Matches(msg, m.keys.Cancel) {
+				m.gen++ // drop the result in flight
+				return m, done(m.account.ID, false, m.original)
+			}
+			return m, nil
+		}
+	}
+	if m.phase == phaseEditing && m.form != nil {
+		f, cmd := m.form.Update(msg)
+		if ff, ok := f.(*huh.Form); ok {
+			m.form = ff
+		}
+		return m, cmd
+	}
+	return m, nil
+}
+
+func done(id string, saved bool, s store.SyncSettings) tea.Cmd {
+	return func() tea.Msg { return DoneMsg{AccountID: id, Saved: saved, Settings: s} }
+}
+
+func explain(a store.Account, err error) string {
+	c := accountsetup.ChoiceForAccount(a.Kind, a.ServerURL)
+	return accountsetup.Explain(c, err, nil).String()
+}
+
+// valuesFrom prefills the form from stored settings; a first setup proposes the primary
+// writable calendar and switching sync on.
+func valuesFrom(s store.SyncSettings, cals []store.Calendar) *values {
+	v := &values{
+		direction:  s.Direction,
+		calendar:   s.CalendarID,
+		types:      append([]store.ActivityType(nil), s.Types...),
+		importType: s.ImportType,
+		interval:   s.Interval,
+		enabled:    s.Enabled,
+	}
+	if v.direction == "" {
+		v.direction = store.DirTwoWay
+	}
+	if v.importType == "" {
+		v.importType = store.TypeMeeting
+	}
+	if v.interval == 0 {
+		v.interval = 5 * time.Minute
+	}
+	if s.BackfillFrom != nil {
+		v.backfill = s.BackfillFrom.Local().Format(dateLayout)
+	}
+	if v.calendar == "" {
+		for _, c := range cals {
+			if c.Primary && !c.ReadOnly && c.HasEvents {
+				v.calendar = c.RemoteID
+			}
+		}
+		if s.ActivatedAt == nil {
+			v.enabled = true
+		}
+	}
+	return v
+}
+
+const dateLayout = "2006-01-02"
+
+// settingsFrom builds the settings to save from the form values.
+func (m *Model) settingsFrom(v values) store.SyncSettings {
+	s := m.original
+	s.AccountID = m.account.ID
+	s.Direction = v.direction
+	s.CalendarID = v.calendar
+	s.Types = append([]store.ActivityType(nil), v.types...)
+	s.ImportType = v.importType
+	s.Interval = v.interval
+	s.Enabled = v.enabled
+	s.BackfillFrom = nil
+	if t, err := parseDate(v.backfill); err == nil && !t.IsZero() {
+		s.BackfillFrom = &t
+	}
+	return s
+}
+
+func parseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation(dateLayout, s, time.Local)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("write the date as YYYY-MM-DD, e.g. 2026-01-31, or leave it empty")
+	}
+	return t.UTC(), nil
+}
+
+var intervals = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
+
+// startForm builds a new form for v (huh forms cannot be restarted once completed).
+func (m *Model) startForm(v *values) tea.Cmd {
+	m.gen++
+	m.vals = v
+	m.phase = phaseEditing
+	gen := m.gen
+
+	dirOpts := []huh.Option[string]{}
+	for _, d := range accountsetup.Directions() {
+		dirOpts = append(dirOpts, huh.NewOption(d.Label, d.Value))
+	}
+	calOpts := []huh.Option[string]{}
+	for _, c := range m.cals {
+		label := safetext.Line(c.Name)
+		var notes []string
+		if c.Primary {
+			notes = append(notes, "primary")
+		}
+		if c.ReadOnly {
+			notes = append(notes, "read-only: calendar to CRM only")
+		}
+		if !c.HasEvents {
+			notes = append(notes, "no events")
+		}
+		if len(notes) > 0 {
+			label += " (" + strings.Join(notes, ", ") + ")"
+		}
+		calOpts = append(calOpts, huh.NewOption(label, c.RemoteID))
+	}
+	typeOpts := []huh.Option[store.ActivityType]{}
+	for _, t := range store.AllTypes {
+		typeOpts = append(typeOpts, huh.NewOption(string(t), t).Selected(contains(v.types, t)))
+	}
+	intervalOpts := []huh.Option[time.Duration]{}
+	for _, d := range intervals {
+		intervalOpts = append(intervalOpts, huh.NewOption("every "+humanDuration(d), d))
+	}
+	cals := m.cals
+
+	calendarField := huh.NewSelect[string]().
+		Title("Calendar").
+		Description("Read-only calendars can only sync from the calendar to the CRM.").
+		Options(calOpts...).
+		Value(&v.calendar).
+		Validate(func(id string) error {
+			for _, c := range cals {
+				if c.RemoteID == id {
+					if !c.HasEvents {
+						return fmt.Errorf("%q holds no events; choose another calendar", safetext.Line(c.Name))
+					}
+					if why := accountsetup.ReadOnlyRefusal(c, v.direction); why != "" {
+						return fmt.Errorf("%s", safetext.Line(why))
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("choose a calendar")
+		})
+	if len(calOpts) == 0 {
+		calendarField = huh.NewSelect[string]().Title("Calendar").
+			Description("This account has no calendars yet. Reconnect it to list them again.").
+			Options(huh.NewOption("(none)", "")).Value(&v.calendar).
+			Validate(func(string) error { return fmt.Errorf("no calendar to sync with: reconnect the account") })
+	}
+
+	form := huh.NewForm(
+		huh.NewGroup(
+			huh.NewSelect[string]().
+				Title("Sync direction").
+				Options(dirOpts...).
+				Value(&v.direction).
+				DescriptionFunc(func() string {
+					if d, ok := accountsetup.DirectionByValue(v.direction); ok {
+						return d.Line
+					}
+					return ""
+				}, &v.direction),
+		),
+		huh.NewGroup(calendarField),
+		huh.NewGroup(
+			huh.NewMultiSelect[store.ActivityType]().
+				Title("Activity types that sync").
+				Description("Only these types go to the calendar.").
+				Options(typeOpts...).
+				Value(&v.types).
+				Validate(func(ts []store.ActivityType) error {
+					if len(ts) == 0 && v.direction != store.DirFromCalendar {
+						return fmt.Errorf("choose at least one type (space toggles)")
+					}
+					return nil
+				}),
+			huh.NewSelect[store.ActivityType]().
+				Title("Type for events imported from the calendar").
+				Options(huh.NewOptions(store.AllTypes...)...).
+				Value(&v.importType),
+		),
+		huh.NewGroup(
+			huh.NewInput().
+				Title("Also sync activities from (YYYY-MM-DD, optional)").
+				Description("Activities not changed since sync was switched on are skipped unless they are on or after this date.").
+				Value(&v.backfill).
+				Validate(func(s string) error { _, err := parseDate(s); return err }),
+			huh.NewSelect[time.Duration]().
+				Title("Sync in the background").
+				Options(intervalOpts...).
+				Value(&v.interval),
+			huh.NewConfirm().
+				Title("Sync this account").
+				Affirmative("On").Negative("Off").
+				Value(&v.enabled),
+		),
+	).WithShowHelp(true).WithKeyMap(formKeyMap()).WithWidth(min(m.width, 100))
+	if m.ctx.Styles.Theme.NoColor {
+		form = form.WithTheme(huh.ThemeBase())
+	}
+	// Our own messages: the default would quit the whole program.
+	form.SubmitCmd = func() tea.Msg { return formDoneMsg{gen: gen} }
+	form.CancelCmd = func() tea.Msg { return formDoneMsg{gen: gen, cancelled: true} }
+	m.form = form
+	return form.Init()
+}
+
+func formKeyMap() *huh.KeyMap {
+	km := huh.NewDefaultKeyMap()
+	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	return km
+}
+
+func contains(ts []store.ActivityType, t store.ActivityType) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	case d == time.Hour:
+		return "hour"
+	}
+	return d.String()
+}
+
+// View draws the current phase.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Sync settings — " + safetext.Line(m.account.Name)))
+	b.WriteString("\n\n")
+	if m.errText != "" && m.phase != phaseConfirm {
+		b.WriteString(st.Error.Render(common.Wrap(m.errText, max(20, m.width-2))))
+		b.WriteString("\n\n")
+	}
+	switch m.phase {
+	case phaseLoading:
+		b.WriteString(st.Muted.Render("Loading calendars and settings…"))
+	case phaseFailed:
+		b.WriteString(st.Muted.Render("esc: back"))
+	case phaseEditing:
+		b.WriteString(m.form.View())
+	case phasePreviewing:
+		b.WriteString(st.Muted.Render("Dry run: working out what the first sync would do…"))
+	case phaseConfirm, phaseApplying:
+		b.WriteString(m.summary())
+		b.WriteString("\n\n")
+		if m.errText != "" {
+			b.WriteString(st.Error.Render(common.Wrap(m.errText, max(20, m.width-2))))
+		} else {
+			b.WriteString(st.Banner.Render("Preview: " + m.preview.Sentence() + "."))
+		}
+		b.WriteString("\n\n")
+		if m.phase == phaseApplying {
+			b.WriteString(st.Muted.Render("Saving…"))
+		} else {
+			b.WriteString(st.Muted.Render("enter: apply   e: edit again   esc: cancel (nothing is saved)"))
+		}
+	}
+	return lipgloss.NewStyle().MaxWidth(max(m.width, 20)).Render(b.String())
+}
+
+// summary restates the chosen settings in words.
+func (m *Model) summary() string {
+	s := m.pending
+	calName := s.CalendarID
+	for _, c := range m.cals {
+		if c.RemoteID == s.CalendarID {
+			calName = c.Name
+		}
+	}
+	d, _ := accountsetup.DirectionByValue(s.Direction)
+	var types []string
+	for _, t := range s.Types {
+		types = append(types, string(t))
+	}
+	lines := []string{
+		fmt.Sprintf("Calendar:   %s", safetext.Line(calName)),
+		fmt.Sprintf("Direction:  %s — %s", d.Label, d.Line),
+		fmt.Sprintf("Types:      %s (imported events become %s)", strings.Join(types, ", "), s.ImportType),
+	}
+	if s.BackfillFrom != nil {
+		lines = append(lines, "Backfill:   activities from "+s.BackfillFrom.Local().Format(dateLayout))
+	}
+	state := "off"
+	if s.Enabled {
+		state = "on, every " + humanDuration(s.Interval)
+	}
+	lines = append(lines, "Sync:       "+state)
+	return common.Wrap(strings.Join(lines, "\n"), max(20, m.width-2))
+}
