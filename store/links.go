@@ -218,11 +218,14 @@ func SyncInsertActivity(ctx context.Context, h Handler, a Activity, now time.Tim
 		a.Origin = "local"
 	}
 	a.CreatedAt, a.UpdatedAt, a.Rev = now, now, 1
+	if err := a.normalize(); err != nil {
+		return a, err
+	}
 	_, err := h.ExecContext(ctx, `INSERT INTO activities (id, owner_id, type, subject, note, location, start_at,
-		time_zone, duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note,
+		time_zone, duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note,
 		a.Location, sqTime(a.Start), a.TimeZone, int64(a.Duration/time.Minute), a.AllDay, a.Done,
-		sqTimePtr(a.DoneAt), sqTime(now), sqTime(now), sqTimePtr(a.DeletedAt), a.Rev, a.Origin)
+		sqTimePtr(a.DoneAt), sqTime(now), sqTime(now), sqTimePtr(a.DeletedAt), a.Rev, a.Origin, searchFold(&a))
 	if err != nil {
 		return a, fmt.Errorf("import activity: %w", err)
 	}
@@ -230,15 +233,20 @@ func SyncInsertActivity(ctx context.Context, h Handler, a Activity, now time.Tim
 }
 
 // SyncUpdateActivity writes the calendar-visible fields of a (subject, note, location,
-// start, time zone, duration, all-day), bumps rev and returns the new rev.
+// start, time zone, duration, all-day), bumps rev and returns the new rev. The values are
+// validated and normalised like any CRM edit (ValidationError when they cannot be).
 func SyncUpdateActivity(ctx context.Context, h Handler, a Activity, now time.Time) (int64, error) {
-	if a.TimeZone == "" {
-		a.TimeZone = "UTC"
+	if a.Type == "" {
+		a.Type = TypeMeeting // only to pass validation; the type column is not written
+	}
+	if err := a.normalize(); err != nil {
+		return 0, err
 	}
 	var rev int64
 	err := h.QueryRowContext(ctx, `UPDATE activities SET subject=?, note=?, location=?, start_at=?, time_zone=?,
-		duration_min=?, all_day=?, updated_at=?, rev=rev+1 WHERE id=? RETURNING rev`, a.Subject, a.Note, a.Location,
-		sqTime(a.Start), a.TimeZone, int64(a.Duration/time.Minute), a.AllDay, sqTime(nowOr(now)), a.ID).Scan(&rev)
+		duration_min=?, all_day=?, updated_at=?, rev=rev+1, search_fold=? WHERE id=? RETURNING rev`, a.Subject, a.Note,
+		a.Location, sqTime(a.Start), a.TimeZone, int64(a.Duration/time.Minute), a.AllDay, sqTime(nowOr(now)),
+		searchFold(&a), a.ID).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("activity %q: %w", a.ID, ErrNotFound)
 	}
