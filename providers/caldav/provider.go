@@ -1,0 +1,624 @@
+// Package caldav is calsync's CalDAV provider (RFC 4791 calendars, RFC 6578 sync,
+// RFC 6764 discovery) for iCloud, Fastmail, Nextcloud, Radicale and other servers.
+//
+// It speaks WebDAV over net/http with its own small request layer instead of
+// go-webdav's client, because calsync needs what that client hides: conditional writes
+// (If-Match / If-None-Match), the response body of failures (Nextcloud's
+// PasswordLoginForbidden, DAV:need-privileges, DAV:valid-sync-token), Retry-After,
+// redirects that keep the PROPFIND method (/.well-known/caldav), absolute hrefs on other
+// hosts (iCloud partitions) and per-event decoding so that one broken event does not
+// hide the rest. iCalendar is read and written with github.com/emersion/go-ical.
+//
+// Changes uses sync-collection when the calendar has a DAV:sync-token, and otherwise
+// compares etags of a time-range calendar-query with the snapshot kept in the cursor.
+// Cursor formats: "sync1:<server sync-token>" and "etag1:<base64 gzip JSON href->etag>".
+package caldav
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/calsync/calsync/providers"
+)
+
+func init() {
+	providers.Register(providerName, func(ctx context.Context, cfg providers.Config) (providers.Provider, error) {
+		return New(ctx, cfg)
+	})
+}
+
+// Provider is one CalDAV account.
+type Provider struct {
+	c    *davClient
+	base *url.URL
+	user string
+	now  func() time.Time
+
+	mu   sync.Mutex
+	disc *discovered
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// New opens a CalDAV account: cfg.Endpoints.API is the server URL (or, when empty, it is
+// derived from an e-mail cfg.Login of a known service), cfg.Login the username and
+// cfg.Secret the (app) password. Nothing is sent until the first call.
+func New(ctx context.Context, cfg providers.Config) (*Provider, error) {
+	raw := cfg.Endpoints.API
+	if raw == "" {
+		raw = BaseURLForLogin(cfg.Login)
+	}
+	if raw == "" {
+		return nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: "open",
+			Message: "no CalDAV server URL", Hint: "give the server URL (e.g. https://cloud.example.org/remote.php/dav)"}
+	}
+	base, err := parseBaseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{
+		c:    newDAVClient(cfg.HTTPClient, cfg.Login, string(cfg.Secret), ServerForHost(base.String())),
+		base: base,
+		user: cfg.Login,
+		now:  time.Now,
+	}, nil
+}
+
+func (p *Provider) discovery(ctx context.Context) (*discovered, error) {
+	p.mu.Lock()
+	d := p.disc
+	p.mu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	d, err := p.c.discover(ctx, p.base)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.disc = d
+	p.mu.Unlock()
+	return d, nil
+}
+
+// Calendars lists the calendar collections of the account's calendar home.
+func (p *Provider) Calendars(ctx context.Context) ([]providers.Calendar, error) {
+	d, err := p.discovery(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.c.calendars(ctx, d.home, p.base)
+}
+
+// Access reports the login and whether any event calendar may be written. Password
+// accounts have no scopes.
+func (p *Provider) Access(ctx context.Context) (providers.AccessReport, error) {
+	cals, err := p.Calendars(ctx)
+	if err != nil {
+		return providers.AccessReport{}, err
+	}
+	r := providers.AccessReport{Login: p.user}
+	for _, c := range cals {
+		if c.Events && !c.ReadOnly {
+			r.CanWrite = true
+		}
+	}
+	return r, nil
+}
+
+const (
+	cursorSync = "sync1:"
+	cursorETag = "etag1:"
+	// multigetBatch keeps calendar-multiget bodies and responses moderate.
+	multigetBatch = 200
+)
+
+// Changes lists calendar cal (cursor "") or what changed since cursor.
+//
+// Removals come as Event{RemoteID: href, Deleted: true}; a removed series also removes
+// its expanded instances (their SeriesID is that href). In increments, changed events
+// arrive even when they moved outside win, so the caller can tell "moved away" from
+// "deleted"; recurring series are expanded inside win.
+func (p *Provider) Changes(ctx context.Context, cal, cursor string, win providers.Window) (providers.ChangePage, error) {
+	calURL, err := p.collectionURL(cal)
+	if err != nil {
+		return providers.ChangePage{}, err
+	}
+	switch {
+	case cursor == "":
+		return p.fullListing(ctx, calURL, win)
+	case strings.HasPrefix(cursor, cursorSync):
+		return p.syncCollection(ctx, calURL, strings.TrimPrefix(cursor, cursorSync), win)
+	case strings.HasPrefix(cursor, cursorETag):
+		snap, err := decodeSnapshot(strings.TrimPrefix(cursor, cursorETag))
+		if err != nil {
+			return providers.ChangePage{}, &providers.Error{Kind: providers.CursorExpired, Provider: providerName, Op: "list changes",
+				Message: "unreadable etag snapshot in cursor", Hint: "calsync will list the calendar again"}
+		}
+		return p.etagCompare(ctx, calURL, snap, win)
+	default:
+		return providers.ChangePage{}, &providers.Error{Kind: providers.CursorExpired, Provider: providerName, Op: "list changes",
+			Message: "cursor is not a CalDAV cursor", Hint: "calsync will list the calendar again"}
+	}
+}
+
+func (p *Provider) collectionURL(cal string) (*url.URL, error) {
+	u, err := resolveID(p.base, cal)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		u.RawPath = ""
+	}
+	return u, nil
+}
+
+// fullListing takes the sync-token first and lists second, so a change made during the
+// listing shows up again in the next increment instead of being missed.
+func (p *Provider) fullListing(ctx context.Context, calURL *url.URL, win providers.Window) (providers.ChangePage, error) {
+	token, err := p.syncToken(ctx, calURL)
+	if err != nil {
+		return providers.ChangePage{}, err
+	}
+	objs, err := p.query(ctx, calURL, win, true)
+	if err != nil {
+		return providers.ChangePage{}, err
+	}
+	page := providers.ChangePage{Full: true}
+	snap := map[string]string{}
+	for _, o := range objs {
+		p.decodeInto(&page, o, win)
+		snap[o.id] = o.etag
+	}
+	if token != "" {
+		page.NextCursor = cursorSync + token
+	} else {
+		page.NextCursor = cursorETag + encodeSnapshot(snap)
+	}
+	return page, nil
+}
+
+func (p *Provider) syncToken(ctx context.Context, calURL *url.URL) (string, error) {
+	ms, _, err := p.c.propfind(ctx, "read sync token", calURL, "0", `<d:sync-token/>`)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range ms.Responses {
+		if t := strings.TrimSpace(r.okProp().SyncToken); t != "" {
+			return t, nil
+		}
+	}
+	return "", nil
+}
+
+// object is one calendar object resource from a REPORT.
+type object struct {
+	id, href, etag string
+	data           *string // nil when only etags were asked for
+	status         int
+}
+
+func (p *Provider) objects(ms *multistatus, at *url.URL) []object {
+	var out []object
+	for _, r := range ms.Responses {
+		for _, h := range r.Hrefs {
+			u, err := at.Parse(strings.TrimSpace(h))
+			if err != nil {
+				continue
+			}
+			o := object{id: idFor(p.base, u), href: u.EscapedPath(), status: statusCode(r.Status)}
+			if len(r.Propstats) > 0 {
+				pr := r.okProp()
+				o.etag, o.data = pr.ETag, pr.CalendarData
+				if r.Status == "" {
+					o.status = 200
+				}
+			}
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func timeRange(win providers.Window) string {
+	if win.Start.IsZero() && win.End.IsZero() {
+		return ""
+	}
+	s := `<c:time-range`
+	if !win.Start.IsZero() {
+		s += ` start="` + win.Start.UTC().Format("20060102T150405Z") + `"`
+	}
+	if !win.End.IsZero() {
+		s += ` end="` + win.End.UTC().Format("20060102T150405Z") + `"`
+	}
+	return s + `/>`
+}
+
+// query runs a calendar-query for VEVENTs overlapping win.
+func (p *Provider) query(ctx context.Context, calURL *url.URL, win providers.Window, withData bool) ([]object, error) {
+	prop := `<d:getetag/>`
+	if withData {
+		prop += `<c:calendar-data/>`
+	}
+	body := `<?xml version="1.0" encoding="utf-8"?>` +
+		`<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>` + prop + `</d:prop>` +
+		`<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">` + timeRange(win) +
+		`</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`
+	ms, at, err := p.c.report(ctx, "list events", calURL, "1", body)
+	if err != nil {
+		return nil, err
+	}
+	var out []object
+	for _, o := range p.objects(ms, at) {
+		if o.status >= 200 && o.status < 300 && !strings.HasSuffix(o.href, "/") {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// multiget fetches objects by href, in batches.
+func (p *Provider) multiget(ctx context.Context, calURL *url.URL, hrefs []string) ([]object, error) {
+	var out []object
+	for len(hrefs) > 0 {
+		n := min(len(hrefs), multigetBatch)
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0" encoding="utf-8"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">` +
+			`<d:prop><d:getetag/><c:calendar-data/></d:prop>`)
+		for _, h := range hrefs[:n] {
+			b.WriteString(`<d:href>` + xmlEscape(h) + `</d:href>`)
+		}
+		b.WriteString(`</c:calendar-multiget>`)
+		hrefs = hrefs[n:]
+		ms, at, err := p.c.report(ctx, "fetch events", calURL, "1", b.String())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.objects(ms, at)...)
+	}
+	return out, nil
+}
+
+func (p *Provider) decodeInto(page *providers.ChangePage, o object, win providers.Window) {
+	if o.data == nil {
+		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: fmt.Errorf("the server sent no calendar data")})
+		return
+	}
+	evs, err := decodeObject(o.id, o.etag, []byte(*o.data), win, p.now())
+	if err != nil {
+		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: err})
+		return
+	}
+	page.Events = append(page.Events, evs...)
+}
+
+// syncCollection reads one RFC 6578 increment. A 507 on the collection means the server
+// truncated the result: the page says More and the next call continues from its token.
+func (p *Provider) syncCollection(ctx context.Context, calURL *url.URL, token string, win providers.Window) (providers.ChangePage, error) {
+	body := `<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:">` +
+		`<d:sync-token>` + xmlEscape(token) + `</d:sync-token><d:sync-level>1</d:sync-level>` +
+		`<d:prop><d:getetag/></d:prop></d:sync-collection>`
+	ms, at, err := p.c.report(ctx, "list changes", calURL, "0", body)
+	if err != nil {
+		if pe, ok := providers.AsError(err); ok && pe.Kind != providers.CursorExpired &&
+			(pe.Code == "supported-report" || pe.Status == 501 || pe.Status == 400 || pe.Status == 405) {
+			// The server stopped supporting sync-collection here: start over; the next
+			// full listing sees no sync-token and switches to comparing etags.
+			pe.Kind, pe.Hint = providers.CursorExpired, "the server does not support sync-collection here; calsync will list the calendar again"
+		}
+		return providers.ChangePage{}, err
+	}
+	page := providers.ChangePage{NextCursor: cursorSync + strings.TrimSpace(ms.SyncToken)}
+	if strings.TrimSpace(ms.SyncToken) == "" {
+		return providers.ChangePage{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: "list changes",
+			Message: "sync-collection answer without a sync-token"}
+	}
+	var changed []string
+	ids := map[string]string{}
+	for _, o := range p.objects(ms, at) {
+		switch {
+		case o.status == 507 || strings.TrimRight(o.href, "/") == strings.TrimRight(calURL.EscapedPath(), "/"):
+			if o.status == 507 {
+				page.More = true
+			}
+		case o.status == 404 || o.status == 410:
+			page.Events = append(page.Events, providers.Event{RemoteID: o.id, Deleted: true})
+		case strings.HasSuffix(o.href, "/"):
+			// a sub-collection; calendars have none
+		default:
+			changed = append(changed, o.href)
+			ids[o.href] = o.id
+		}
+	}
+	if err := p.fetchChanged(ctx, calURL, changed, &page, win); err != nil {
+		return providers.ChangePage{}, err
+	}
+	return page, nil
+}
+
+func (p *Provider) fetchChanged(ctx context.Context, calURL *url.URL, hrefs []string, page *providers.ChangePage, win providers.Window) error {
+	if len(hrefs) == 0 {
+		return nil
+	}
+	objs, err := p.multiget(ctx, calURL, hrefs)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		switch {
+		case o.status == 404 || o.status == 410:
+			// deleted between the listing and the fetch
+			page.Events = append(page.Events, providers.Event{RemoteID: o.id, Deleted: true})
+		case o.status >= 200 && o.status < 300:
+			p.decodeInto(page, o, win)
+		default:
+			page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: fmt.Errorf("the server answered %d for this event", o.status)})
+		}
+	}
+	return nil
+}
+
+// etagCompare is the increment for servers without sync-collection: list hrefs and etags
+// in the window and compare them with the snapshot from the previous run.
+func (p *Provider) etagCompare(ctx context.Context, calURL *url.URL, snap map[string]string, win providers.Window) (providers.ChangePage, error) {
+	objs, err := p.query(ctx, calURL, win, false)
+	if err != nil {
+		return providers.ChangePage{}, err
+	}
+	page := providers.ChangePage{}
+	now := map[string]string{}
+	var fetch []string
+	for _, o := range objs {
+		now[o.id] = o.etag
+		if old, ok := snap[o.id]; !ok || old != o.etag || o.etag == "" {
+			fetch = append(fetch, o.href)
+		}
+	}
+	// An href missing from the window may be deleted or may have moved out of the window:
+	// fetch it too, and only a 404 counts as a deletion.
+	var missing []string
+	for id := range snap {
+		if _, ok := now[id]; !ok {
+			u, err := resolveID(p.base, id)
+			if err == nil {
+				missing = append(missing, u.EscapedPath())
+			}
+		}
+	}
+	sort.Strings(missing)
+	if err := p.fetchChanged(ctx, calURL, append(fetch, missing...), &page, win); err != nil {
+		return providers.ChangePage{}, err
+	}
+	// Servers may omit 404 responses for hrefs that are gone from a multiget.
+	seen := map[string]bool{}
+	for _, e := range page.Events {
+		seen[e.RemoteID] = true
+		if e.SeriesID != "" {
+			seen[e.SeriesID] = true
+		}
+	}
+	for _, b := range page.Bad {
+		seen[b.RemoteID] = true
+	}
+	for _, h := range missing {
+		u, _ := calURL.Parse(h)
+		id := idFor(p.base, u)
+		if !seen[id] {
+			page.Events = append(page.Events, providers.Event{RemoteID: id, Deleted: true})
+		}
+	}
+	page.NextCursor = cursorETag + encodeSnapshot(now)
+	return page, nil
+}
+
+func encodeSnapshot(m map[string]string) string {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	json.NewEncoder(zw).Encode(m)
+	zw.Close()
+	return base64.RawURLEncoding.EncodeToString(buf.Bytes())
+}
+
+func decodeSnapshot(s string) (map[string]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	if err := json.NewDecoder(io.LimitReader(zr, 64<<20)).Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Create writes ev as <calendar>/<activity-id>.ics with If-None-Match: *, so a create
+// retried after a crash finds the first one (412) and returns it instead of duplicating.
+func (p *Provider) Create(ctx context.Context, cal string, ev providers.Event) (providers.Event, error) {
+	const op = "create event"
+	if strings.TrimSpace(ev.ActivityID) == "" {
+		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: "event has no activity id"}
+	}
+	calURL, err := p.collectionURL(cal)
+	if err != nil {
+		return providers.Event{}, err
+	}
+	u := calURL.JoinPath(ev.ActivityID + ".ics")
+	uid := ev.ICalUID
+	if uid == "" {
+		uid = ev.ActivityID
+	}
+	body, err := encodeEvent(nil, ev, uid, p.now())
+	if err != nil {
+		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: "cannot encode event: " + err.Error()}
+	}
+	resp, err := p.c.do(ctx, op, http.MethodPut, u, body, map[string]string{"If-None-Match": "*", "Content-Type": "text/calendar; charset=utf-8"})
+	if providers.IsKind(err, providers.Conflict) {
+		// Already there: a retry of a create that reached the server.
+		got, gerr := p.get(ctx, op, u)
+		if gerr != nil {
+			return providers.Event{}, err
+		}
+		return got, nil
+	}
+	if err != nil {
+		return providers.Event{}, err
+	}
+	return p.written(ctx, op, u, resp, ev, uid)
+}
+
+// written builds the event returned by a PUT; without an ETag header (allowed when the
+// server changed the data) it is read back.
+func (p *Provider) written(ctx context.Context, op string, u *url.URL, resp *response, ev providers.Event, uid string) (providers.Event, error) {
+	etag := resp.Header.Get("ETag")
+	if etag == "" || strings.HasPrefix(etag, "W/") {
+		return p.get(ctx, op, u)
+	}
+	ev.RemoteID, ev.ETag, ev.ICalUID = idFor(p.base, u), etag, uid
+	ev.Updated = p.now().UTC().Truncate(time.Second)
+	ev.Deleted, ev.SeriesID, ev.ReadOnly = false, "", false
+	return ev, nil
+}
+
+// get reads one event resource.
+func (p *Provider) get(ctx context.Context, op string, u *url.URL) (providers.Event, error) {
+	data, etag, err := p.getRaw(ctx, op, u)
+	if err != nil {
+		return providers.Event{}, err
+	}
+	evs, err := decodeObject(idFor(p.base, u), etag, data, providers.Window{}, p.now())
+	if err != nil || len(evs) == 0 {
+		msg := "no event in the resource"
+		if err != nil {
+			msg = err.Error()
+		}
+		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: msg}
+	}
+	return evs[0], nil
+}
+
+func (p *Provider) getRaw(ctx context.Context, op string, u *url.URL) ([]byte, string, error) {
+	resp, err := p.c.do(ctx, op, http.MethodGet, u, nil, map[string]string{"Accept": "text/calendar"})
+	if err != nil {
+		return nil, "", err
+	}
+	return resp.Body, resp.Header.Get("ETag"), nil
+}
+
+func instanceError(op, id string) error {
+	return &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Code: "recurring-instance",
+		Message: "occurrences of recurring events are read-only in calsync",
+		Hint:    "change the series in your calendar app; calsync does not edit single occurrences"}
+}
+
+// Update rewrites the event at ev.RemoteID if its etag is still ifMatch. Fields calsync
+// does not manage (attendees, alarms, categories) are kept from the server's copy.
+func (p *Provider) Update(ctx context.Context, cal string, ev providers.Event, ifMatch string) (providers.Event, error) {
+	const op = "update event"
+	if strings.Contains(ev.RemoteID, "#") || ev.SeriesID != "" {
+		return providers.Event{}, instanceError(op, ev.RemoteID)
+	}
+	u, err := resolveID(p.base, ev.RemoteID)
+	if err != nil {
+		return providers.Event{}, err
+	}
+	data, etag, err := p.getRaw(ctx, op, u)
+	if err != nil {
+		return providers.Event{}, err
+	}
+	if ifMatch != "" && !etagEqual(etag, ifMatch) {
+		return providers.Event{}, &providers.Error{Kind: providers.Conflict, Provider: providerName, Op: op, Status: http.StatusPreconditionFailed,
+			Code: "etag-mismatch", Hint: "the event changed on the server since calsync last read it"}
+	}
+	existing, err := ical.NewDecoder(bytes.NewReader(data)).Decode()
+	if err != nil {
+		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op,
+			Message: "the server's copy is not valid iCalendar; not overwriting it: " + err.Error()}
+	}
+	uid := ""
+	for _, c := range existing.Children {
+		if c.Name == ical.CompEvent {
+			uid = propText(c, ical.PropUID)
+			if c.Props.Get(ical.PropRecurrenceRule) != nil || c.Props.Get(ical.PropRecurrenceID) != nil {
+				return providers.Event{}, instanceError(op, ev.RemoteID)
+			}
+		}
+	}
+	if ev.ActivityID == "" {
+		ev.ActivityID = existingActivityID(existing)
+	}
+	body, err := encodeEvent(existing, ev, uid, p.now())
+	if err != nil {
+		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: "cannot encode event: " + err.Error()}
+	}
+	hdr := map[string]string{"Content-Type": "text/calendar; charset=utf-8"}
+	if etag != "" {
+		hdr["If-Match"] = etag // also guards the read-modify-write when ifMatch is ""
+	}
+	resp, err := p.c.do(ctx, op, http.MethodPut, u, body, hdr)
+	if err != nil {
+		return providers.Event{}, err
+	}
+	return p.written(ctx, op, u, resp, ev, uid)
+}
+
+func existingActivityID(cal *ical.Calendar) string {
+	for _, c := range cal.Children {
+		if c.Name == ical.CompEvent {
+			if s := propText(c, PropActivityID); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// Delete removes the event if its etag is still ifMatch; a missing event is not an error.
+func (p *Provider) Delete(ctx context.Context, cal, remoteID, ifMatch string) error {
+	const op = "delete event"
+	if strings.Contains(remoteID, "#") {
+		return instanceError(op, remoteID)
+	}
+	u, err := resolveID(p.base, remoteID)
+	if err != nil {
+		return err
+	}
+	hdr := map[string]string{}
+	if ifMatch != "" {
+		hdr["If-Match"] = quoteETag(ifMatch)
+	}
+	_, err = p.c.do(ctx, op, http.MethodDelete, u, nil, hdr)
+	if providers.IsKind(err, providers.NotFound) {
+		return nil
+	}
+	return err
+}
+
+func quoteETag(s string) string {
+	if strings.HasPrefix(s, `"`) || strings.HasPrefix(s, `W/"`) {
+		return s
+	}
+	return `"` + s + `"`
+}
+
+func etagEqual(a, b string) bool {
+	norm := func(s string) string { return strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "W/"), `"`) }
+	return norm(a) == norm(b)
+}
