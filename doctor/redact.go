@@ -1,0 +1,129 @@
+package doctor
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Redactor removes secrets from text, and (unless private data is allowed) replaces
+// personal text — subjects, notes, locations, names, e-mail addresses — with stable
+// pseudonyms, so a support bundle still shows that two rows are the same subject without
+// saying what it is.
+type Redactor struct {
+	// secrets are exact values that must never leave: tokens, passwords, and the parts of
+	// OAuth token JSON. Longest first so a token is removed before its prefix.
+	secrets []string
+	// private maps known personal strings to their pseudonym kind ("subject", "person").
+	private     map[string]string
+	keepPrivate bool
+	key         []byte
+}
+
+// NewRedactor returns a redactor with a fresh random key: pseudonyms are stable inside one
+// bundle and meaningless across bundles.
+func NewRedactor(includePrivate bool) *Redactor {
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	return &Redactor{private: map[string]string{}, keepPrivate: includePrivate, key: key}
+}
+
+// AddSecret registers a secret value. OAuth token JSON is split into its string fields,
+// each registered too, so a token quoted alone in an error message is still caught.
+func (r *Redactor) AddSecret(v []byte) {
+	s := strings.TrimSpace(string(v))
+	if len(s) < 4 {
+		return
+	}
+	r.secrets = append(r.secrets, s)
+	var m map[string]any
+	if json.Unmarshal(v, &m) == nil {
+		for _, x := range m {
+			if str, ok := x.(string); ok && len(str) >= 8 {
+				r.secrets = append(r.secrets, str)
+			}
+		}
+	}
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// AddPrivate registers personal text of the given kind (subject, note, location, person, login).
+func (r *Redactor) AddPrivate(kind, v string) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) < 3 {
+		return
+	}
+	r.private[v] = kind
+}
+
+// Pseudonym is kind-<8 hex> for v, stable for this redactor.
+func (r *Redactor) Pseudonym(kind, v string) string {
+	if r.keepPrivate || v == "" {
+		return v
+	}
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(v))
+	return kind + "-" + hex.EncodeToString(m.Sum(nil))[:8]
+}
+
+// Patterns that look like credentials even when calsync never stored them.
+var secretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)\bBearer\s+[A-Za-z0-9._~+/=-]+`),
+	regexp.MustCompile(`(?i)\bBasic\s+[A-Za-z0-9+/=]{8,}`),
+	regexp.MustCompile(`(?i)("?(?:access_token|refresh_token|id_token|client_secret|password|passwd|pwd|secret|token|code|authorization)"?\s*[:=]\s*"?)([^"\s&,;}]+)`),
+	regexp.MustCompile(`\bya29\.[A-Za-z0-9._-]+`),
+	regexp.MustCompile(`\b1//[A-Za-z0-9._-]{10,}`),
+	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`),
+	regexp.MustCompile(`(?i)(https?://)[^/\s:@]+:[^/\s@]+@`), // user:password@ in URLs
+}
+
+var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+
+// Text scrubs s: known secrets and credential-looking values always; personal text and
+// e-mail addresses unless private data was allowed.
+func (r *Redactor) Text(s string) string {
+	for _, sec := range r.secrets {
+		s = strings.ReplaceAll(s, sec, "[secret removed]")
+	}
+	for i, re := range secretPatterns {
+		switch i {
+		case 2:
+			s = re.ReplaceAllString(s, "${1}[secret removed]")
+		case 6:
+			s = re.ReplaceAllString(s, "${1}[secret removed]@")
+		default:
+			s = re.ReplaceAllString(s, "[secret removed]")
+		}
+	}
+	if r.keepPrivate {
+		return s
+	}
+	// Longest first so "Lunch with Ana Lopez" goes before "Ana Lopez".
+	keys := make([]string, 0, len(r.private))
+	for k := range r.private {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+	for _, k := range keys {
+		if strings.Contains(s, k) {
+			s = strings.ReplaceAll(s, k, r.Pseudonym(r.private[k], k))
+		}
+	}
+	return emailRE.ReplaceAllStringFunc(s, func(m string) string { return r.Pseudonym("address", m) + "@example.invalid" })
+}
+
+// Field pseudonymises one field of a known kind (it need not be registered first).
+func (r *Redactor) Field(kind, v string) string {
+	if r.keepPrivate {
+		return r.Text(v)
+	}
+	if v == "" {
+		return ""
+	}
+	return r.Pseudonym(kind, v)
+}
