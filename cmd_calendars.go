@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+func init() {
+	register(&command{
+		Name:    "calendars",
+		Summary: "list an account's calendars (read-only ones marked)",
+		Usage:   "calsync calendars --account ID [--json]",
+		Run:     runCalendars,
+	})
+}
+
+func runCalendars(ctx context.Context, env *Env, args []string) int {
+	c := commands["calendars"]
+	fs := flag.NewFlagSet("calendars", flag.ContinueOnError)
+	accountID := fs.String("account", "", "account ID")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := acctParse(fs, args)
+	if err != nil {
+		return usagef(env, c, "%v", err)
+	}
+	if len(pos) > 0 {
+		return usagef(env, c, "unexpected arguments %q", pos)
+	}
+	if *accountID == "" {
+		return usagef(env, c, "calendars needs --account ID (see `calsync account list`)")
+	}
+	m, closeStore, err := acctManager(ctx, env)
+	if err != nil {
+		return failf(env, "%v", err)
+	}
+	defer closeStore()
+	cals, err := m.Calendars(ctx, *accountID)
+	if err != nil {
+		return acctNotFound(env, *accountID, err)
+	}
+	s, err := m.Settings(ctx, *accountID)
+	if err != nil {
+		return failf(env, "%v", err)
+	}
+	if *asJSON {
+		type calJSON struct {
+			store.Calendar
+			Synced bool `json:"synced"`
+		}
+		out := make([]calJSON, 0, len(cals))
+		for _, cal := range cals {
+			out = append(out, calJSON{Calendar: cal, Synced: cal.RemoteID == s.CalendarID})
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return failf(env, "%v", err)
+		}
+		return exitOK
+	}
+	if len(cals) == 0 {
+		fmt.Fprintf(env.Stdout, "Account %s has no calendars on record. Reconnect it to list them again: calsync account reconnect %s\n",
+			*accountID, *accountID)
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tACCESS\tNOTES")
+	for _, cal := range cals {
+		access := "read-write"
+		if cal.ReadOnly {
+			access = "read-only"
+		}
+		var notes []string
+		if cal.Primary {
+			notes = append(notes, "primary")
+		}
+		if cal.RemoteID == s.CalendarID {
+			notes = append(notes, "synced")
+		}
+		if !cal.HasEvents {
+			notes = append(notes, "no events")
+		}
+		if cal.ReadOnly {
+			notes = append(notes, "calendar-to-CRM only")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safetext.Line(cal.RemoteID), safetext.Line(cal.Name), access, strings.Join(notes, ", "))
+	}
+	tw.Flush()
+	return exitOK
+}
