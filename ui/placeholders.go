@@ -29,7 +29,7 @@ func newAccountsPlaceholder(c *common.Context) *placeholder {
 		commands: [][2]string{
 			{"calsync account add google|microsoft|caldav", "connect an account"},
 			{"calsync account list", "accounts and their state"},
-			{"calsync account reconnect ID", "sign in again after a token expired"},
+			{"calsync account reconnect ID", "sign in again"},
 			{"calsync calendars --account ID", "the account's calendars"},
 			{"calsync settings show|set --account ID", "calendar, direction, synced types"},
 		}}

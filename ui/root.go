@@ -294,30 +294,43 @@ func (m *Model) quitDialog() string {
 	return st.Dialog.Render(body)
 }
 
+// tabBar draws the tab labels and, under them, a rule that is heavy under the active tab,
+// so the active tab shows even without colours (NO_COLOR, ASCII terminals).
 func (m *Model) tabBar() string {
 	st := m.ctx.Styles
-	parts := make([]string, len(m.screens))
+	labels := make([]string, len(m.screens))
 	for i, s := range m.screens {
-		label := fmt.Sprintf("%d %s", i+1, s.Title())
-		if i == m.active {
-			parts[i] = st.TabActive.Render(label)
-		} else {
-			parts[i] = st.TabInactive.Render(label)
-		}
+		labels[i] = fmt.Sprintf("%d %s", i+1, s.Title())
 	}
-	bar := strings.Join(parts, st.Muted.Render("·"))
-	if lipgloss.Width(bar) > m.ctx.Width {
+	sep := "·"
+	if wide := lipgloss.Width(strings.Join(labels, sep)) + 2*len(labels); wide > m.ctx.Width {
 		// Narrow terminal: numbers only for the inactive tabs.
-		for i, s := range m.screens {
-			if i == m.active {
-				parts[i] = st.TabActive.Render(fmt.Sprintf("%d %s", i+1, s.Title()))
-			} else {
-				parts[i] = st.TabInactive.Render(fmt.Sprint(i + 1))
+		for i := range labels {
+			if i != m.active {
+				labels[i] = fmt.Sprint(i + 1)
 			}
 		}
-		bar = strings.Join(parts, "")
+		sep = ""
 	}
-	return st.TabBar.Width(m.ctx.Width).Render(truncate(bar, m.ctx.Width))
+	var bar, rule strings.Builder
+	for i, l := range labels {
+		if i > 0 {
+			bar.WriteString(st.Muted.Render(sep))
+			rule.WriteString(st.TabRule.Render(strings.Repeat("─", lipgloss.Width(sep))))
+		}
+		cell := " " + l + " "
+		if i == m.active {
+			bar.WriteString(st.TabActive.Render(cell))
+			rule.WriteString(st.TabRuleActive.Render(strings.Repeat("━", lipgloss.Width(cell))))
+		} else {
+			bar.WriteString(st.TabInactive.Render(cell))
+			rule.WriteString(st.TabRule.Render(strings.Repeat("─", lipgloss.Width(cell))))
+		}
+	}
+	if rest := m.ctx.Width - lipgloss.Width(rule.String()); rest > 0 {
+		rule.WriteString(st.TabRule.Render(strings.Repeat("─", rest)))
+	}
+	return truncate(bar.String(), m.ctx.Width) + "\n" + truncate(rule.String(), m.ctx.Width)
 }
 
 func (m *Model) statusBar() string {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -98,6 +99,8 @@ func New(c *common.Context) *Model {
 	ti.Prompt = "/"
 	ti.Placeholder = "subject, location or note"
 	ti.CharLimit = store.MaxSearchChars
+	// A steady cursor: a blinking one redraws the whole screen twice a second for nothing.
+	ti.Cursor.SetMode(cursor.CursorStatic)
 	return &Model{
 		ctx:     c,
 		keys:    newKeyMap(),
@@ -627,7 +630,8 @@ func (m *Model) searchKey(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
-const searchDebounce = 150 * time.Millisecond
+// searchDebounce is a variable so tests need not wait for it.
+var searchDebounce = 150 * time.Millisecond
 
 // doneCmd flips done in the store.
 func (m *Model) doneCmd(row store.ActivityRow) tea.Cmd {

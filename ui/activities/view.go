@@ -119,7 +119,7 @@ func (m *Model) filterBar() string {
 		}
 		s := st.FilterLabel.Render(label) + " " + v
 		if m.focus == focusFilters && m.filterPos == pos {
-			s = st.Selected.Render(label + " " + value)
+			s = st.Selected.Render("▸" + label + " " + value)
 		}
 		return s
 	}
@@ -145,7 +145,7 @@ func (m *Model) filterBar() string {
 	parts := []string{st.FilterLabel.Render("Types")}
 	allLabel := "all"
 	if m.focus == focusFilters && m.filterPos == filterAllTypes {
-		parts = append(parts, st.Selected.Render(allLabel))
+		parts = append(parts, st.Selected.Render("▸"+allLabel))
 	} else if len(f.Types) == 0 {
 		parts = append(parts, st.FilterOff.Render(allLabel))
 	} else {
@@ -159,7 +159,7 @@ func (m *Model) filterBar() string {
 		label := mark + string(t)
 		switch {
 		case m.focus == focusFilters && m.filterPos == filterFirstType+i:
-			parts = append(parts, st.Selected.Render(label))
+			parts = append(parts, st.Selected.Render("▸"+label))
 		case !on[t]:
 			parts = append(parts, st.FilterOn.Render(label))
 		default:
@@ -248,9 +248,10 @@ func (c columns) row(done, subject, typ, owner, due, dur, sync string) string {
 // table draws the header and the visible rows; rows not loaded yet show as "…".
 func (m *Model) table(w, h int) string {
 	st := m.ctx.Styles
-	cols := columnsFor(w)
+	// A one-cell gutter holds the cursor mark, so the cursor row shows without colours too.
+	cols := columnsFor(w - 1)
 	lines := make([]string, 0, h)
-	lines = append(lines, st.TableHeader.Render(cols.row("✓", "Subject", "Type", "Owner", "Due", "Dur", "Sync")))
+	lines = append(lines, " "+st.TableHeader.Render(cols.row("✓", "Subject", "Type", "Owner", "Due", "Dur", "Sync")))
 	v := h - 1
 	if m.shown == 0 && !m.pending && m.loadErr == nil {
 		msg := "No activities yet. Press a to add one."
@@ -268,10 +269,13 @@ func (m *Model) table(w, h int) string {
 			continue
 		}
 		r := m.cache.get(row, w, day, func() renderedRow { return m.renderRow(row, cols, now) })
-		if i == m.cursor && m.focus == focusList {
-			lines = append(lines, st.Selected.Render(r.plain))
-		} else {
-			lines = append(lines, r.styled)
+		switch {
+		case i == m.cursor && m.focus == focusList:
+			lines = append(lines, st.Selected.Render("▸"+r.plain))
+		case i == m.cursor:
+			lines = append(lines, st.Muted.Render("›")+r.styled)
+		default:
+			lines = append(lines, " "+r.styled)
 		}
 	}
 	for len(lines) < h {

@@ -16,8 +16,9 @@ type Theme struct {
 	Warn    lipgloss.TerminalColor
 	Error   lipgloss.TerminalColor
 	Inverse lipgloss.TerminalColor // text on an Accent background
-	// NoColor is true when colours are off (NO_COLOR): styles then rely on bold, underline
-	// and reverse video so selection and state stay visible.
+	// NoColor is true when colours are off (NO_COLOR): styles then use bold, underline and
+	// reverse video where the terminal still draws them. Screens must not rely on styling
+	// alone: the cursor row, the active tab and a focused item also carry a glyph.
 	NoColor bool
 }
 
@@ -50,14 +51,15 @@ type Styles struct {
 	Theme Theme
 
 	// Root chrome.
-	TabActive   lipgloss.Style
-	TabInactive lipgloss.Style
-	TabBar      lipgloss.Style
-	StatusBar   lipgloss.Style
-	StatusInfo  lipgloss.Style
-	StatusError lipgloss.Style
-	StatusBusy  lipgloss.Style
-	Help        help.Styles
+	TabActive     lipgloss.Style
+	TabInactive   lipgloss.Style
+	TabRule       lipgloss.Style // the rule under the tabs
+	TabRuleActive lipgloss.Style // the rule's heavy part under the active tab
+	StatusBar     lipgloss.Style
+	StatusInfo    lipgloss.Style
+	StatusError   lipgloss.Style
+	StatusBusy    lipgloss.Style
+	Help          help.Styles
 
 	// Content.
 	Title       lipgloss.Style // a screen or section heading
@@ -91,9 +93,10 @@ func NewStyles(t Theme) *Styles {
 	s.Key = base.Foreground(t.Accent).Bold(true)
 	s.Command = base.Foreground(t.Accent)
 
-	s.TabActive = base.Foreground(t.Inverse).Background(t.Accent).Bold(true).Padding(0, 1)
-	s.TabInactive = base.Foreground(t.Muted).Padding(0, 1)
-	s.TabBar = base.BorderStyle(lipgloss.NormalBorder()).BorderBottom(true).BorderForeground(t.Subtle)
+	s.TabActive = base.Foreground(t.Inverse).Background(t.Accent).Bold(true)
+	s.TabInactive = base.Foreground(t.Muted)
+	s.TabRule = base.Foreground(t.Subtle)
+	s.TabRuleActive = base.Foreground(t.Accent)
 	s.StatusBar = base.Foreground(t.Muted)
 	s.StatusInfo = base.Foreground(t.OK)
 	s.StatusError = base.Foreground(t.Error).Bold(true)
@@ -110,7 +113,7 @@ func NewStyles(t Theme) *Styles {
 
 	if t.NoColor {
 		// Without colour, reverse video and underline carry what colour carried.
-		s.TabActive = base.Reverse(true).Bold(true).Padding(0, 1)
+		s.TabActive = base.Reverse(true).Bold(true)
 		s.Selected = base.Reverse(true)
 		s.FilterOn = base.Bold(true).Underline(true)
 		s.Banner = base.Bold(true)

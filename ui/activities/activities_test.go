@@ -1,0 +1,358 @@
+package activities
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
+)
+
+// seedTeam: 10 of my calls, 4 of my tasks, 30 meetings of Bo's, from tomorrow on.
+func seedTeam(t *testing.T) *fixture {
+	f := newFixture(t)
+	start := testNow.Add(24 * time.Hour)
+	f.addMany(t, 10, f.me.ID, store.TypeCall, "Call", start)
+	f.addMany(t, 4, f.me.ID, store.TypeTask, "Task", start.Add(30*time.Minute))
+	f.addMany(t, 30, f.other.ID, store.TypeMeeting, "Bo meeting", start)
+	return f
+}
+
+func TestBannerCountsWhatFiltersHide(t *testing.T) {
+	f := seedTeam(t)
+	m, _ := open(t, f, 100, 30)
+	if got, want := m.Banner(), "Showing 14 of 44 — filters hide 30 (owner 30) · R resets filters"; got != want {
+		t.Fatalf("banner\n got %q\nwant %q", got, want)
+	}
+	if !strings.Contains(m.View(), "Showing 14 of 44") {
+		t.Fatal("banner not drawn")
+	}
+}
+
+func TestSwitchingATypeOffAndResetting(t *testing.T) {
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	// t focuses the first type (call); space switches it off.
+	out.press(t, m, "t", "space")
+	if got, want := m.Banner(), "Showing 4 of 44 — filters hide 40 (owner 30, type 10) · R resets filters"; got != want {
+		t.Fatalf("after switching calls off\n got %q\nwant %q", got, want)
+	}
+	view := m.View()
+	if strings.Contains(view, "Call 0") || !strings.Contains(view, "Task 0") {
+		t.Fatalf("calls should be gone and tasks shown:\n%s", view)
+	}
+	if !strings.Contains(view, "☐ call") {
+		t.Fatalf("the call toggle should read off:\n%s", view)
+	}
+	out.press(t, m, "esc", "R")
+	if got, want := m.Banner(), "Showing all 44 activities"; got != want {
+		t.Fatalf("after R\n got %q\nwant %q", got, want)
+	}
+	if strings.Contains(m.View(), "filters hide") {
+		t.Fatal("banner still drawn after reset")
+	}
+}
+
+func TestEachTypeOnItsOwnAndAll(t *testing.T) {
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	// Switch calls off, then meetings: my 4 tasks stay.
+	out.press(t, m, "t", "space", "l", "space")
+	if m.shown != 4 || len(m.filter.Types) != 4 {
+		t.Fatalf("calls and meetings off: shown %d types %v", m.shown, m.filter.Types)
+	}
+	// "all" (left of call) brings every type back.
+	out.press(t, m, "h", "h", "space")
+	if len(m.filter.Types) != 0 || m.shown != 14 {
+		t.Fatalf("all types: types %v shown %d", m.filter.Types, m.shown)
+	}
+	// Only tasks: switch every other type off one by one.
+	out.press(t, m, "l", "space", "l", "space", "l", "l", "space", "l", "space", "l", "space")
+	if len(m.filter.Types) != 1 || m.filter.Types[0] != store.TypeTask || m.shown != 4 {
+		t.Fatalf("only tasks: %v shown %d", m.filter.Types, m.shown)
+	}
+	out.press(t, m, "h", "h", "h")
+	if m.filterPos != filterFirstType+2 {
+		t.Fatalf("focus on %d, want the task toggle", m.filterPos)
+	}
+	out.press(t, m, "space") // tasks are the last: refused
+	if m.shown != 4 || !strings.Contains(out.lastStatus(), "At least one type") {
+		t.Fatalf("switching off the last type: shown %d status %q", m.shown, out.lastStatus())
+	}
+}
+
+func TestOwnerCyclesThroughUsersAndStatusPeriod(t *testing.T) {
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "o")
+	if m.filter.Owner != store.OwnerAll || m.shown != 44 {
+		t.Fatalf("owner all: %q shown %d", m.filter.Owner, m.shown)
+	}
+	out.press(t, m, "o")
+	if m.filter.Owner != f.other.ID || m.shown != 30 || !strings.Contains(m.View(), "Owner Bo") {
+		t.Fatalf("owner Bo: %q shown %d\n%s", m.filter.Owner, m.shown, m.View())
+	}
+	out.press(t, m, "o")
+	if m.filter.Owner != store.OwnerMe {
+		t.Fatalf("owner should come back to me, got %q", m.filter.Owner)
+	}
+	out.press(t, m, "p") // overdue: nothing, everything is in the future
+	if m.filter.Period != store.PeriodOverdue || m.shown != 0 {
+		t.Fatalf("period overdue: %q shown %d", m.filter.Period, m.shown)
+	}
+	if !strings.Contains(m.View(), "Nothing matches these filters. Press R to reset them.") {
+		t.Fatalf("empty filtered list should say how to get activities back:\n%s", m.View())
+	}
+}
+
+func TestFiltersPersistAcrossRestarts(t *testing.T) {
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "o", "s", "t", "space")
+	m2, _ := open(t, f, 100, 30)
+	if m2.filter.Owner != store.OwnerAll || m2.filter.Status != store.StatusDone || len(m2.filter.Types) != 5 {
+		t.Fatalf("filter not restored: %+v", m2.filter)
+	}
+	if m2.Banner() != m.Banner() {
+		t.Fatalf("banner differs after restart: %q vs %q", m2.Banner(), m.Banner())
+	}
+}
+
+func TestSearchNarrowsAndEscRestores(t *testing.T) {
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "/")
+	if !m.CapturingInput() {
+		t.Fatal("search field should capture typing (so q and digits do not quit or switch tabs)")
+	}
+	out.press(t, m, "T", "a", "s", "k", " ", "3")
+	if m.shown != 1 || !strings.Contains(m.Banner(), "search") {
+		t.Fatalf("search “Task 3”: shown %d banner %q", m.shown, m.Banner())
+	}
+	out.press(t, m, "esc")
+	if m.filter.Search != "" || m.shown != 14 || m.CapturingInput() {
+		t.Fatalf("esc should undo the search: %q shown %d", m.filter.Search, m.shown)
+	}
+	out.press(t, m, "/", "q", "enter")
+	if m.filter.Search != "q" {
+		t.Fatalf("enter should keep the search, got %q", m.filter.Search)
+	}
+}
+
+func TestHostileSubjectIsDrawnHarmless(t *testing.T) {
+	f := newFixture(t)
+	evil := "Pay \x1b[2Jnow\x1b]52;c;ZXZpbA==\x07 ring\a done"
+	a := f.add(t, f.me.ID, store.TypeCall, evil, testNow.Add(time.Hour))
+	// The location and owner name are drawn too.
+	loc := "Room \x1b[31m5\x9b1m"
+	if _, err := store.UpdateActivity(context.Background(), f.st.DB, a.ID, store.ActivityPatch{Location: &loc}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int{80, 200} {
+		m, out := open(t, f, w, 30)
+		out.press(t, m, "enter") // detail pane on narrow terminals
+		view := m.View()
+		for _, bad := range []string{"\x1b", "\a", "\x9b", "]52;"} {
+			if strings.Contains(view, bad) {
+				t.Fatalf("width %d: view holds %q:\n%q", w, bad, view)
+			}
+		}
+		if !strings.Contains(view, "Pay now ring done") || !strings.Contains(view, "Room 5") {
+			t.Fatalf("width %d: the readable text should stay:\n%s", w, view)
+		}
+		// The delete question quotes the subject too.
+		out.press(t, m, "d")
+		if q := m.View(); strings.Contains(q, "\x1b") || !strings.Contains(q, "Delete “Pay now ring done”?") {
+			t.Fatalf("width %d: delete question:\n%q", w, q)
+		}
+	}
+}
+
+func TestSpaceTogglesDoneAndDeleteAsksFirst(t *testing.T) {
+	f := newFixture(t)
+	a := f.add(t, f.me.ID, store.TypeCall, "Call Carla", testNow.Add(time.Hour))
+	f.add(t, f.me.ID, store.TypeTask, "Send offer", testNow.Add(2*time.Hour))
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "s", "s") // status all: done activities stay visible
+	out.press(t, m, "space")
+	got, _ := store.GetActivity(context.Background(), f.st.DB, a.ID)
+	if !got.Done {
+		t.Fatal("space should mark the activity done")
+	}
+	if !strings.Contains(out.lastStatus(), "Marked “Call Carla” done") {
+		t.Fatalf("status %q", out.lastStatus())
+	}
+	if row, _ := m.Selected(); !row.Done {
+		t.Fatal("the list should show it done after the reload")
+	}
+	busy := 0
+	for _, msg := range out.msgs {
+		if b, ok := msg.(common.BusyMsg); ok {
+			if b.Busy {
+				busy++
+			} else {
+				busy--
+			}
+		}
+	}
+	if busy != 0 {
+		t.Fatalf("busy marks not balanced (%d): quitting would keep asking", busy)
+	}
+
+	out.press(t, m, "d")
+	if !strings.Contains(m.View(), "Delete “Call Carla”?") || !m.CapturingInput() {
+		t.Fatalf("d should ask first:\n%s", m.View())
+	}
+	out.press(t, m, "n")
+	if got, _ := store.GetActivity(context.Background(), f.st.DB, a.ID); got.DeletedAt != nil {
+		t.Fatal("n must keep the activity")
+	}
+	out.press(t, m, "d", "y")
+	if got, _ := store.GetActivity(context.Background(), f.st.DB, a.ID); got.DeletedAt == nil {
+		t.Fatal("y should delete (tombstone) the activity")
+	}
+	if m.total != 1 || strings.Contains(m.View(), "Call Carla") {
+		t.Fatalf("deleted activity still listed: total %d", m.total)
+	}
+}
+
+func TestWhyAsksTroubleshootForTheSelectedActivity(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, f.me.ID, store.TypeCall, "First", testNow.Add(time.Hour))
+	b := f.add(t, f.me.ID, store.TypeCall, "Second", testNow.Add(2*time.Hour))
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "down", "w")
+	var got []string
+	for _, msg := range out.msgs {
+		if tm, ok := msg.(common.TroubleshootActivityMsg); ok {
+			got = append(got, tm.ActivityID)
+		}
+	}
+	if len(got) != 1 || got[0] != b.ID {
+		t.Fatalf("troubleshoot requests %v, want [%s]", got, b.ID)
+	}
+}
+
+func TestWindowHoldsOnlyVisibleRowsPlusMargin(t *testing.T) {
+	f := newFixture(t)
+	f.addMany(t, 600, f.me.ID, store.TypeCall, "Row", testNow.Add(time.Hour))
+	m, out := open(t, f, 100, 30)
+	v := m.visibleRows()
+	if len(m.rows) > 3*v || m.shown != 600 {
+		t.Fatalf("holds %d rows for %d visible (shown %d)", len(m.rows), v, m.shown)
+	}
+	out.press(t, m, "end")
+	if m.cursor != 599 || len(m.rows) > 3*v {
+		t.Fatalf("end: cursor %d, %d rows loaded", m.cursor, len(m.rows))
+	}
+	if row, ok := m.Selected(); !ok || row.Subject != "Row 599" {
+		t.Fatalf("last row not loaded: %+v %v", row.Subject, ok)
+	}
+	if !strings.Contains(m.View(), "Row 599") {
+		t.Fatal("last row not drawn")
+	}
+	// Walk back up a page at a time: every visible row is loaded when drawn.
+	for i := 0; i < 10; i++ {
+		out.press(t, m, "pgup")
+		for p := m.top; p < min(m.top+v, m.shown); p++ {
+			if _, ok := m.rowAt(p); !ok {
+				t.Fatalf("row %d visible but not loaded (window %d+%d)", p, m.winOffset, len(m.rows))
+			}
+		}
+	}
+	if m.cache.len() > rowCacheMax {
+		t.Fatalf("row cache grew to %d", m.cache.len())
+	}
+}
+
+func TestStaleAnswersAreDropped(t *testing.T) {
+	f := seedTeam(t)
+	m, _ := open(t, f, 100, 30)
+	old := m.queryCmd() // asked under the default filter...
+	m.filter.Owner = store.OwnerAll
+	fresh := m.queryCmd() // ...then the filter changed
+	m.Update(fresh())
+	if m.shown != 44 {
+		t.Fatalf("fresh answer: shown %d", m.shown)
+	}
+	m.Update(old()) // the slow, older answer arrives last
+	if m.shown != 44 {
+		t.Fatalf("stale answer overwrote the list: shown %d", m.shown)
+	}
+}
+
+func TestEmptyStoreSaysHowToStart(t *testing.T) {
+	f := newFixture(t)
+	m, _ := open(t, f, 80, 20)
+	v := m.View()
+	if !strings.Contains(v, "No activities yet") || !strings.Contains(v, "a") {
+		t.Fatalf("empty list:\n%s", v)
+	}
+}
+
+func TestFormSubmitWritesAndCancelDoesNot(t *testing.T) {
+	f := newFixture(t)
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "a")
+	if m.form == nil || !m.CapturingInput() {
+		t.Fatal("a should open the form and capture typing")
+	}
+	// Cancel: nothing is written.
+	out.press(t, m, "esc")
+	if m.form != nil || m.total != 0 || out.lastStatus() != "Nothing saved" {
+		t.Fatalf("cancel: form %v total %d status %q", m.form != nil, m.total, out.lastStatus())
+	}
+	// Submit: the values the form collected are stored.
+	out.press(t, m, "a")
+	m.formVals.Subject = "Lunch with Dee"
+	m.formVals.Type = string(store.TypeLunch)
+	m.formVals.Start = "2026-11-27 12:30"
+	m.formVals.Duration = "1h30m"
+	m.formVals.Location = "Café"
+	_, cmd := m.Update(formDoneMsg{id: m.formID})
+	out.drive(t, m, cmd)
+	if m.form != nil || m.total != 1 {
+		t.Fatalf("submit: form open %v total %d", m.form != nil, m.total)
+	}
+	row, _ := m.Selected()
+	if row.Subject != "Lunch with Dee" || row.Type != store.TypeLunch || row.Duration != 90*time.Minute ||
+		!row.Start.Equal(time.Date(2026, 11, 27, 12, 30, 0, 0, time.UTC)) || row.OwnerID != f.me.ID {
+		t.Fatalf("stored %+v", row.Activity)
+	}
+	// Edit changes the same activity.
+	out.press(t, m, "e")
+	if m.formVals.editID != row.ID || m.formVals.Subject != "Lunch with Dee" || m.formVals.Duration != "1h30m" {
+		t.Fatalf("edit form prefilled with %+v", *m.formVals)
+	}
+	m.formVals.Subject = "Lunch with Dee and Eli"
+	_, cmd = m.Update(formDoneMsg{id: m.formID})
+	out.drive(t, m, cmd)
+	got, _ := store.GetActivity(context.Background(), f.st.DB, row.ID)
+	if got.Subject != "Lunch with Dee and Eli" || got.Rev != 2 {
+		t.Fatalf("after edit: %q rev %d", got.Subject, got.Rev)
+	}
+}
+
+func TestFormValidators(t *testing.T) {
+	if validSubject("  ") == nil || validSubject("ok") != nil {
+		t.Fatal("subject validator")
+	}
+	if _, err := parseStart("tomorrow", time.UTC); err == nil {
+		t.Fatal("start accepts free text")
+	}
+	if got, err := parseStart("2026-12-01", time.UTC); err != nil || !got.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("date only: %v %v", got, err)
+	}
+	for in, want := range map[string]time.Duration{"": 0, "0": 0, "45m": 45 * time.Minute, "1h30m": 90 * time.Minute} {
+		if got, err := parseDuration(in); err != nil || got != want {
+			t.Fatalf("duration %q: %v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"-5m", "30s", "abc", "800h"} {
+		if _, err := parseDuration(bad); err == nil {
+			t.Fatalf("duration %q accepted", bad)
+		}
+	}
+}
