@@ -222,3 +222,71 @@ func SeedCalendar(root, user, name, displayName string, items map[string]string)
 	}
 	return nil
 }
+
+// SetPassword changes (or adds) a user's password; Radicale reads the htpasswd file on
+// every login, so the old password is refused from the next request on.
+func (s *Server) SetPassword(tb testing.TB, user, password string) {
+	tb.Helper()
+	path := filepath.Join(s.Dir, "users")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, user+":") {
+			line, found = user+":"+password, true
+		}
+		out = append(out, line)
+	}
+	if !found {
+		out = append(out, user+":"+password)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(out, "\n")+"\n"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if user == User {
+		s.Password = password
+	}
+}
+
+// SetRights replaces the rights file (only with Options.Rights set); Radicale reads it
+// on every request.
+func (s *Server) SetRights(tb testing.TB, rights string) {
+	tb.Helper()
+	if err := os.WriteFile(filepath.Join(s.Dir, "rights"), []byte(rights), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// CollectionDir is the storage folder of /<user>/<name>/.
+func (s *Server) CollectionDir(user, name string) string {
+	return filepath.Join(s.Dir, "collections", "collection-root", user, name)
+}
+
+// ForgetSyncTokens deletes the sync-token history Radicale keeps for a collection, so
+// every token issued so far is answered with 403 DAV:valid-sync-token.
+func (s *Server) ForgetSyncTokens(tb testing.TB, user, name string) {
+	tb.Helper()
+	if err := os.RemoveAll(filepath.Join(s.CollectionDir(user, name), ".Radicale.cache", "sync-token")); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// OwnerRights is a from_file rights set equivalent to owner_only, for tests that then
+// restrict single calendars with SetRights.
+const OwnerRights = `
+[root]
+user: .+
+collection:
+permissions: R
+[principal]
+user: .+
+collection: {user}
+permissions: RW
+[own]
+user: .+
+collection: {user}/[^/]+
+permissions: rw
+`

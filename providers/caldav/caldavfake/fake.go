@@ -1,0 +1,352 @@
+// Package caldavfake is a small in-memory CalDAV server for tests and demo mode. It
+// answers like the real servers calsync meets (Radicale's XML shapes, RFC 4791/6578):
+// /.well-known/caldav redirect, current-user-principal, calendar-home-set, calendar
+// collections with displayname, supported-calendar-component-set, getctag, sync-token and
+// current-user-privilege-set; calendar-query with time-range, calendar-multiget and
+// sync-collection (404 for removed members, 507 truncation when SyncPageSize is set,
+// DAV:valid-sync-token for stale tokens); If-Match / If-None-Match preconditions.
+//
+// Authentication is what demo mode needs to show: the account's normal password is
+// refused and only the app password works. Nextcloud style answers the normal password
+// with 401 and the PasswordLoginForbidden body Nextcloud sends; iCloud style with a bare
+// 401, exactly as ambiguous as iCloud is (the client must infer from the host).
+package caldavfake
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Style selects how a refused normal password is answered.
+type Style string
+
+const (
+	// Nextcloud: 401 with Sabre's PasswordLoginForbidden error body.
+	Nextcloud Style = "nextcloud"
+	// ICloud: a bare 401 with no body, as iCloud answers every bad password.
+	ICloud Style = "icloud"
+)
+
+// Options configures a Server.
+type Options struct {
+	User        string // default "alice"
+	Password    string // the normal account password: always refused (default "account-password")
+	AppPassword string // the app password: accepted (default "app-password")
+	Style       Style  // default Nextcloud
+	// NoSyncCollection makes calendars advertise no DAV:sync-token and refuse the
+	// sync-collection REPORT, like servers without RFC 6578 (clients compare etags).
+	NoSyncCollection bool
+	// SyncPageSize > 0 truncates sync-collection answers after that many members with a
+	// 507 on the collection, as RFC 6578 3.6 allows; the client continues from the token.
+	SyncPageSize int
+	// StateFile, when set, is loaded at New if it exists and rewritten atomically after
+	// every change, so demo data survives restarts on other ports.
+	StateFile string
+}
+
+// state is everything that survives a restart.
+type state struct {
+	User        string               `json:"user"`
+	Password    string               `json:"password"`
+	AppPassword string               `json:"app_password"`
+	Calendars   map[string]*calendar `json:"calendars"`
+	Seq         int64                `json:"seq"` // global change counter; sync tokens carry it
+}
+
+type calendar struct {
+	DisplayName string             `json:"display_name"`
+	Components  []string           `json:"components"`
+	ReadOnly    bool               `json:"read_only"`
+	Objects     map[string]*object `json:"objects"`
+	// Changed holds the seq of the last change of every member, deleted ones included
+	// (Deleted true), so sync-collection can report removals.
+	Changed map[string]change `json:"changed"`
+	// MinToken: tokens issued before it are no longer valid (ExpireSyncTokens).
+	MinToken int64 `json:"min_token"`
+}
+
+type object struct {
+	Data     string    `json:"data"`
+	ETag     string    `json:"etag"`
+	Modified time.Time `json:"modified"`
+}
+
+type change struct {
+	Seq     int64 `json:"seq"`
+	Deleted bool  `json:"deleted"`
+}
+
+// fault is an armed failure answered to every authenticated request.
+type fault struct {
+	status     int
+	retryAfter time.Duration
+}
+
+// Server is a running (or not yet started) fake.
+type Server struct {
+	opts Options
+
+	mu    sync.Mutex
+	st    state
+	fault *fault
+
+	httpSrv *http.Server
+	url     string
+}
+
+// New builds a server; with Options.StateFile it loads the saved state when present.
+func New(opts Options) *Server {
+	if opts.User == "" {
+		opts.User = "alice"
+	}
+	if opts.Password == "" {
+		opts.Password = "account-password"
+	}
+	if opts.AppPassword == "" {
+		opts.AppPassword = "app-password"
+	}
+	if opts.Style == "" {
+		opts.Style = Nextcloud
+	}
+	s := &Server{opts: opts, st: state{User: opts.User, Password: opts.Password, AppPassword: opts.AppPassword,
+		Calendars: map[string]*calendar{}}}
+	if opts.StateFile != "" {
+		if b, err := os.ReadFile(opts.StateFile); err == nil {
+			var st state
+			if json.Unmarshal(b, &st) == nil && st.Calendars != nil {
+				s.st = st
+			}
+		}
+	}
+	return s
+}
+
+// Handler serves the CalDAV API.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+// Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
+func (s *Server) Start(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	s.url = "http://" + ln.Addr().String()
+	s.mu.Unlock()
+	go s.httpSrv.Serve(ln)
+	return s.URL(), nil
+}
+
+// URL is the base URL after Start ("" before).
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Close stops serving.
+func (s *Server) Close() error {
+	if s.httpSrv == nil {
+		return nil
+	}
+	return s.httpSrv.Close()
+}
+
+// User returns the account name.
+func (s *Server) User() string { s.mu.Lock(); defer s.mu.Unlock(); return s.st.User }
+
+// Passwords returns the normal (refused) and app (accepted) passwords.
+func (s *Server) Passwords() (normal, app string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Password, s.st.AppPassword
+}
+
+// SetAppPassword replaces the app password (revoking the old one: it now gets 401).
+func (s *Server) SetAppPassword(pw string) {
+	s.mu.Lock()
+	s.st.AppPassword = pw
+	s.saveLocked()
+	s.mu.Unlock()
+}
+
+// RequireNewAppPassword turns the current app password into one the server treats like
+// the normal account password (refused with the Style's answer), as after an account
+// switched to two-factor authentication. A new app password can be set with SetAppPassword.
+func (s *Server) RequireNewAppPassword() {
+	s.mu.Lock()
+	s.st.Password, s.st.AppPassword = s.st.AppPassword, s.st.AppPassword+"-revoked-"+strconv.FormatInt(s.st.Seq, 10)
+	s.saveLocked()
+	s.mu.Unlock()
+}
+
+// CalendarPath is the collection path (and calsync calendar id) of calendar name.
+func (s *Server) CalendarPath(name string) string {
+	return "/dav/calendars/" + s.User() + "/" + name + "/"
+}
+
+// AddCalendar creates calendar name (components default to VEVENT) and returns its path.
+func (s *Server) AddCalendar(name, displayName string, components ...string) string {
+	if len(components) == 0 {
+		components = []string{"VEVENT"}
+	}
+	s.mu.Lock()
+	if _, ok := s.st.Calendars[name]; !ok {
+		s.st.Calendars[name] = &calendar{DisplayName: displayName, Components: components,
+			Objects: map[string]*object{}, Changed: map[string]change{}}
+		s.st.Seq++
+		s.saveLocked()
+	}
+	s.mu.Unlock()
+	return s.CalendarPath(name)
+}
+
+// SetReadOnly makes calendar name refuse writes (403 DAV:need-privileges) and drop the
+// write privileges from current-user-privilege-set.
+func (s *Server) SetReadOnly(name string, ro bool) {
+	s.mu.Lock()
+	if c := s.st.Calendars[name]; c != nil {
+		c.ReadOnly = ro
+		s.saveLocked()
+	}
+	s.mu.Unlock()
+}
+
+// PutEvent stores iCalendar text as <calendar>/<file> (as another client would) and
+// returns its href and etag. The data is stored as given, even when malformed, so tests
+// can serve broken events.
+func (s *Server) PutEvent(cal, file, ics string) (href, etag string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.Calendars[cal]
+	if c == nil {
+		return "", "", fmt.Errorf("caldavfake: no calendar %q", cal)
+	}
+	etag = s.storeLocked(c, file, ics)
+	s.saveLocked()
+	return "/dav/calendars/" + s.st.User + "/" + cal + "/" + file, etag, nil
+}
+
+// DeleteEvent removes <calendar>/<file> as another client would.
+func (s *Server) DeleteEvent(cal, file string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.Calendars[cal]
+	if c == nil || c.Objects[file] == nil {
+		return fmt.Errorf("caldavfake: no event %s/%s", cal, file)
+	}
+	s.removeLocked(c, file)
+	s.saveLocked()
+	return nil
+}
+
+// Events returns the stored iCalendar text of calendar cal by file name.
+func (s *Server) Events(cal string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	if c := s.st.Calendars[cal]; c != nil {
+		for n, o := range c.Objects {
+			out[n] = o.Data
+		}
+	}
+	return out
+}
+
+// ExpireSyncTokens invalidates every sync token issued so far (like a server that
+// pruned its change log): sync-collection answers 403 DAV:valid-sync-token.
+func (s *Server) ExpireSyncTokens() {
+	s.mu.Lock()
+	s.st.Seq++
+	for _, c := range s.st.Calendars {
+		c.MinToken = s.st.Seq
+	}
+	s.saveLocked()
+	s.mu.Unlock()
+}
+
+// RateLimit answers every authenticated request with 429 and Retry-After until ClearFault.
+func (s *Server) RateLimit(retryAfter time.Duration) { s.Fail(http.StatusTooManyRequests, retryAfter) }
+
+// Fail answers every authenticated request with status (e.g. 500, 503) until ClearFault;
+// retryAfter > 0 adds a Retry-After header.
+func (s *Server) Fail(status int, retryAfter time.Duration) {
+	s.mu.Lock()
+	s.fault = &fault{status: status, retryAfter: retryAfter}
+	s.mu.Unlock()
+}
+
+// ClearFault disarms Fail / RateLimit.
+func (s *Server) ClearFault() {
+	s.mu.Lock()
+	s.fault = nil
+	s.mu.Unlock()
+}
+
+func etagOf(data string, seq int64) string {
+	h := sha256.Sum256([]byte(data + "\x00" + strconv.FormatInt(seq, 10)))
+	return `"` + hex.EncodeToString(h[:10]) + `"`
+}
+
+func (s *Server) storeLocked(c *calendar, file, data string) string {
+	s.st.Seq++
+	o := &object{Data: data, ETag: etagOf(data, s.st.Seq), Modified: time.Now().UTC().Truncate(time.Second)}
+	c.Objects[file] = o
+	c.Changed[file] = change{Seq: s.st.Seq}
+	return o.ETag
+}
+
+func (s *Server) removeLocked(c *calendar, file string) {
+	s.st.Seq++
+	delete(c.Objects, file)
+	c.Changed[file] = change{Seq: s.st.Seq, Deleted: true}
+}
+
+// saveLocked writes the state file atomically (temp file + rename).
+func (s *Server) saveLocked() {
+	if s.opts.StateFile == "" {
+		return
+	}
+	b, err := json.Marshal(&s.st)
+	if err != nil {
+		return
+	}
+	dir := filepath.Dir(s.opts.StateFile)
+	f, err := os.CreateTemp(dir, ".caldavfake-*")
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(b)
+	cerr := f.Close()
+	if werr != nil || cerr != nil {
+		os.Remove(f.Name())
+		return
+	}
+	if err := os.Rename(f.Name(), s.opts.StateFile); err != nil {
+		os.Remove(f.Name())
+	}
+}
+
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func trimSlash(p string) string { return strings.Trim(p, "/") }
