@@ -4,5 +4,6 @@
 package all
 
 import (
+	_ "github.com/calsync/calsync/providers/caldav"
 	_ "github.com/calsync/calsync/providers/google"
 )

@@ -14,8 +14,8 @@ package caldavfake
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -338,7 +338,6 @@ func (s *Server) saveLocked() {
 		os.Remove(f.Name())
 	}
 }
-
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {
 	ks := make([]string, 0, len(m))
