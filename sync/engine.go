@@ -1,0 +1,323 @@
+// Package sync is calsync's sync engine: for one account at a time, under a lease in the
+// store, it pulls calendar changes since the saved change token, pushes CRM changes, and
+// journals every decision with a reason code (see reasons.go) so `explain` and the Log tab
+// can say why an activity is or is not in the calendar.
+//
+// Guarantees, and where they come from:
+//   - no duplicates: a create first writes a pending link, then calls the provider, whose
+//     Create is idempotent on the activity id; events carrying our ownership tag are
+//     re-linked, never imported again (lost links, expired change tokens, crashes);
+//   - no lost edits: when both sides changed, the conflict policy picks a winner and the
+//     losing version goes to the journal;
+//   - no mass deletion: a listing that suddenly lacks every linked event deletes nothing
+//     without RunOptions.ConfirmMassDelete;
+//   - crash safety: a page's changes and the change token that covers them are written in
+//     one transaction.
+//
+// The engine depends only on the providers.Provider interface and reports progress to an
+// Observer; it imports no UI.
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	gosync "sync"
+	"time"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/store"
+)
+
+// Opener builds the provider of a stored account.
+type Opener func(ctx context.Context, acct store.Account) (providers.Provider, error)
+
+// Errors a run can stop with (test with errors.Is).
+var (
+	ErrAlreadySyncing = errors.New("already syncing")
+	ErrNeedsReauth    = errors.New("account needs a new sign-in")
+	ErrNotConfigured  = errors.New("sync is not set up for this account")
+	ErrDisabled       = errors.New("sync is switched off for this account")
+)
+
+// Engine syncs accounts. The zero value is not usable: set Store and Open (or use New).
+type Engine struct {
+	Store *store.Store
+	Open  Opener
+	// Observer receives progress events; nil ignores them.
+	Observer Observer
+	// Now is the clock (tests inject one); nil means time.Now.
+	Now func() time.Time
+	// Sleep waits between retries; nil means a timer honouring ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Holder names this process in the lease (default host-pid-random).
+	Holder string
+	// LeaseTTL is how long a lease lives without renewal (default 2 min); a crashed run's
+	// lease expires after it.
+	LeaseTTL time.Duration
+	// MaxAttempts bounds tries of one provider call on retryable errors (default 5);
+	// RetryBudget bounds the total time a run may spend waiting on retries (default 2 min).
+	MaxAttempts int
+	RetryBudget time.Duration
+	BaseBackoff time.Duration // first backoff (default 1 s), doubled per attempt
+	MaxBackoff  time.Duration // backoff cap (default 30 s)
+	// PageSize is how many links/activities the push phase reads at once (default 200).
+	PageSize int
+}
+
+// New returns an engine over st that opens providers with DefaultOpener.
+func New(st *store.Store) *Engine {
+	return &Engine{Store: st, Open: DefaultOpener(st, os.Getenv)}
+}
+
+// RunOptions tune one run.
+type RunOptions struct {
+	// DryRun decides everything and counts it without writing anywhere (no provider
+	// writes, no store writes): the settings screen's preview.
+	DryRun bool
+	// ConfirmMassDelete lets a listing that lacks every linked event delete them locally.
+	ConfirmMassDelete bool
+	// Wait is how long to wait for another run of the same account to finish before
+	// giving up with ErrAlreadySyncing (0 = don't wait).
+	Wait time.Duration
+	// Force runs even when sync is switched off for the account (the settings preview
+	// and "sync now" on a disabled account use DryRun instead; Force is for tests/tools).
+	Force bool
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
+	if e.Sleep != nil {
+		return e.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+var holderOnce gosync.Once
+var defaultHolder string
+
+func (e *Engine) holder() string {
+	if e.Holder != "" {
+		return e.Holder
+	}
+	holderOnce.Do(func() {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		rand.Read(b)
+		defaultHolder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	})
+	return defaultHolder
+}
+
+func (e *Engine) leaseTTL() time.Duration {
+	if e.LeaseTTL > 0 {
+		return e.LeaseTTL
+	}
+	return 2 * time.Minute
+}
+
+func (e *Engine) pageSize() int {
+	if e.PageSize > 0 {
+		return e.PageSize
+	}
+	return 200
+}
+
+func (e *Engine) observe(p Progress) {
+	if e.Observer != nil {
+		e.Observer(p)
+	}
+}
+
+// RunAll syncs every account whose sync is switched on, one after the other. Accounts
+// that need a new sign-in are reported (Failed, NeedsReauth) without calling the
+// provider. The error is the first run's stopping error, if any.
+func (e *Engine) RunAll(ctx context.Context, opts RunOptions) ([]Summary, error) {
+	accts, err := store.ListAccounts(ctx, e.Store.DB)
+	if err != nil {
+		return nil, err
+	}
+	var out []Summary
+	var first error
+	for _, a := range accts {
+		set, err := store.GetSyncSettings(ctx, e.Store.DB, a.ID)
+		if err != nil {
+			return out, err
+		}
+		if !set.Enabled || a.State == store.AccountDisabled {
+			continue
+		}
+		s, err := e.Run(ctx, a.ID, opts)
+		out = append(out, s)
+		if err != nil && first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return out, first
+}
+
+// Run syncs one account. The Summary is filled in even when an error stops the run.
+func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (sum Summary, err error) {
+	sum = Summary{AccountID: accountID, DryRun: opts.DryRun, Started: e.now()}
+	defer func() {
+		sum.Finished = e.now()
+		if err != nil {
+			sum.Failed = true
+			if sum.Error == "" {
+				sum.Error = err.Error()
+			}
+			if k := providers.KindOf(err); k != "" {
+				sum.ErrorCode = string(k)
+				sum.Temporary = sum.Temporary || k.Retryable()
+			}
+		}
+		e.observe(Progress{AccountID: accountID, AccountName: sum.AccountName, Phase: PhaseDone, Summary: sum, Err: err})
+	}()
+	acct, err := store.GetAccount(ctx, e.Store.DB, accountID)
+	if err != nil {
+		return sum, err
+	}
+	sum.AccountName = acct.Name
+	set, err := store.GetSyncSettings(ctx, e.Store.DB, accountID)
+	if err != nil {
+		return sum, err
+	}
+	switch {
+	case acct.State == store.AccountNeedsReauth:
+		sum.NeedsReauth = true
+		return sum, fmt.Errorf("%w: %s (run `calsync account reconnect %s`)", ErrNeedsReauth, acct.Name, acct.ID)
+	case acct.State == store.AccountDisabled && !opts.DryRun:
+		return sum, fmt.Errorf("%w: account %s is disabled", ErrDisabled, acct.Name)
+	case set.CalendarID == "":
+		return sum, fmt.Errorf("%w: no calendar chosen for %s (run `calsync settings set --account %s --calendar ID`)", ErrNotConfigured, acct.Name, acct.ID)
+	case !set.Enabled && !opts.DryRun && !opts.Force:
+		return sum, fmt.Errorf("%w: %s (run `calsync settings set --account %s --enable`)", ErrDisabled, acct.Name, acct.ID)
+	}
+
+	holder := e.holder()
+	if !opts.DryRun {
+		if err := e.acquire(ctx, accountID, holder, opts.Wait); err != nil {
+			return sum, err
+		}
+		// Released with a fresh context: a cancelled run must not keep others waiting
+		// for the TTL when it can still say it is done.
+		defer store.ReleaseLease(context.WithoutCancel(ctx), e.Store.DB, accountID, holder)
+		if set.ActivatedAt == nil {
+			// Enabled without an activation time (set by hand or an old version): now
+			// is when sync was switched on as far as the engine can tell.
+			t := e.now()
+			set.ActivatedAt = &t
+			if err := store.PutSyncSettings(ctx, e.Store.DB, set); err != nil {
+				return sum, err
+			}
+		}
+	} else if set.ActivatedAt == nil {
+		// A preview before switching on: "switched on now".
+		t := e.now()
+		set.ActivatedAt = &t
+	}
+
+	r := &run{e: e, acct: acct, set: set, opts: opts, sum: &sum, holder: holder, now: e.now()}
+	if !opts.DryRun {
+		if r.runID, err = store.StartRun(ctx, e.Store.DB, accountID, r.now); err != nil {
+			return sum, err
+		}
+		sum.RunID = r.runID
+	}
+	if last, err := store.LastRunWithStatus(ctx, e.Store.DB, accountID, store.RunOK); err == nil {
+		r.lastOK = last.StartedAt
+	}
+	e.observe(Progress{AccountID: accountID, AccountName: acct.Name, Phase: PhaseStart, Summary: sum})
+
+	err = r.do(ctx)
+	if !opts.DryRun {
+		r.finish(ctx, err)
+	}
+	return sum, err
+}
+
+// acquire takes the account's lease, waiting up to wait for another holder.
+func (e *Engine) acquire(ctx context.Context, accountID, holder string, wait time.Duration) error {
+	deadline := e.now().Add(wait)
+	for {
+		ok, err := store.AcquireLease(ctx, e.Store.DB, accountID, holder, e.leaseTTL(), e.now())
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if !e.now().Before(deadline) {
+			return fmt.Errorf("%w: another calsync is syncing this account; try again in a minute", ErrAlreadySyncing)
+		}
+		step := 200 * time.Millisecond
+		if left := deadline.Sub(e.now()); left < step {
+			step = left
+		}
+		if err := e.sleep(ctx, step); err != nil {
+			return err
+		}
+	}
+}
+
+// finish records the run's outcome on the run row and the account.
+func (r *run) finish(ctx context.Context, runErr error) {
+	ctx = context.WithoutCancel(ctx)
+	h := r.e.Store.DB
+	now := r.e.now()
+	status := store.RunOK
+	if runErr != nil {
+		status = store.RunFailed
+	}
+	js, _ := json.Marshal(r.sum)
+	_ = store.FinishRun(ctx, h, r.runID, status, string(js), now)
+	if runErr == nil {
+		if r.acct.LastErrorKind != "" {
+			_ = store.ClearAccountError(ctx, h, r.acct.ID, now)
+		}
+		return
+	}
+	if errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded) {
+		return // the person or the process stopped it; nothing is wrong with the account
+	}
+	kind := string(providers.KindOf(runErr))
+	if kind == "" {
+		kind = ReasonInternal
+	}
+	_ = store.RecordAccountError(ctx, h, r.acct.ID, kind, oneLine(runErr), now)
+	if providers.KindOf(runErr).NeedsReauth() {
+		r.sum.NeedsReauth = true
+		_ = store.SetAccountState(ctx, h, r.acct.ID, store.AccountNeedsReauth, now)
+	}
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if pe, ok := providers.AsError(err); ok && pe.Hint != "" {
+		s += " — " + pe.Hint
+	}
+	if len(s) > 500 {
+		s = s[:500]
+	}
+	return s
+}

@@ -1,0 +1,309 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/store"
+)
+
+// push writes CRM changes to the calendar: first activities that have a link (edits,
+// deletions, interrupted creates and deletes), then eligible activities without one.
+func (r *run) push(ctx context.Context) error {
+	r.done = 0
+	var after int64
+	for {
+		batch, err := store.SyncDirtyLinks(ctx, r.e.Store.DB, r.acct.ID, r.cal, after, r.e.pageSize())
+		if err != nil {
+			return err
+		}
+		for _, la := range batch {
+			after = la.Link.ID
+			if r.opts.DryRun && r.touched[la.Activity.ID] {
+				continue
+			}
+			if err := r.pushLinked(ctx, la.Link, la.Activity); err != nil {
+				return err
+			}
+			r.done++
+		}
+		r.progress(PhasePush)
+		if err := r.renew(ctx); err != nil {
+			return err
+		}
+		if len(batch) < r.e.pageSize() {
+			break
+		}
+	}
+	lastID := ""
+	for {
+		batch, err := store.SyncUnlinkedActivities(ctx, r.e.Store.DB, r.acct.ID, r.cal, r.win.Start, r.win.End, lastID, r.e.pageSize())
+		if err != nil {
+			return err
+		}
+		for _, a := range batch {
+			lastID = a.ID
+			if r.opts.DryRun && r.touched[a.ID] {
+				continue
+			}
+			if err := r.pushNew(ctx, a); err != nil {
+				return err
+			}
+			r.done++
+		}
+		r.progress(PhasePush)
+		if err := r.renew(ctx); err != nil {
+			return err
+		}
+		if len(batch) < r.e.pageSize() {
+			return nil
+		}
+	}
+}
+
+// itemFailed journals a failed write of one activity; it returns a stop error when the
+// failure ends the run.
+func (r *run) itemFailed(ctx context.Context, a store.Activity, remoteID string, link *store.Link, err error) error {
+	if st := r.classify(err); st != nil {
+		if k := providers.KindOf(err); k != "" {
+			r.sum.fail(string(k))
+			_ = r.tx(context.WithoutCancel(ctx), func(h store.Handler) error {
+				return r.journal(ctx, h, a.ID, remoteID, store.OpError, string(k), errDetail(err))
+			})
+		}
+		return st
+	}
+	reason := ReasonForError(err)
+	r.sum.fail(reason)
+	if providers.IsKind(err, providers.ReadOnly) {
+		r.readOnly = true
+	}
+	return r.tx(ctx, func(h store.Handler) error {
+		if link != nil && link.ID != 0 {
+			link.LastError = oneLine(err)
+			if e := store.UpdateLink(ctx, h, *link); e != nil {
+				return e
+			}
+		}
+		return r.journal(ctx, h, a.ID, remoteID, store.OpError, reason, errDetail(err))
+	})
+}
+
+// pushLinked handles an activity that has a link and changed (or an interrupted write).
+func (r *run) pushLinked(ctx context.Context, l store.Link, a store.Activity) error {
+	if l.State == store.LinkQuarantined {
+		return nil // the doctor put it aside; leave it
+	}
+	if !r.pushes() {
+		// from-calendar: local changes stay local. Acknowledge them once so they are
+		// not reconsidered every run.
+		r.sum.skip(ReasonDirection)
+		return r.tx(ctx, func(h store.Handler) error {
+			l.SyncedRev = a.Rev
+			if l.State == store.LinkPendingCreate {
+				return store.DeleteLink(ctx, h, l.ID)
+			}
+			if err := store.UpdateLink(ctx, h, l); err != nil {
+				return err
+			}
+			return r.journal(ctx, h, a.ID, l.RemoteID, store.OpSkipped, ReasonDirection,
+				"changed here; the direction is from-calendar, so the calendar is not written")
+		})
+	}
+	if r.readOnly {
+		r.sum.skip(ReasonReadOnlyCalendar)
+		return nil
+	}
+	switch {
+	case l.State == store.LinkPendingCreate && a.DeletedAt != nil:
+		// Deleted before its create completed. The pull found no tagged event for it,
+		// so nothing exists remotely: forget the link.
+		return r.tx(ctx, func(h store.Handler) error { return store.DeleteLink(ctx, h, l.ID) })
+	case l.State == store.LinkPendingCreate:
+		return r.create(ctx, a, l)
+	case l.State == store.LinkPendingDelete || a.DeletedAt != nil:
+		return r.deleteRemote(ctx, l, a)
+	}
+	var out providers.Event
+	ev := eventFor(a)
+	ev.RemoteID = l.RemoteID
+	if r.opts.DryRun {
+		r.sum.Pushed++
+		return nil
+	}
+	err := r.call(ctx, func() error {
+		var err error
+		out, err = r.prov.Update(ctx, r.cal, ev, l.RemoteETag)
+		return err
+	})
+	if err != nil {
+		return r.itemFailed(ctx, a, l.RemoteID, &l, err)
+	}
+	return r.tx(ctx, func(h store.Handler) error {
+		l.RemoteETag, l.SyncedRev, l.State, l.LastError = out.ETag, a.Rev, store.LinkSynced, ""
+		if out.ICalUID != "" {
+			l.ICalUID = out.ICalUID
+		}
+		l.RemoteUpdated = timePtr(out.Updated)
+		l.LastSyncedAt = &r.now
+		if err := store.UpdateLink(ctx, h, l); err != nil {
+			return err
+		}
+		r.sum.Pushed++
+		return r.journal(ctx, h, a.ID, l.RemoteID, store.OpPushed, ReasonUpdated, "")
+	})
+}
+
+// deleteRemote deletes the event of a tombstoned activity: the link is marked
+// pending_delete first, so an interrupted delete is finished by the next run.
+func (r *run) deleteRemote(ctx context.Context, l store.Link, a store.Activity) error {
+	if r.opts.DryRun {
+		r.sum.Pushed++
+		r.sum.DeletedRemote++
+		return nil
+	}
+	ifMatch := l.RemoteETag
+	if l.State == store.LinkPendingDelete {
+		ifMatch = "" // a retry: the etag may have moved with our own interrupted attempt
+	} else {
+		l.State = store.LinkPendingDelete
+		if err := r.tx(ctx, func(h store.Handler) error { return store.UpdateLink(ctx, h, l) }); err != nil {
+			return err
+		}
+	}
+	err := r.call(ctx, func() error { return r.prov.Delete(ctx, r.cal, l.RemoteID, ifMatch) })
+	if providers.IsKind(err, providers.NotFound) {
+		err = nil
+	}
+	if providers.IsKind(err, providers.Conflict) {
+		// Edited in the calendar since we listed it: keep the link synced so the next
+		// pull sees the edit and the conflict policy decides.
+		l.State = store.LinkSynced
+		r.sum.Conflicts++
+		return r.tx(ctx, func(h store.Handler) error {
+			if err := store.UpdateLink(ctx, h, l); err != nil {
+				return err
+			}
+			return r.journal(ctx, h, a.ID, l.RemoteID, store.OpConflict, string(providers.Conflict),
+				"the event changed in the calendar after it was listed; the next sync decides")
+		})
+	}
+	if err != nil {
+		return r.itemFailed(ctx, a, l.RemoteID, &l, err)
+	}
+	return r.tx(ctx, func(h store.Handler) error {
+		if err := store.DeleteLink(ctx, h, l.ID); err != nil {
+			return err
+		}
+		r.sum.Pushed++
+		r.sum.DeletedRemote++
+		return r.journal(ctx, h, a.ID, l.RemoteID, store.OpPushed, ReasonDeleted, "")
+	})
+}
+
+// pushNew decides about an activity without a link and creates its event if eligible.
+func (r *run) pushNew(ctx context.Context, a store.Activity) error {
+	reason, detail := r.eligible(a)
+	if reason != "" {
+		r.sum.skip(reason)
+		if !r.freshNews(a) {
+			return nil
+		}
+		return r.tx(ctx, func(h store.Handler) error {
+			return r.journal(ctx, h, a.ID, "", store.OpSkipped, reason, detail)
+		})
+	}
+	if r.readOnly {
+		r.sum.skip(ReasonReadOnlyCalendar)
+		return nil
+	}
+	l := store.Link{ActivityID: a.ID, AccountID: r.acct.ID, CalendarID: r.cal, RemoteID: store.PendingRemoteID(a.ID),
+		State: store.LinkPendingCreate, CreatedAt: r.now}
+	if r.opts.DryRun {
+		r.sum.Pushed++
+		r.sum.Created++
+		return nil
+	}
+	// The pending link goes in before the call: if we crash after the provider created
+	// the event, the next run finds it by its tag or creates it idempotently again.
+	err := r.tx(ctx, func(h store.Handler) error {
+		var err error
+		l, err = store.InsertLink(ctx, h, l)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return r.create(ctx, a, l)
+}
+
+// eligible says why an unlinked activity is not pushed ("" when it is).
+func (r *run) eligible(a store.Activity) (reason, detail string) {
+	switch {
+	case !r.pushes():
+		return ReasonDirection, "the direction is from-calendar: activities are not written to the calendar"
+	case a.Origin != "local" && a.Origin != r.acct.ID && a.Origin != "":
+		return ReasonOtherAccount, "imported from another calendar account (" + a.Origin + ")"
+	case a.OwnerID != r.meID:
+		return ReasonNotOwner, "owned by another user; only your own activities go to your calendar"
+	case !r.synced(a.Type):
+		return ReasonTypeNotSynced, fmt.Sprintf("type %s is not selected for sync", a.Type)
+	}
+	act := r.set.ActivatedAt
+	backfilled := r.set.BackfillFrom != nil && !a.Start.Before(*r.set.BackfillFrom)
+	if act != nil && a.UpdatedAt.Before(*act) && !backfilled && a.Origin != r.acct.ID {
+		return ReasonBeforeActivation, fmt.Sprintf("last changed %s, before sync was switched on (%s); set a backfill date to include it",
+			a.UpdatedAt.Format("2006-01-02 15:04"), act.Format("2006-01-02 15:04"))
+	}
+	return "", ""
+}
+
+// create calls the provider's idempotent Create for a pending link and records the result.
+func (r *run) create(ctx context.Context, a store.Activity, l store.Link) error {
+	if r.opts.DryRun {
+		r.sum.Pushed++
+		r.sum.Created++
+		return nil
+	}
+	var out providers.Event
+	err := r.call(ctx, func() error {
+		var err error
+		out, err = r.prov.Create(ctx, r.cal, eventFor(a))
+		return err
+	})
+	if err != nil {
+		return r.itemFailed(ctx, a, "", &l, err)
+	}
+	if out.RemoteID == "" {
+		return r.itemFailed(ctx, a, "", &l, &providers.Error{Kind: providers.Invalid, Op: "create event",
+			Message: "the provider returned no event id"})
+	}
+	return r.tx(ctx, func(h store.Handler) error {
+		// The event might already be linked (found by its tag in this run's listing).
+		if other, err := store.GetLinkByRemote(ctx, h, r.acct.ID, r.cal, out.RemoteID); err == nil && other.ID != l.ID {
+			if err := store.DeleteLink(ctx, h, l.ID); err != nil {
+				return err
+			}
+			return nil
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		l.RemoteID, l.RemoteETag, l.ICalUID, l.State, l.LastError = out.RemoteID, out.ETag, out.ICalUID, store.LinkSynced, ""
+		l.SyncedRev = a.Rev
+		if !sameContent(a, out) {
+			// An idempotent create handed back an older version written by an
+			// interrupted run: push the current one next time.
+			l.SyncedRev = 0
+		}
+		l.RemoteUpdated = timePtr(out.Updated)
+		l.LastSyncedAt = &r.now
+		if err := store.UpdateLink(ctx, h, l); err != nil {
+			return err
+		}
+		r.sum.Pushed++
+		r.sum.Created++
+		return r.journal(ctx, h, a.ID, out.RemoteID, store.OpPushed, ReasonCreated, "")
+	})
+}

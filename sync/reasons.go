@@ -1,0 +1,46 @@
+package sync
+
+import "github.com/calsync/calsync/providers"
+
+// Reason codes written to the journal's reason column. The op column says what happened
+// (store.OpPushed, OpPulled, OpSkipped, OpConflict, OpError, OpInfo); the reason says why
+// or how. The doctor's `explain` and the Log tab read them; keep them stable.
+const (
+	// op pushed (calendar changed) / pulled (CRM changed)
+	ReasonCreated  = "created"  // pushed: event created
+	ReasonImported = "imported" // pulled: activity created from a calendar event
+	ReasonUpdated  = "updated"  // pushed/pulled: the other side was updated
+	ReasonDeleted  = "deleted"  // pushed: event deleted; pulled: activity tombstoned
+	ReasonRelinked = "relinked" // pulled: an event carrying our ownership tag was linked again (no import)
+
+	// op skipped
+	ReasonBeforeActivation = "before-activation" // not changed since sync was switched on (see backfill)
+	ReasonTypeNotSynced    = "type-not-synced"   // the activity type is not selected for sync
+	ReasonNotOwner         = "not-owner"         // only my own activities go to my calendar
+	ReasonOutsideWindow    = "outside-window"    // outside the sync window
+	ReasonDirection        = "direction"         // the sync direction does not carry this change
+	ReasonOtherAccount     = "other-account"     // imported from another calendar account: not copied across
+	ReasonDuplicateTag     = "duplicate-tag"     // a second event carries the tag of an already linked activity
+	ReasonReadOnlyCalendar = "read-only-calendar"
+
+	// op conflict (both sides changed since the last sync); Detail holds the losing version
+	ReasonLocalWon  = "local-won"
+	ReasonRemoteWon = "remote-won"
+
+	// op info
+	ReasonMassDeleteGuard = "mass-delete-guard" // a listing came back empty while links exist: nothing deleted
+	ReasonCursorExpired   = "cursor-expired"    // the change token expired: full listing, re-linking by tag
+	ReasonUnlinked        = "unlinked"          // the event is gone; the link was dropped, the activity kept
+
+	// op error: the reason is the provider error Kind ("RateLimited", "AuthExpired", ...),
+	// or ReasonInternal when the failure was not the provider's.
+	ReasonInternal = "internal"
+)
+
+// ReasonForError is the journal reason for a failed call: its Kind, or "internal".
+func ReasonForError(err error) string {
+	if k := providers.KindOf(err); k != "" {
+		return string(k)
+	}
+	return ReasonInternal
+}

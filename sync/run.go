@@ -1,0 +1,235 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/store"
+)
+
+// run is one Run in progress.
+type run struct {
+	e      *Engine
+	acct   store.Account
+	set    store.SyncSettings
+	opts   RunOptions
+	sum    *Summary
+	holder string
+	runID  string
+	now    time.Time
+	lastOK time.Time // start of the last successful run (zero: none)
+
+	prov  providers.Provider
+	cal   string
+	win   providers.Window
+	meID  string
+	slept time.Duration // retry waits so far, against RetryBudget
+
+	// readOnly is set when the calendar refused a write: the push phase stops.
+	readOnly bool
+	// touched remembers, in a dry run, activities the pull phase already counted (its
+	// writes were rolled back, so the push phase would count them again).
+	touched map[string]bool
+	// seen holds the links the current full listing showed.
+	seen map[int64]bool
+	done int
+}
+
+// errStop wraps an error that ends the run (auth, exhausted retries, cancellation).
+type errStop struct{ err error }
+
+func (e errStop) Error() string { return e.err.Error() }
+func (e errStop) Unwrap() error { return e.err }
+
+func (r *run) pulls() bool { return r.set.Direction != store.DirToCalendar }
+func (r *run) pushes() bool {
+	return r.set.Direction != store.DirFromCalendar
+}
+
+func (r *run) do(ctx context.Context) error {
+	var err error
+	r.cal = r.set.CalendarID
+	past, future := r.set.WindowPastDays, r.set.WindowFutureDays
+	r.win = providers.Window{Start: r.now.AddDate(0, 0, -past), End: r.now.AddDate(0, 0, future)}
+	r.touched = map[string]bool{}
+	r.seen = map[int64]bool{}
+	if r.meID, err = store.SyncMeID(ctx, r.e.Store.DB); err != nil {
+		return err
+	}
+	if r.prov, err = r.e.Open(ctx, r.acct); err != nil {
+		return stopErr(err)
+	}
+	if err := r.pull(ctx); err != nil {
+		return unwrapStop(err)
+	}
+	if err := r.push(ctx); err != nil {
+		return unwrapStop(err)
+	}
+	return nil
+}
+
+func stopErr(err error) error { return errStop{err} }
+
+func unwrapStop(err error) error {
+	var s errStop
+	if errors.As(err, &s) {
+		return s.err
+	}
+	return err
+}
+
+// tx runs fn in a transaction; in a dry run the transaction is always rolled back, so
+// decisions see their own effects within a page but nothing is kept.
+var errDryRollback = errors.New("dry run: roll back")
+
+func (r *run) tx(ctx context.Context, fn func(h store.Handler) error) error {
+	err := r.e.Store.Tx(ctx, func(h store.Handler) error {
+		if err := fn(h); err != nil {
+			return err
+		}
+		if r.opts.DryRun {
+			return errDryRollback
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRollback) {
+		return nil
+	}
+	return err
+}
+
+// renew keeps the lease alive on long runs; losing it stops the run (someone else took
+// over after we were presumed dead).
+func (r *run) renew(ctx context.Context) error {
+	if r.opts.DryRun {
+		return nil
+	}
+	ok, err := store.RenewLease(ctx, r.e.Store.DB, r.acct.ID, r.holder, r.e.leaseTTL(), r.e.now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return stopErr(fmt.Errorf("%w: lost the sync lease to another process", ErrAlreadySyncing))
+	}
+	return nil
+}
+
+func (r *run) progress(phase string) {
+	r.e.observe(Progress{AccountID: r.acct.ID, AccountName: r.acct.Name, Phase: phase, Done: r.done, Summary: *r.sum})
+}
+
+// journal appends an entry (inside the caller's transaction).
+func (r *run) journal(ctx context.Context, h store.Handler, activityID, remoteID, op, reason, detail string) error {
+	_, err := store.AppendJournal(ctx, h, store.JournalEntry{RunID: r.runID, At: r.now, AccountID: r.acct.ID,
+		ActivityID: activityID, RemoteID: remoteID, Op: op, Reason: reason, Detail: detail})
+	return err
+}
+
+// call runs one provider call with retries: retryable Kinds back off (honouring
+// RetryAfter) within the attempt limit and the run's retry budget.
+func (r *run) call(ctx context.Context, fn func() error) error {
+	maxAttempts := r.e.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 5
+	}
+	budget := r.e.RetryBudget
+	if budget <= 0 {
+		budget = 2 * time.Minute
+	}
+	base := r.e.BaseBackoff
+	if base <= 0 {
+		base = time.Second
+	}
+	maxB := r.e.MaxBackoff
+	if maxB <= 0 {
+		maxB = 30 * time.Second
+	}
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		k := providers.KindOf(err)
+		if !k.Retryable() || attempt >= maxAttempts {
+			return err
+		}
+		d := base << (attempt - 1)
+		if d > maxB || d <= 0 {
+			d = maxB
+		}
+		if pe, ok := providers.AsError(err); ok && pe.RetryAfter > 0 {
+			d = pe.RetryAfter
+		}
+		if r.slept+d > budget {
+			return err
+		}
+		r.slept += d
+		if err := r.e.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// classify decides what a failed provider call means for the run: stop (auth, budget
+// exhausted, cancellation) or skip the item (journaled by the caller).
+func (r *run) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return stopErr(err)
+	}
+	k := providers.KindOf(err)
+	if k.NeedsReauth() || k.Retryable() {
+		return stopErr(err)
+	}
+	if k == "" {
+		// Not a provider error: the store or our own bug. Stop rather than guess.
+		return stopErr(err)
+	}
+	return nil
+}
+
+// version is a JSON snapshot of one side, written as a conflict's losing version.
+func versionJSON(side string, ev providers.Event) string {
+	b, _ := json.Marshal(struct {
+		Side  string          `json:"side"`
+		Event providers.Event `json:"version"`
+	}{side, ev})
+	return string(b)
+}
+
+func errDetail(err error) string {
+	d := map[string]any{"error": err.Error()}
+	if pe, ok := providers.AsError(err); ok {
+		if pe.Hint != "" {
+			d["hint"] = pe.Hint
+		}
+		if pe.Status != 0 {
+			d["status"] = pe.Status
+		}
+		if pe.Code != "" {
+			d["code"] = pe.Code
+		}
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+func (r *run) synced(t store.ActivityType) bool { return slices.Contains(r.set.Types, t) }
+
+// freshNews reports whether a skip decision about a is new information worth a journal
+// entry: the activity or the settings changed since the last successful run. Counting
+// happens every run; journaling only when something could have changed the answer,
+// so a quiet run writes nothing.
+func (r *run) freshNews(a store.Activity) bool {
+	return r.lastOK.IsZero() || !a.UpdatedAt.Before(r.lastOK) || !r.set.UpdatedAt.Before(r.lastOK)
+}
