@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/calsync/calsync/doctor"
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+func init() {
+	register(&command{
+		Name:    "doctor",
+		Summary: "find why sync misbehaves, show the evidence, and fix it",
+		Usage: "calsync doctor [--symptom not-showing|one-way|duplicates|cant-connect|permissions|all]\n" +
+			"               [--activity ID | --search TEXT] [--json] [--fix [--yes]] [--offline]\n" +
+			"exit: 0 nothing wrong, 1 problem found (or remains after --fix), 2 usage/config error,\n" +
+			"      3 some checks could not run and none failed, 75 temporary failure (network, rate limit)",
+		Run: runDoctor,
+	})
+}
+
+// doctorEnvHook lets tests replace how the doctor reaches providers (fakes, probes).
+var doctorEnvHook func(e *doctor.Env)
+
+// newDoctorEnv builds the doctor's environment over an open store.
+func newDoctorEnv(st *store.Store, env *Env) *doctor.Env {
+	e := doctor.NewEnv(st, env.Getenv, env.Now)
+	if doctorEnvHook != nil {
+		doctorEnvHook(e)
+	}
+	return e
+}
+
+type doctorOutput struct {
+	doctor.Report
+	Applied []appliedFix   `json:"applied,omitempty"`
+	After   *doctor.Report `json:"after_fixes,omitempty"`
+}
+
+type appliedFix struct {
+	Check     string `json:"check"`
+	AccountID string `json:"account_id,omitempty"`
+	doctor.Applied
+	Error   string `json:"error,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+func runDoctor(ctx context.Context, env *Env, args []string) int {
+	c := commands["doctor"]
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	symptom := fs.String("symptom", "all", "")
+	activity := fs.String("activity", "", "")
+	search := fs.String("search", "", "")
+	asJSON := fs.Bool("json", false, "")
+	fix := fs.Bool("fix", false, "")
+	yes := fs.Bool("yes", false, "")
+	offline := fs.Bool("offline", false, "")
+	if err := fs.Parse(args); err != nil {
+		return usagef(env, c, "%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef(env, c, "unexpected argument %q", fs.Arg(0))
+	}
+	sym, err := doctor.ParseSymptom(*symptom)
+	if err != nil {
+		return usagef(env, c, "%v", err)
+	}
+	if *activity != "" && *search != "" {
+		return usagef(env, c, "give --activity or --search, not both")
+	}
+	if *yes && !*fix {
+		return usagef(env, c, "--yes only goes with --fix")
+	}
+	if *fix && !*yes && !env.Interactive {
+		return usagef(env, c, "--fix asks before each change, but standard input is not a terminal; add --yes to apply every fix without asking")
+	}
+	st, err := openStore(ctx, env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	e := newDoctorEnv(st, env)
+	e.Offline = e.Offline || *offline
+	if *activity != "" || *search != "" {
+		t, err := doctor.ResolveTarget(ctx, st, *activity, *search)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
+			return exitUsage
+		}
+		e.Target = t
+		if sym == doctor.All && *symptom == "all" && !flagSet(fs, "symptom") {
+			sym = doctor.NotShowing
+		}
+	}
+	rep, err := doctor.Run(ctx, e, sym)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
+		return exitUsage
+	}
+	out := doctorOutput{Report: rep}
+	if !*asJSON {
+		printReport(env.Stdout, rep)
+	}
+	if *fix {
+		out.Applied = applyFixes(ctx, env, e, rep, *yes, *asJSON)
+		after, err := doctor.Run(ctx, e, sym)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
+			return exitUsage
+		}
+		out.After = &after
+		if !*asJSON {
+			fmt.Fprintln(env.Stdout)
+			fmt.Fprintln(env.Stdout, "After the fixes:")
+			printReport(env.Stdout, after)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return failf(env, "write JSON: %v", err)
+		}
+	}
+	if out.After != nil {
+		return out.After.Exit
+	}
+	return rep.Exit
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// applyFixes applies the fixes of failing findings: all of them with --yes, else after
+// asking on the terminal. Fixes that need typed input or a browser are left to the person.
+func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report, yes, quiet bool) []appliedFix {
+	in := bufio.NewReader(env.Stdin)
+	say := func(format string, args ...any) {
+		if !quiet {
+			fmt.Fprintf(env.Stdout, format, args...)
+		}
+	}
+	var out []appliedFix
+	done := map[string]bool{}
+	for _, f := range rep.Findings {
+		if f.Status != doctor.Fail {
+			continue
+		}
+		for _, fx := range f.Fixes {
+			key := fx.ID + "@" + fx.AccountID
+			if done[key] {
+				continue
+			}
+			done[key] = true
+			rec := appliedFix{Check: f.CheckID, AccountID: f.AccountID}
+			rec.FixID = fx.ID
+			title := safetext.Line(fx.Title)
+			if fx.Input != nil && yes {
+				rec.Skipped = "needs " + strings.ToLower(fx.Input.Label) + " (run without --yes on a terminal, or use the Troubleshoot tab)"
+				say("skipped %s: %s\n", title, rec.Skipped)
+				out = append(out, rec)
+				continue
+			}
+			if fx.Interactive && (yes || e.Reconnect == nil) {
+				rec.Skipped = "needs a fresh sign-in: run `calsync account reconnect " + fx.AccountID + "`"
+				say("skipped %s: %s\n", title, rec.Skipped)
+				out = append(out, rec)
+				continue
+			}
+			input := ""
+			if !yes {
+				impact := ""
+				if len(fx.Impact) > 0 {
+					impact = " (" + fx.Impact.String() + ")"
+				}
+				fmt.Fprintf(env.Stdout, "Apply: %s%s? [y/N] ", title, impact)
+				ans, _ := in.ReadString('\n')
+				if a := strings.ToLower(strings.TrimSpace(ans)); a != "y" && a != "yes" {
+					rec.Skipped = "declined"
+					out = append(out, rec)
+					continue
+				}
+				if fx.Input != nil {
+					fmt.Fprintf(env.Stdout, "%s: ", fx.Input.Label)
+					line, _ := in.ReadString('\n')
+					input = strings.TrimSpace(line)
+				}
+			}
+			a, err := fx.Apply(ctx, e, input)
+			rec.Applied = a
+			rec.FixID = fx.ID
+			if err != nil {
+				rec.Error = err.Error()
+				say("could not apply %s: %s\n", title, safetext.Line(err.Error()))
+			} else {
+				say("applied %s: %s (undo: journal entry #%d)\n", title, safetext.Line(a.Message), a.JournalID)
+			}
+			out = append(out, rec)
+		}
+	}
+	if len(out) == 0 {
+		say("no fix to apply\n")
+	}
+	return out
+}
+
+var statusLabel = map[doctor.Status]string{
+	doctor.Pass: "PASS", doctor.Warn: "WARN", doctor.Fail: "FAIL", doctor.Skip: "SKIP", doctor.Unverified: "????",
+}
+
+// printReport writes the human report. Every text from the store or a provider goes
+// through safetext first.
+func printReport(w io.Writer, r doctor.Report) {
+	fmt.Fprintf(w, "calsync doctor: %s\n", doctor.SymptomTitle(r.Symptom))
+	if r.Target != nil {
+		fmt.Fprintf(w, "about activity %s %q\n", r.Target.ID, safetext.Line(r.Target.Subject))
+	}
+	for _, f := range r.Findings {
+		acct := ""
+		if f.AccountID != "" {
+			acct = " [" + safetext.Line(f.AccountID) + "]"
+		}
+		fmt.Fprintf(w, "%s  %s%s\n      %s\n", statusLabel[f.Status], f.Title, acct, safetext.Line(f.Summary))
+		if f.Status == doctor.Pass || f.Status == doctor.Skip {
+			if f.Ask != "" {
+				fmt.Fprintf(w, "      ? %s\n", safetext.Line(f.Ask))
+			}
+			continue
+		}
+		for _, ev := range f.Evidence {
+			line := "observed: " + safetext.Line(ev.Observed)
+			if ev.Expected != "" {
+				line += "; expected: " + safetext.Line(ev.Expected)
+			}
+			fmt.Fprintf(w, "      - %s (%s)\n", line, safetext.Line(ev.Source))
+		}
+		if f.Remediation != "" {
+			fmt.Fprintf(w, "      what to do: %s\n", safetext.Line(f.Remediation))
+		}
+		for _, fx := range f.Fixes {
+			impact := ""
+			if len(fx.Impact) > 0 {
+				impact = " [" + fx.Impact.String() + "]"
+			}
+			fmt.Fprintf(w, "      fix %s: %s%s\n", fx.ID, safetext.Line(fx.Title), impact)
+		}
+		if f.AdminNote != "" {
+			fmt.Fprintf(w, "      note for your IT admin:\n")
+			for _, l := range strings.Split(strings.TrimRight(f.AdminNote, "\n"), "\n") {
+				fmt.Fprintf(w, "        | %s\n", safetext.Line(l))
+			}
+		}
+		if f.Ask != "" {
+			fmt.Fprintf(w, "      ? %s\n", safetext.Line(f.Ask))
+		}
+	}
+	c := r.Counts
+	fmt.Fprintf(w, "%d pass, %d warn, %d fail, %d skipped, %d could not be checked (exit %d)\n", c.Pass, c.Warn, c.Fail, c.Skip, c.Unverified, r.Exit)
+	if c.Fail > 0 {
+		hasFix := false
+		for _, f := range r.Findings {
+			if f.Status == doctor.Fail && len(f.Fixes) > 0 {
+				hasFix = true
+			}
+		}
+		if hasFix {
+			fmt.Fprintln(w, "Run `calsync doctor --fix` to apply the fixes (each one can be undone from the Troubleshoot tab).")
+		}
+	}
+}
+
