@@ -129,7 +129,7 @@ func runSettingsShow(ctx context.Context, env *Env, c *command, args []string) i
 func settingsPrint(w io.Writer, a store.Account, s store.SyncSettings, cal store.Calendar, calKnown bool) {
 	state := "off"
 	if s.Enabled {
-		state = "on, every " + s.Interval.String()
+		state = "on, every " + settingsDuration(s.Interval)
 	}
 	if s.ActivatedAt != nil {
 		state += " (first switched on " + s.ActivatedAt.Local().Format("2006-01-02 15:04") + ")"
@@ -151,7 +151,7 @@ func settingsPrint(w io.Writer, a store.Account, s store.SyncSettings, cal store
 	}
 	backfill := "none: activities not changed since sync was switched on are not pushed"
 	if s.BackfillFrom != nil {
-		backfill = "activities from " + s.BackfillFrom.Local().Format("2006-01-02") + " on are included"
+		backfill = "activities starting from " + s.BackfillFrom.Local().Format("2006-01-02") + " on are included"
 	}
 	fmt.Fprintf(w, "Account:      %s (%s, %s)\n", safetext.Line(a.Name), a.ID, a.Kind)
 	fmt.Fprintf(w, "Sync:         %s\n", state)
@@ -319,4 +319,17 @@ func settingsPreviewFailed(env *Env, a store.Account, err error) int {
 		return exitTempFail
 	}
 	return exitFailure
+}
+
+// settingsDuration writes 5m0s as "5m" and 1h0m0s as "1h".
+func settingsDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
 }

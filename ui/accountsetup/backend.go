@@ -105,11 +105,14 @@ type Preview struct {
 
 // skipWording turns the engine's skip reason codes into words.
 var skipWording = map[string]string{
-	"before-activation": "created before sync was switched on",
-	"type-not-synced":   "of types that are not synced",
-	"not-owner":         "owned by someone else",
-	"outside-window":    "outside the sync window",
-	"direction":         "the sync direction does not carry",
+	"before-activation":  "created before sync was switched on",
+	"type-not-synced":    "of types that are not synced",
+	"not-owner":          "owned by someone else",
+	"outside-window":     "outside the sync window",
+	"direction":          "the sync direction does not carry",
+	"other-account":      "imported from another calendar account",
+	"duplicate-tag":      "duplicate events already linked",
+	"read-only-calendar": "the calendar is read-only",
 }
 
 // Sentence is the preview as a person reads it: "the first sync will push 42 activities,

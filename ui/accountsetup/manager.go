@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	_ "github.com/calsync/calsync/providers/all" // providers.Open for every kind
 	"github.com/calsync/calsync/providers/caldav"
 	"github.com/calsync/calsync/store"
 )

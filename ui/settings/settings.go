@@ -442,8 +442,8 @@ func (m *Model) startForm(v *values) tea.Cmd {
 		),
 		huh.NewGroup(
 			huh.NewInput().
-				Title("Also sync activities from (YYYY-MM-DD, optional)").
-				Description("Activities not changed since sync was switched on are skipped unless they are on or after this date.").
+				Title("Backfill: also sync older activities starting from (YYYY-MM-DD, optional)").
+				Description("Activities not changed since sync was switched on are skipped, unless they start on or after this date.").
 				Value(&v.backfill).
 				Validate(func(s string) error { _, err := parseDate(s); return err }),
 			huh.NewSelect[time.Duration]().
@@ -550,7 +550,7 @@ func (m *Model) summary() string {
 		fmt.Sprintf("Types:      %s (imported events become %s)", strings.Join(types, ", "), s.ImportType),
 	}
 	if s.BackfillFrom != nil {
-		lines = append(lines, "Backfill:   activities from "+s.BackfillFrom.Local().Format(dateLayout))
+		lines = append(lines, "Backfill:   activities starting from "+s.BackfillFrom.Local().Format(dateLayout))
 	}
 	state := "off"
 	if s.Enabled {

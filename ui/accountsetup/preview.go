@@ -1,0 +1,70 @@
+package accountsetup
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
+)
+
+// Preview dry-runs the first sync as if s were saved, and changes nothing.
+//
+// The engine's dry run reads the settings from the store, and these settings are not
+// saved yet (the person may still cancel). Rather than writing them into the live
+// database, where the background sync could pick them up, the preview runs on a private
+// snapshot (VACUUM INTO a 0700 temp dir, removed afterwards) holding the new settings.
+// The dry run writes to no provider either, so nothing anyone sees changes.
+func (m *Manager) Preview(ctx context.Context, s store.SyncSettings) (Preview, error) {
+	s = m.Prepare(s)
+	dir, err := os.MkdirTemp("", "calsync-preview-")
+	if err != nil {
+		return Preview{}, fmt.Errorf("preview: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return Preview{}, fmt.Errorf("preview: %w", err)
+	}
+	snapPath := filepath.Join(dir, store.DBFileName)
+	if _, err := m.Store.DB.ExecContext(ctx, "VACUUM INTO ?", snapPath); err != nil {
+		return Preview{}, fmt.Errorf("preview: snapshot the database: %w", err)
+	}
+	snap, err := store.Open(ctx, dir)
+	if err != nil {
+		return Preview{}, fmt.Errorf("preview: %w", err)
+	}
+	defer snap.Close()
+	if err := store.PutSyncSettings(ctx, snap.DB, s); err != nil {
+		return Preview{}, err
+	}
+	e := sync.New(snap)
+	e.Open = sync.DefaultOpener(snap, m.Getenv)
+	e.Now = m.Now
+	sum, err := e.Run(ctx, s.AccountID, sync.RunOptions{DryRun: true})
+	if err != nil {
+		return Preview{}, err
+	}
+	return PreviewFromSummary(sum), nil
+}
+
+// PreviewFromSummary turns the engine's dry-run counts into the preview's.
+func PreviewFromSummary(sum sync.Summary) Preview {
+	p := Preview{
+		Push:      sum.Created,
+		Delete:    sum.DeletedRemote,
+		Import:    sum.Imported,
+		Pulled:    sum.Pulled - sum.Imported,
+		Conflicts: sum.Conflicts,
+		Errors:    sum.Errors,
+		Skipped:   map[string]int{},
+	}
+	if u := sum.Pushed - sum.Created - sum.DeletedRemote; u > 0 {
+		p.Update = u
+	}
+	for k, v := range sum.Skipped {
+		p.Skipped[k] = v
+	}
+	return p
+}
