@@ -172,7 +172,7 @@ func (c *davClient) classify(op, method string, u *url.URL, status int, h http.H
 			e.Kind = providers.AppPasswordRequired
 			e.Code = "PasswordLoginForbidden"
 			ks, _ := Server("nextcloud")
-			e.Hint = ks.AppPasswordGuide
+			e.Hint = "this account uses two-factor authentication: " + ks.Hint()
 		case c.server.AppPasswordRequired || ServerForHost(u.String()).AppPasswordRequired:
 			// iCloud and Fastmail answer any bad password with a bare 401; with two-factor
 			// authentication (mandatory on new Apple IDs) only an app password works.
@@ -181,7 +181,7 @@ func (c *davClient) classify(op, method string, u *url.URL, status int, h http.H
 				ks = ServerForHost(u.String())
 			}
 			e.Kind = providers.AppPasswordRequired
-			e.Hint = ks.Name + " requires an app-specific password: " + ks.AppPasswordGuide
+			e.Hint = ks.Hint()
 		default:
 			e.Kind = providers.AuthExpired
 			e.Hint = "the server refused the username or password; check them, or " + genericGuide()

@@ -41,11 +41,18 @@ const (
 // decodeObject turns one calendar object resource into events: one event, or the
 // instances of a recurring series inside win. Objects without VEVENTs (tasks) yield none.
 func decodeObject(href, etag string, data []byte, win providers.Window, now time.Time) (evs []providers.Event, err error) {
+	// go-ical panics on some malformed input (an END where its parser expects none); one
+	// hostile event must not take down a sync run. The fuzz test calls decodeEvents
+	// directly so that panics are still found.
 	defer func() {
 		if r := recover(); r != nil {
 			evs, err = nil, fmt.Errorf("unreadable iCalendar data: %v", r)
 		}
 	}()
+	return decodeEvents(href, etag, data, win, now)
+}
+
+func decodeEvents(href, etag string, data []byte, win providers.Window, now time.Time) ([]providers.Event, error) {
 	if !utf8.Valid(data) {
 		// Keep the event: invalid bytes become U+FFFD instead of failing the whole object.
 		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))

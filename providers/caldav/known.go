@@ -118,6 +118,18 @@ func normalizeURL(s string) string {
 	return "https://" + s
 }
 
+// Hint is the one-line advice for a refused password on this service.
+func (s KnownServer) Hint() string {
+	h := s.AppPasswordGuide
+	if s.AppPasswordURL != "" {
+		h += " (" + s.AppPasswordURL + ")"
+	}
+	if s.AppPasswordRequired {
+		h = s.Name + " requires an app-specific password: " + h
+	}
+	return h
+}
+
 func genericGuide() string {
 	s, _ := Server("generic")
 	return s.AppPasswordGuide
