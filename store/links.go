@@ -325,3 +325,22 @@ func SyncUnlinkedActivities(ctx context.Context, h Handler, accountID, calendarI
 	}
 	return out, rows.Err()
 }
+
+// SyncFindUnlinkedImport finds a live activity this account imported earlier that has no
+// link in the calendar any more and matches an untagged event's subject and start: the
+// event is that activity's (its link was lost), so it is linked again instead of
+// imported a second time.
+func SyncFindUnlinkedImport(ctx context.Context, h Handler, accountID, calendarID, subject string, start time.Time) (Activity, error) {
+	var s activityScan
+	err := h.QueryRowContext(ctx, `SELECT `+syncActivityCols+` FROM activities a
+		WHERE a.deleted_at IS NULL AND a.start_at = ? AND a.origin = ? AND a.subject = ?
+		AND NOT EXISTS (SELECT 1 FROM links l WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
+		ORDER BY a.id LIMIT 1`, sqTime(start), accountID, subject, accountID, calendarID).Scan(s.targets()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Activity{}, fmt.Errorf("unlinked import: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Activity{}, err
+	}
+	return s.activity(), nil
+}

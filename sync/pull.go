@@ -152,7 +152,31 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	if ev.ActivityID != "" {
 		return r.tagged(ctx, h, ev, seen)
 	}
+	// An untagged event (made in the calendar) that we imported before but whose link
+	// was lost: link it again by content rather than importing a copy.
+	want := activityFrom(store.Activity{}, ev)
+	if act, err := store.SyncFindUnlinkedImport(ctx, h, r.acct.ID, r.cal, want.Subject, want.Start); err == nil {
+		return r.relink(ctx, h, act, ev, "an event imported earlier lost its link; linked again by subject and start instead of importing a copy")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	return r.importEvent(ctx, h, ev, "")
+}
+
+// relink links ev to act again after the link was lost. SyncedRev 0 means "unknown":
+// identical content is synced, otherwise the conflict policy decides.
+func (r *run) relink(ctx context.Context, h store.Handler, act store.Activity, ev providers.Event, why string) error {
+	link, err := store.InsertLink(ctx, h, store.Link{ActivityID: act.ID, AccountID: r.acct.ID, CalendarID: r.cal,
+		RemoteID: ev.RemoteID, ICalUID: ev.ICalUID, State: store.LinkSynced, CreatedAt: r.now})
+	if err != nil {
+		return err
+	}
+	r.seen[link.ID] = true
+	r.sum.Relinked++
+	if err := r.journal(ctx, h, act.ID, ev.RemoteID, store.OpPulled, ReasonRelinked, why); err != nil {
+		return err
+	}
+	return r.remoteChanged(ctx, h, link, act, ev)
 }
 
 // tagged handles an unlinked event that carries our ownership tag: it was written by
@@ -198,20 +222,7 @@ func (r *run) tagged(ctx context.Context, h store.Handler, ev providers.Event, s
 	if err != nil {
 		return err
 	}
-	// Lost link: link again. SyncedRev 0 means "unknown": identical content is synced,
-	// otherwise the conflict policy decides between the two versions.
-	link, err = store.InsertLink(ctx, h, store.Link{ActivityID: act.ID, AccountID: r.acct.ID, CalendarID: r.cal,
-		RemoteID: ev.RemoteID, RemoteETag: "", ICalUID: ev.ICalUID, State: store.LinkSynced, CreatedAt: r.now})
-	if err != nil {
-		return err
-	}
-	seen[link.ID] = true
-	r.sum.Relinked++
-	if err := r.journal(ctx, h, act.ID, ev.RemoteID, store.OpPulled, ReasonRelinked,
-		"the event carries this activity's tag; linked again instead of importing a copy"); err != nil {
-		return err
-	}
-	return r.remoteChanged(ctx, h, link, act, ev)
+	return r.relink(ctx, h, act, ev, "the event carries this activity's tag; linked again instead of importing a copy")
 }
 
 // importEvent creates an activity from a calendar-only event (if the direction pulls and
