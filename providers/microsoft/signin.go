@@ -1,0 +1,53 @@
+package microsoft
+
+import (
+	"context"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/oauth"
+)
+
+// SignInDevice signs a Microsoft account in with the device code flow: show receives the
+// code and address to display (with its expiry, for a countdown) as soon as Entra issues
+// them; the call returns when the person has approved, declined, the code expired, or ctx
+// ended. cfg supplies the client id (or CALSYNC_MICROSOFT_CLIENT_ID), endpoints and HTTP
+// client. Store grant.Secret() as the account's secret. dev may set the clock for tests;
+// its Provider, Config, Classify, HTTPClient and Show are filled here.
+func SignInDevice(ctx context.Context, cfg providers.Config, show func(oauth.DeviceCode), dev oauth.DeviceOptions) (*oauth.Grant, error) {
+	oc := OAuthConfig(cfg)
+	if oc.ClientID == "" {
+		return nil, noClientID("sign in")
+	}
+	dev.Provider, dev.Config, dev.Show = Kind, oc, show
+	dev.Classify = oauth.EntraClassifier(oc.ClientID)
+	if dev.HTTPClient == nil {
+		dev.HTTPClient = cfg.HTTPClient
+	}
+	return oauth.DeviceSignIn(ctx, dev)
+}
+
+// SignInLoopback signs a Microsoft account in through the browser with a loopback
+// redirect (PKCE). lo's Provider, Config, Classify and (when nil) HTTPClient are filled
+// here; set OpenBrowser / ShowURL / Out as the caller needs. The app registration must
+// list http://localhost as a "Mobile and desktop applications" redirect URI.
+func SignInLoopback(ctx context.Context, cfg providers.Config, lo oauth.LoopbackOptions) (*oauth.Grant, error) {
+	oc := OAuthConfig(cfg)
+	if oc.ClientID == "" {
+		return nil, noClientID("sign in")
+	}
+	lo.Provider, lo.Config = Kind, oc
+	lo.Classify = oauth.EntraClassifier(oc.ClientID)
+	if lo.HTTPClient == nil {
+		lo.HTTPClient = cfg.HTTPClient
+	}
+	if lo.RedirectHost == "" {
+		lo.RedirectHost = "localhost"
+	}
+	return oauth.Loopback(ctx, lo)
+}
+
+func noClientID(op string) *providers.Error {
+	return &providers.Error{Kind: providers.Invalid, Provider: Kind, Op: op,
+		Message: "no application (client) id",
+		Hint:    "Set CALSYNC_MICROSOFT_CLIENT_ID or give the client id when adding the account."}
+}
