@@ -6,4 +6,5 @@ package all
 import (
 	_ "github.com/calsync/calsync/providers/caldav"
 	_ "github.com/calsync/calsync/providers/google"
+	_ "github.com/calsync/calsync/providers/microsoft"
 )
