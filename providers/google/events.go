@@ -105,6 +105,12 @@ func (c *Client) Changes(ctx context.Context, cal, cursor string, win providers.
 	if _, err := c.do(ctx, httpapi.Request{Op: "list events", Path: eventsPath(cal), Query: q}, &resp); err != nil {
 		return providers.ChangePage{}, err
 	}
+	return buildPage(resp, full)
+}
+
+// buildPage converts a decoded list answer. Items that cannot be understood go to Bad
+// with their id; the rest of the page still arrives.
+func buildPage(resp eventList, full bool) (providers.ChangePage, error) {
 	page := providers.ChangePage{Full: full}
 	readOnly := readOnlyRole(resp.AccessRole)
 	for _, raw := range resp.Items {
