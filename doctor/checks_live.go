@@ -212,7 +212,13 @@ func checkRoundTrip(ctx context.Context, e *Env, a *AccountView) Finding {
 
 	// 1. A test event in the calendar, as if the person had created it there.
 	remoteSubject := fmt.Sprintf("%s %s (from the calendar)", probePrefix, nonce)
-	created, err := p.Create(ctx, s.CalendarID, providers.Event{Subject: remoteSubject, Start: start, End: start.Add(15 * time.Minute), TimeZone: "UTC"})
+	// Providers create idempotently on an activity id, so the test event carries a fresh
+	// one that no activity has yet: the engine must import it under that id.
+	probeID, err := uuid.NewV7()
+	if err != nil {
+		return unverified("could not make a test id", err)
+	}
+	created, err := p.Create(ctx, s.CalendarID, providers.Event{ActivityID: probeID.String(), Subject: remoteSubject, Start: start, End: start.Add(15 * time.Minute), TimeZone: "UTC"})
 	if err != nil {
 		f := classifyProbeErr("could not create the test event in the calendar", err)
 		return f
@@ -237,7 +243,7 @@ func checkRoundTrip(ctx context.Context, e *Env, a *AccountView) Finding {
 			problems = append(problems, "clean-up sync: "+err.Error())
 		}
 		// Whatever the engine imported from the test event goes too.
-		for _, id := range findBySubject(ctx, e.Store, remoteSubject) {
+		for _, id := range append(findBySubject(ctx, e.Store, remoteSubject), probeID.String()) {
 			_, _ = store.DeleteActivity(ctx, e.Store.DB, id, e.now())
 		}
 		return problems
@@ -255,6 +261,9 @@ func checkRoundTrip(ctx context.Context, e *Env, a *AccountView) Finding {
 		}
 	}
 	fromCal = len(findBySubject(ctx, e.Store, remoteSubject)) > 0
+	if got, err := store.SyncGetActivity(ctx, e.Store.DB, probeID.String()); err == nil && got.DeletedAt == nil {
+		fromCal = true
+	}
 	problems := cleanup()
 
 	word := func(ok, expected bool) string {
