@@ -16,6 +16,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/calsync/calsync/ui/accounts"
 	"github.com/calsync/calsync/ui/activities"
 	"github.com/calsync/calsync/ui/common"
 	"github.com/calsync/calsync/ui/home"
@@ -28,7 +29,7 @@ func screensFor(c *common.Context) []common.Screen {
 	return []common.Screen{
 		common.TabHome:         home.New(c),
 		common.TabActivities:   activities.New(c),
-		common.TabAccounts:     newAccountsPlaceholder(c),
+		common.TabAccounts:     accounts.New(c, nil),
 		common.TabTroubleshoot: newTroubleshootPlaceholder(c),
 		common.TabLog:          newLogPlaceholder(c),
 	}
@@ -354,8 +355,22 @@ func (m *Model) statusBar() string {
 	return left + strings.Repeat(" ", gap) + right
 }
 
+// helpView is the active screen's keys and the global ones. In the short form the global
+// keys are drawn last but never cut: the screen's keys give way first.
 func (m *Model) helpView() string {
-	return m.help.View(rootKeyMap{screen: m.screens[m.active], global: m.ctx.Keys})
+	km := rootKeyMap{screen: m.screens[m.active], global: m.ctx.Keys}
+	if m.help.ShowAll {
+		return m.help.View(km)
+	}
+	global := m.help.ShortHelpView(m.ctx.Keys.ShortHelp())
+	screenKeys := m.screens[m.active].ShortHelp()
+	if len(screenKeys) == 0 {
+		return global
+	}
+	sep := m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator)
+	h := m.help
+	h.Width = max(1, m.ctx.Width-lipgloss.Width(global)-lipgloss.Width(sep))
+	return h.ShortHelpView(screenKeys) + sep + global
 }
 
 // rootKeyMap is the active screen's keys followed by the global ones.

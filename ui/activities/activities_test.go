@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/common"
 )
@@ -353,6 +355,37 @@ func TestFormValidators(t *testing.T) {
 	for _, bad := range []string{"-5m", "30s", "abc", "800h"} {
 		if _, err := parseDuration(bad); err == nil {
 			t.Fatalf("duration %q accepted", bad)
+		}
+	}
+}
+
+// The real huh form, driven by keys: typing goes into the form (not to the global keys),
+// enter walks the fields, and submitting stores the activity without quitting.
+func TestFormDrivenByKeys(t *testing.T) {
+	f := newFixture(t)
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "a")
+	if !strings.Contains(m.View(), "New activity") {
+		t.Fatalf("form not drawn:\n%s", m.View())
+	}
+	out.press(t, m, "Quick q2 sync") // one paste: q and 2 are text here
+	for i := 0; i < 8; i++ {         // subject, type, owner, start, duration, all day, location, note
+		out.press(t, m, "enter")
+	}
+	if m.form != nil {
+		t.Fatalf("form still open:\n%s", m.View())
+	}
+	if out.lastStatus() != "Added “Quick q2 sync”" || m.total != 1 {
+		t.Fatalf("status %q total %d", out.lastStatus(), m.total)
+	}
+	row, _ := m.Selected()
+	if row.Subject != "Quick q2 sync" || row.Type != store.TypeCall || row.Duration != 30*time.Minute ||
+		!row.Start.Equal(time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)) {
+		t.Fatalf("stored %+v", row.Activity)
+	}
+	for _, msg := range out.msgs {
+		if _, ok := msg.(tea.QuitMsg); ok {
+			t.Fatal("the form quit the program")
 		}
 	}
 }

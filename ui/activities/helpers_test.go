@@ -116,7 +116,8 @@ func (o *outbox) lastStatus() string {
 
 // cmdTimeout: a command that has not answered by then is a timer (cursor blink) and is
 // dropped; store reads on test data answer in milliseconds.
-const cmdTimeout = 300 * time.Millisecond
+// Short, because huh's blinking cursor starts a timer on every key.
+const cmdTimeout = 150 * time.Millisecond
 
 // drive runs cmd and every command that follows from it, the way the Bubble Tea runtime
 // would, feeding the screen its own messages and keeping those meant for the root.
@@ -154,7 +155,7 @@ func (o *outbox) drive(t testing.TB, m *Model, cmd tea.Cmd) {
 			continue
 		}
 		switch msg.(type) {
-		case common.StatusMsg, common.BusyMsg, common.TroubleshootActivityMsg, common.SwitchTabMsg, common.DataChangedMsg:
+		case tea.QuitMsg, common.StatusMsg, common.BusyMsg, common.TroubleshootActivityMsg, common.SwitchTabMsg, common.DataChangedMsg:
 			o.msgs = append(o.msgs, msg)
 			continue
 		}

@@ -40,7 +40,7 @@ func newKeyMap() keyMap {
 		Edit:     b([]string{"e"}, "e", "edit"),
 		Done:     b([]string{" "}, "space", "done/to do"),
 		Delete:   b([]string{"d", "delete"}, "d", "delete"),
-		Why:      b([]string{"w"}, "w", "why not in my calendar?"),
+		Why:      b([]string{"w"}, "w", "why not in calendar?"),
 		Reload:   b([]string{"r", "ctrl+r"}, "r", "reload"),
 		Left:     b([]string{"left", "h"}, "←/h", "previous filter"),
 		Right:    b([]string{"right", "l"}, "→/l", "next filter"),

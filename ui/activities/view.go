@@ -167,10 +167,12 @@ func (m *Model) filterBar() string {
 		}
 	}
 	line2 := strings.Join(parts, " ")
+	hint := "   f filters · t types"
 	if m.focus == focusFilters {
-		line2 += st.Muted.Render("   ←/→ choose · space toggle · esc done")
-	} else {
-		line2 += st.Muted.Render("   f filters · t types")
+		hint = "   ←/→ choose · space toggle · esc done"
+	}
+	if lipgloss.Width(line2+hint) <= m.width {
+		line2 += st.Muted.Render(hint)
 	}
 	return common.Truncate(line1, m.width) + "\n" + common.Truncate(line2, m.width)
 }
@@ -213,20 +215,27 @@ func (m *Model) banner() string {
 	}
 }
 
-// columns are the table's column widths for a table width.
+// columns are the table's column widths for a table width. The owner column only shows
+// when the list holds more than one owner's activities.
 type columns struct{ done, subject, typ, owner, due, dur, sync int }
 
-func columnsFor(w int) columns {
-	c := columns{done: 1, typ: 8, owner: 10, due: 16, dur: 5, sync: 11}
+func columnsFor(w int, showOwner bool) columns {
+	c := columns{done: 1, typ: 8, owner: 8, due: 16, dur: 4, sync: 10}
 	if w >= 110 {
-		c.owner, c.due, c.dur = 16, 22, 6
+		c.owner, c.due, c.dur, c.sync = 16, 22, 6, 12
 	}
-	fixed := c.done + c.typ + c.owner + c.due + c.dur + c.sync + 6 // 6 single-space gaps
-	c.subject = w - fixed
-	if c.subject < 12 {
-		// Very narrow: give the subject room by dropping the owner and duration columns.
-		c.subject += c.owner + c.dur + 2
-		c.owner, c.dur = 0, 0
+	if !showOwner {
+		c.owner = 0
+	}
+	gaps := 5
+	if c.owner > 0 {
+		gaps++
+	}
+	c.subject = w - (c.done + c.typ + c.owner + c.due + c.dur + c.sync + gaps)
+	if c.subject < 12 && c.owner > 0 {
+		// Very narrow: the subject matters more than the owner.
+		c.subject += c.owner + 1
+		c.owner = 0
 	}
 	c.subject = max(c.subject, 4)
 	return c
@@ -249,7 +258,7 @@ func (c columns) row(done, subject, typ, owner, due, dur, sync string) string {
 func (m *Model) table(w, h int) string {
 	st := m.ctx.Styles
 	// A one-cell gutter holds the cursor mark, so the cursor row shows without colours too.
-	cols := columnsFor(w - 1)
+	cols := columnsFor(w-1, m.filter.Owner == store.OwnerAll)
 	lines := make([]string, 0, h)
 	lines = append(lines, " "+st.TableHeader.Render(cols.row("✓", "Subject", "Type", "Owner", "Due", "Dur", "Sync")))
 	v := h - 1
@@ -330,7 +339,8 @@ func (m *Model) renderRow(r store.ActivityRow, cols columns, now time.Time) rend
 	return renderedRow{plain: plain, styled: strings.Join(cells, " ")}
 }
 
-// detail is the selected activity with its calendar link.
+// detail is the selected activity, its calendar link first: that is what people open it
+// for, and on a small terminal the pane has only a few lines.
 func (m *Model) detail(w, h int) string {
 	st := m.ctx.Styles
 	row, ok := m.Selected()
@@ -342,12 +352,41 @@ func (m *Model) detail(w, h int) string {
 	}
 	a := row.Activity
 	lines := []string{st.Title.Render(common.Truncate(cleanLine(a.Subject), w))}
-	field := func(label, value string) {
+	field := func(label, value string, style lipgloss.Style) {
 		if value == "" {
 			return
 		}
-		lines = append(lines, common.Truncate(st.Muted.Render(label+" ")+st.Text.Render(value), w))
+		lines = append(lines, common.Truncate(st.Muted.Render(label+" ")+style.Render(value), w))
 	}
+	if row.LinkRemoteID == "" {
+		lines = append(lines, common.Truncate(st.Muted.Render("Sync  ")+st.Warn.Render("not in a calendar yet")+
+			st.Muted.Render(" · ")+st.Key.Render("w")+st.Muted.Render(" tells why"), w))
+	} else {
+		acct := m.account[row.LinkAccountID]
+		if acct == "" {
+			acct = row.LinkAccountID
+		}
+		state := syncLabel(row.SyncState)
+		if row.LastSyncedAt != nil {
+			state += " · last synced " + row.LastSyncedAt.In(m.loc).Format("Mon 2 Jan 15:04") + " (" + ago(m.ctx.Now(), *row.LastSyncedAt) + ")"
+		} else {
+			state += " · never synced"
+		}
+		stateStyle := st.OK
+		switch row.SyncState {
+		case store.SyncError, store.SyncQuarantined:
+			stateStyle = st.Error
+		case store.SyncPending:
+			stateStyle = st.Warn
+		}
+		field("Sync ", state, stateStyle)
+		if row.LinkError != "" {
+			field("Error", cleanLine(row.LinkError), st.Error)
+		}
+		field("In   ", cleanLine(acct)+" › "+cleanLine(row.LinkCalendarID), st.Text)
+		field("Event", cleanLine(row.LinkRemoteID), st.Text)
+	}
+	field("When ", formatWhen(a, m.loc), st.Text)
 	owner := cleanLine(row.OwnerName)
 	if a.OwnerID == m.meID {
 		owner += " (me)"
@@ -356,36 +395,10 @@ func (m *Model) detail(w, h int) string {
 	if a.Done {
 		status = "done"
 	}
-	field("Type ", string(a.Type)+" · "+status)
-	field("When ", formatWhen(a, m.loc))
-	field("Owner", owner)
-	field("Where", cleanLine(a.Location))
-	if note := cleanLine(a.Note); note != "" {
-		field("Note ", note)
-	}
-	lines = append(lines, "", st.FilterLabel.Render("Calendar sync"))
-	if row.LinkRemoteID == "" {
-		lines = append(lines, st.Warn.Render("Not in any calendar yet."))
-		lines = append(lines, st.Muted.Render(common.Truncate("Press w to find out why.", w)))
-	} else {
-		acct := m.account[row.LinkAccountID]
-		if acct == "" {
-			acct = row.LinkAccountID
-		}
-		field("State  ", syncLabel(row.SyncState))
-		field("Account", cleanLine(acct))
-		field("Calendar", cleanLine(row.LinkCalendarID))
-		field("Event  ", cleanLine(row.LinkRemoteID))
-		last := "never"
-		if row.LastSyncedAt != nil {
-			last = row.LastSyncedAt.In(m.loc).Format("Mon 2 Jan 2006 15:04") + " (" + ago(m.ctx.Now(), *row.LastSyncedAt) + ")"
-		}
-		field("Last synced", last)
-		if row.LinkError != "" {
-			lines = append(lines, common.Truncate(st.Error.Render("Last error ")+st.Text.Render(cleanLine(row.LinkError)), w))
-		}
-	}
-	lines = append(lines, "", st.Muted.Render(common.Truncate("id "+a.ID, w)))
+	field("What ", string(a.Type)+" · "+status+" · owner "+owner, st.Text)
+	field("Where", cleanLine(a.Location), st.Text)
+	field("Note ", cleanLine(a.Note), st.Text)
+	field("Id   ", a.ID, st.Muted)
 	if len(lines) > h {
 		lines = lines[:h]
 	}
@@ -408,7 +421,8 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.focus == focusFilters:
 		return []key.Binding{k.Left, k.Right, k.Toggle, k.Reset, k.Leave}
 	}
-	return []key.Binding{k.Filters, k.Search, k.Reset, k.Add, k.Done, k.Why}
+	// Most important first: narrow terminals cut from the end.
+	return []key.Binding{k.Why, k.Filters, k.Reset, k.Add, k.Done, k.Search}
 }
 
 // FullHelp implements common.Screen.

@@ -165,9 +165,8 @@ func (m *Model) View() string {
 	case s.accountsErr != nil:
 		line("  " + st.Error.Render("Could not read accounts: ") + st.Text.Render(safetext.Line(s.accountsErr.Error())))
 	case len(s.accounts) == 0:
-		line("  " + st.Warn.Render("No accounts yet") + st.Muted.Render(" — connect one with ") +
-			st.Command.Render("calsync account add google|microsoft|caldav"))
-		line("  " + st.Muted.Render("Until then activities stay here and nothing reaches a calendar."))
+		line("  " + st.Warn.Render("No accounts yet") + st.Muted.Render(" — activities stay here until you connect one:"))
+		line("    " + st.Command.Render("calsync account add google|microsoft|caldav"))
 	default:
 		for _, a := range s.accounts {
 			line("  " + m.accountLine(a, now, s.loc))
@@ -201,7 +200,7 @@ func (m *Model) View() string {
 	line("  " + st.Key.Render("2") + st.Muted.Render(" / ") + st.Key.Render("a") + "  " +
 		st.Text.Render("Activities — the list, its filters, add, edit, done"))
 	line("  " + st.Key.Render("4") + st.Muted.Render(" / ") + st.Key.Render("t") + "  " +
-		st.Text.Render("Troubleshoot — activities don't show, one-way sync, duplicates, can't connect"))
+		st.Text.Render("Troubleshoot — missing activities, duplicates, sign-in problems"))
 	line("  " + st.Muted.Render("An activity missing from your calendar? Select it in Activities and press ") + st.Key.Render("w") + st.Muted.Render("."))
 	return b.String()
 }
