@@ -388,37 +388,47 @@ func (p *Provider) etagCompare(ctx context.Context, calURL *url.URL, snap map[st
 			fetch = append(fetch, o.href)
 		}
 	}
-	// An href missing from the window may be deleted or may have moved out of the window:
-	// fetch it too, and only a 404 counts as a deletion.
+	if err := p.fetchChanged(ctx, calURL, fetch, &page, win); err != nil {
+		return providers.ChangePage{}, err
+	}
+	// An href missing from the window may be deleted or may have moved out of it: only
+	// a 404 counts as a deletion. Events that moved out stay in the snapshot, so they are
+	// reported once, when they change, not on every run.
 	var missing []string
 	for id := range snap {
 		if _, ok := now[id]; !ok {
-			u, err := resolveID(p.base, id)
-			if err == nil {
+			if u, err := resolveID(p.base, id); err == nil {
 				missing = append(missing, u.EscapedPath())
 			}
 		}
 	}
 	sort.Strings(missing)
-	if err := p.fetchChanged(ctx, calURL, append(fetch, missing...), &page, win); err != nil {
-		return providers.ChangePage{}, err
-	}
-	// Servers may omit 404 responses for hrefs that are gone from a multiget.
-	seen := map[string]bool{}
-	for _, e := range page.Events {
-		seen[e.RemoteID] = true
-		if e.SeriesID != "" {
-			seen[e.SeriesID] = true
+	if len(missing) > 0 {
+		objs, err := p.multiget(ctx, calURL, missing)
+		if err != nil {
+			return providers.ChangePage{}, err
 		}
-	}
-	for _, b := range page.Bad {
-		seen[b.RemoteID] = true
-	}
-	for _, h := range missing {
-		u, _ := calURL.Parse(h)
-		id := idFor(p.base, u)
-		if !seen[id] {
-			page.Events = append(page.Events, providers.Event{RemoteID: id, Deleted: true})
+		found := map[string]bool{}
+		for _, o := range objs {
+			found[o.id] = true
+			switch {
+			case o.status == 404 || o.status == 410:
+				page.Events = append(page.Events, providers.Event{RemoteID: o.id, Deleted: true})
+			case o.status >= 200 && o.status < 300:
+				now[o.id] = o.etag
+				if o.etag == "" || o.etag != snap[o.id] {
+					p.decodeInto(&page, o, win)
+				}
+			default:
+				now[o.id] = snap[o.id] // unknown state: keep it and ask again next time
+			}
+		}
+		// Servers may leave hrefs that are gone out of a multiget answer.
+		for _, h := range missing {
+			u, _ := calURL.Parse(h)
+			if id := idFor(p.base, u); !found[id] {
+				page.Events = append(page.Events, providers.Event{RemoteID: id, Deleted: true})
+			}
 		}
 	}
 	page.NextCursor = cursorETag + encodeSnapshot(now)
@@ -547,7 +557,7 @@ func (p *Provider) Update(ctx context.Context, cal string, ev providers.Event, i
 		return providers.Event{}, &providers.Error{Kind: providers.Conflict, Provider: providerName, Op: op, Status: http.StatusPreconditionFailed,
 			Code: "etag-mismatch", Hint: "the event changed on the server since calsync last read it"}
 	}
-	existing, err := ical.NewDecoder(bytes.NewReader(data)).Decode()
+	existing, err := parseICal(data)
 	if err != nil {
 		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op,
 			Message: "the server's copy is not valid iCalendar; not overwriting it: " + err.Error()}
