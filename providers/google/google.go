@@ -198,8 +198,8 @@ func (c *Client) Access(ctx context.Context) (providers.AccessReport, error) {
 		return false
 	}
 	r.CanWrite = has(ScopeCalendar) || has(ScopeEvents)
-	canRead := has(ScopeCalendar) || (has(ScopeCalendarReadonly) && (has(ScopeEvents) || has(ScopeEventsReadonly)))
-	if !has(ScopeCalendar) && !(r.CanWrite && canRead) {
+	canRead := has(ScopeCalendar) || has(ScopeCalendarReadonly) // calendarList needs one of these
+	if !has(ScopeCalendar) && !(has(ScopeEvents) && has(ScopeCalendarReadonly)) {
 		r.Missing = []string{ScopeCalendar}
 	}
 	if r.Login == "" && canRead {
