@@ -201,13 +201,18 @@ func runMatrix(t *testing.T, mk remoteFactory) {
 					t.Fatalf("remote delete not pulled: %+v %+v", a, s)
 				}
 			} else {
-				// to-calendar: the CRM is the source, the event is written again.
+				// to-calendar: the CRM keeps the activity; it is not written again
+				// (the person removed it from the calendar on purpose).
 				if a.DeletedAt != nil {
 					t.Fatal("to-calendar tombstoned a CRM activity")
 				}
-				ev, ok := h.remoteOf(id)
-				if !ok || ev.Subject != "Standup" || len(h.remoteBySubject("Standup")) != 1 {
-					t.Fatalf("to-calendar did not write the event again: %v\n%s", ok, h.dumpJournal())
+				if len(h.rem.Live()) != 0 || !h.hasJournal(id, store.OpInfo, ReasonUnlinked, "") {
+					t.Fatalf("to-calendar wrote the event again or did not journal: %v\n%s", h.rem.Live(), h.dumpJournal())
+				}
+				// Even after an edit: the link stays set aside for the person to decide.
+				h.localEdit(id, "Standup v2")
+				if s := h.sync(); s.Errors != 0 || len(h.rem.Live()) != 0 {
+					t.Fatalf("quarantined link pushed: %+v", s)
 				}
 			}
 			if s2 := h.sync(); s2.Changed() {

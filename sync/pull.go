@@ -382,13 +382,15 @@ func (r *run) remoteDeleted(ctx context.Context, h store.Handler, remoteID strin
 		return nil
 	}
 	if !r.pulls() {
-		// to-calendar: the CRM is the source; drop the link and the push phase writes
-		// the activity again.
-		if err := store.DeleteLink(ctx, h, link.ID); err != nil {
+		// to-calendar: the CRM keeps the activity. The link is set aside (quarantined)
+		// rather than dropped, so the activity is not pushed again as new: the person
+		// removed it from their calendar on purpose, and Google refuses to reuse the id.
+		link.State, link.SyncedRev, link.LastError = store.LinkQuarantined, act.Rev, "deleted in the calendar"
+		if err := store.UpdateLink(ctx, h, link); err != nil {
 			return err
 		}
 		return r.journal(ctx, h, act.ID, remoteID, store.OpInfo, ReasonUnlinked,
-			"the event was deleted in the calendar; the direction is to-calendar, so it is written again")
+			"the event was deleted in the calendar; the direction is to-calendar, so the activity stays here and is not written again")
 	}
 	if act.Rev > link.SyncedRev && r.set.Direction == store.DirTwoWay {
 		// Edited here, deleted there.
