@@ -1,16 +1,17 @@
 package all
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/calsync/calsync/providers"
 )
 
-func TestGoogleRegistered(t *testing.T) {
-	for _, k := range providers.RegisteredKinds() {
-		if k == "google" {
-			return
+func TestEveryKindRegistered(t *testing.T) {
+	got := providers.RegisteredKinds()
+	for _, k := range []string{"caldav", "google", "microsoft"} {
+		if !slices.Contains(got, k) {
+			t.Errorf("%s not registered: %v", k, got)
 		}
 	}
-	t.Fatalf("google not registered: %v", providers.RegisteredKinds())
 }
