@@ -447,6 +447,10 @@ func checkCalendar(ctx context.Context, e *Env, a *AccountView) Finding {
 		f.Remediation = "Pick one: `calsync calendars --account " + a.Account.ID + "`, then `calsync settings set --account " + a.Account.ID + " --calendar ID`."
 		return f
 	}
+	calSrc := "calendars of " + a.Label() + " as last listed"
+	if live, err := liveCalendars(ctx, e, a); err == nil {
+		a.Calendars, calSrc = live, "calendars of "+a.Label()+" listed just now"
+	}
 	cal, ok := a.Calendar()
 	if !ok {
 		listed := make([]string, 0, len(a.Calendars))
@@ -454,11 +458,11 @@ func checkCalendar(ctx context.Context, e *Env, a *AccountView) Finding {
 			listed = append(listed, c.Name)
 		}
 		f := fail("the chosen calendar no longer exists in "+a.Label()+" (deleted, or unshared)",
-			Evidence{Observed: fmt.Sprintf("calendar %q not among the %d listed (%s)", s.CalendarID, len(a.Calendars), strings.Join(listed, ", ")), Expected: "the chosen calendar is listed", Source: "calendars of " + a.Label()})
+			Evidence{Observed: fmt.Sprintf("calendar %q not among the %d listed (%s)", s.CalendarID, len(a.Calendars), strings.Join(listed, ", ")), Expected: "the chosen calendar is listed", Source: calSrc})
 		f.Remediation = "Choose another calendar in the sync settings (`calsync calendars --account " + a.Account.ID + "`)."
 		return f
 	}
-	ev := Evidence{Observed: fmt.Sprintf("%q (%s), read-only=%v", cal.Name, cal.RemoteID, cal.ReadOnly), Source: "calendars of " + a.Label()}
+	ev := Evidence{Observed: fmt.Sprintf("%q (%s), read-only=%v", cal.Name, cal.RemoteID, cal.ReadOnly), Source: calSrc}
 	if !cal.HasEvents {
 		f := fail(fmt.Sprintf("the chosen calendar %q holds no events (a task list?)", cal.Name), ev)
 		f.Remediation = "Choose a calendar that holds events."
@@ -470,13 +474,21 @@ func checkCalendar(ctx context.Context, e *Env, a *AccountView) Finding {
 		f.Actor = ActorUser
 		f.Remediation = "Choose a calendar you own (or ask its owner for edit rights), or set direction from-calendar if you only want to import."
 		var writable []string
-		for _, c := range a.Calendars {
+		var best *store.Calendar
+		for i, c := range a.Calendars {
 			if !c.ReadOnly && c.HasEvents {
 				writable = append(writable, c.Name)
+				if best == nil || c.Primary {
+					best = &a.Calendars[i]
+				}
 			}
 		}
-		if len(writable) > 0 {
+		if best != nil {
 			f.Remediation += " Writable calendars: " + strings.Join(writable, ", ") + "."
+			to := best.RemoteID
+			f.Fixes = []*Fix{settingsFix("use-writable-calendar", fmt.Sprintf("sync with %q (writable) instead of %q", best.Name, cal.Name),
+				"Activities go to the writable calendar from now on; the read-only one is left as it is.",
+				Impact{{"change calendar", 1}}, a.Account.ID, func(ss *store.SyncSettings) { ss.CalendarID = to })}
 		}
 		return f
 	}
@@ -560,16 +572,18 @@ func checkLastError(ctx context.Context, e *Env, a *AccountView) Finding {
 		}
 		return pass("no failed attempt in its recent journal entries", journalEvidence(es[0]))
 	}
-	since := time.Time{}
-	if r, err := store.LastRunWithStatus(ctx, e.Store.DB, a.Account.ID, "ok"); err == nil {
-		since = r.StartedAt
+	// The last run's errors: older ones were retried since (each run journals again
+	// what still fails).
+	run, err := store.LastRun(ctx, e.Store.DB, a.Account.ID)
+	if err != nil {
+		return pass("no sync run yet, so no sync error", Evidence{Observed: "no runs", Source: "sync runs"})
 	}
-	es, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, Op: store.OpError, Since: since, Limit: 1000})
+	es, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, RunID: run.ID, Op: store.OpError, Limit: 1000})
 	if err != nil {
 		return unverified("could not read the journal", err)
 	}
 	if len(es) == 0 {
-		return pass("no sync errors since the last successful run", Evidence{Observed: "0 errors", Source: "journal"})
+		return pass("the last sync run ("+stamp(run.StartedAt)+") had no errors", Evidence{Observed: "0 errors, status " + run.Status, Source: "journal of run " + run.ID})
 	}
 	byReason := map[string]int{}
 	var order []string
@@ -583,7 +597,7 @@ func checkLastError(ctx context.Context, e *Env, a *AccountView) Finding {
 	for _, r := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", byReason[r], r))
 	}
-	f := fail(fmt.Sprintf("%d sync errors since the last successful run: %s", len(es), strings.Join(parts, ", ")), journalEvidence(es[0]))
+	f := fail(fmt.Sprintf("%d sync errors in the last run: %s", len(es), strings.Join(parts, ", ")), journalEvidence(es[0]))
 	f.Remediation = remediationForReason(order[0])
 	return f
 }
@@ -608,4 +622,28 @@ func remediationForReason(reason string) string {
 		return "The event changed on both sides; the next sync resolves it with the conflict policy."
 	}
 	return "See the journal (Log tab) for the full detail."
+}
+
+// liveCalendars lists the account's calendars now (read-only flags change remotely
+// without calsync hearing of it).
+func liveCalendars(ctx context.Context, e *Env, a *AccountView) ([]store.Calendar, error) {
+	if e.Offline || e.Open == nil {
+		return nil, fmt.Errorf("offline")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	p, err := e.Open(cctx, a.Account, nil)
+	if err != nil {
+		return nil, err
+	}
+	cals, err := p.Calendars(cctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Calendar, 0, len(cals))
+	for _, c := range cals {
+		out = append(out, store.Calendar{AccountID: a.Account.ID, RemoteID: c.ID, Name: c.Name, TimeZone: c.TimeZone,
+			ReadOnly: c.ReadOnly, Primary: c.Primary, HasEvents: c.Events})
+	}
+	return out, nil
 }

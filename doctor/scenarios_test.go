@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +189,225 @@ func TestScenarioOneWay(t *testing.T) {
 	}
 	got, _ := store.GetActivity(w.ctx, w.st.DB, a.ID)
 	_ = got
+}
+
+func TestScenarioReadOnlyCalendar(t *testing.T) {
+	w := newWorld(t)
+	if err := w.fake.AddCalendar(googlefake.Calendar{ID: "team@group.calendar.google.com", Summary: "Team", TimeZone: "UTC", AccessRole: "reader"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settings(w.acct.ID, func(s *store.SyncSettings) { s.CalendarID = "team@group.calendar.google.com" })
+	now := time.Now().UTC()
+	w.activity("Offer for Fiona", store.TypeCall, w.me.ID, now.Add(24*time.Hour), now)
+	_ = w.env.Sync(w.ctx, w.acct.ID) // the push is refused: read-only
+	r := w.run(OneWay)
+	c := w.finding(r, "calendar", w.acct.ID)
+	if c.Status != Fail || !strings.Contains(c.Summary, "read-only") || len(c.Fixes) != 1 || c.Fixes[0].ID != "use-writable-calendar" {
+		t.Fatalf("calendar: %s %s\n%s", c.Status, c.Summary, dump(r))
+	}
+	if le := w.finding(r, "last-error", w.acct.ID); le.Status != Fail || !strings.Contains(le.Summary, "ReadOnly") {
+		t.Fatalf("last-error should report the refused pushes: %s %s", le.Status, le.Summary)
+	}
+	w.fixAll(r)
+	r = w.run(OneWay)
+	if r.Exit != ExitOK {
+		t.Fatalf("after fix exit %d\n%s", r.Exit, dump(r))
+	}
+	if _, rem := w.counts(); rem != 1 {
+		t.Fatalf("the activity should now be in the writable calendar: %d", rem)
+	}
+}
+
+func TestScenarioDuplicatesTwoAccounts(t *testing.T) {
+	w := newWorld(t)
+	second := w.addAccount("Work (again)", time.Now().Add(-time.Hour), []string{googlefake.ScopeCalendar})
+	now := time.Now().UTC()
+	for i, s := range []string{"Team standup", "Budget review", "Offsite planning"} {
+		st := now.Add(time.Duration(i+1) * 24 * time.Hour)
+		if _, err := w.fake.PutEvent(w.cal, googlefake.Event{Summary: s, Start: &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: st.Add(time.Hour).Format(time.RFC3339)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.sync(w.acct.ID)
+	w.sync(second.ID)
+	loc, rem := w.counts()
+	if loc != 6 || rem != 3 {
+		t.Fatalf("scenario not reproduced: local %d remote %d", loc, rem)
+	}
+	r := w.run(Duplicates)
+	d := w.finding(r, "duplicates", "")
+	if d.Status != Fail || !strings.Contains(d.Summary, "3 activities are extra copies") || !strings.Contains(d.Summary, "two accounts") {
+		t.Fatalf("duplicates: %s\n%s", d.Summary, dump(r))
+	}
+	var ids []string
+	for _, fx := range d.Fixes {
+		ids = append(ids, fx.ID)
+		if fx.ID == "merge" && fx.Impact.String() != "merge 3, delete 0" {
+			t.Fatalf("merge impact %q", fx.Impact.String())
+		}
+	}
+	if strings.Join(ids, ",") != "stop-sync,merge" {
+		t.Fatalf("fixes %v", ids)
+	}
+	applied := w.fixAll(r)
+	w.sync(w.acct.ID)
+	r = w.run(Duplicates)
+	if r.Exit != ExitOK {
+		t.Fatalf("after fixes exit %d\n%s", r.Exit, dump(r))
+	}
+	loc, rem = w.counts()
+	if loc != 3 || rem != 3 {
+		t.Fatalf("after merge: local %d remote %d, want 3 and 3 (nothing lost, nothing duplicated)", loc, rem)
+	}
+	s2, _ := store.GetSyncSettings(w.ctx, w.st.DB, second.ID)
+	if s2.Enabled {
+		t.Fatal("sync of the second account should be stopped")
+	}
+	// Undo the merge: the copies come back, none was ever deleted.
+	for i := len(applied) - 1; i >= 0; i-- {
+		if _, err := Undo(w.ctx, w.env, applied[i].JournalID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if loc, _ = w.counts(); loc != 6 {
+		t.Fatalf("after undo: %d activities, want the 6 again", loc)
+	}
+	if s2, _ = store.GetSyncSettings(w.ctx, w.st.DB, second.ID); !s2.Enabled {
+		t.Fatal("undo should switch the second account back on")
+	}
+}
+
+func TestScenarioDuplicatesLostLinks(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now().UTC()
+	start := now.Add(48 * time.Hour).Truncate(time.Minute)
+	// An activity that was in the calendar before local state was lost: its event is
+	// there (without calsync's tag), the link is gone, and the next sync imports it.
+	orig := w.activity("Pipeline review", store.TypeMeeting, w.me.ID, start, now.Add(-3*24*time.Hour))
+	if _, err := w.fake.PutEvent(w.cal, googlefake.Event{Summary: "Pipeline review", Start: &googlefake.EventDateTime{DateTime: start.Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: start.Add(30 * time.Minute).Format(time.RFC3339)}}); err != nil {
+		t.Fatal(err)
+	}
+	w.sync(w.acct.ID)
+	if loc, _ := w.counts(); loc != 2 {
+		t.Fatalf("scenario not reproduced: %d activities", loc)
+	}
+	r := w.run(Duplicates)
+	d := w.finding(r, "duplicates", "")
+	if d.Status != Fail || !strings.Contains(d.Summary, "lost its links") {
+		t.Fatalf("duplicates: %s\n%s", d.Summary, dump(r))
+	}
+	w.fixAll(r)
+	w.sync(w.acct.ID)
+	r = w.run(Duplicates)
+	if r.Exit != ExitOK {
+		t.Fatalf("after merge exit %d\n%s", r.Exit, dump(r))
+	}
+	loc, rem := w.counts()
+	if loc != 1 || rem != 1 {
+		t.Fatalf("after merge: local %d remote %d", loc, rem)
+	}
+	// The original keeps the event's link: it is in the calendar again.
+	x, err := Explain(w.ctx, w.st, &Target{Activity: mustGet(t, w, orig.ID), ID: orig.ID, Subject: orig.Subject}, time.Now())
+	if err != nil || !x.Verdicts[0].In {
+		t.Fatalf("explain after merge: %+v %v", x, err)
+	}
+}
+
+func mustGet(t *testing.T, w *world, id string) store.Activity {
+	a, err := store.GetActivity(w.ctx, w.st.DB, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestScenarioMissingScope(t *testing.T) {
+	w := newWorld(t)
+	w.fake.SetGrantedScopes([]string{"openid", "email"})
+	w.issueToken(w.acct.ID, []string{"openid", "email"})
+	if err := w.env.Sync(w.ctx, w.acct.ID); err == nil {
+		t.Fatal("sync should fail without calendar scope")
+	}
+	r := w.run(Permissions)
+	sc := w.finding(r, "scopes", w.acct.ID)
+	if sc.Status != Fail || !strings.Contains(sc.Summary, "missing https://www.googleapis.com/auth/calendar") || !strings.Contains(sc.Remediation, "https://myaccount.google.com/permissions") {
+		t.Fatalf("scopes: %s / %s", sc.Summary, sc.Remediation)
+	}
+	if len(sc.Fixes) != 1 || sc.Fixes[0].ID != "reconnect" || !sc.Fixes[0].Interactive {
+		t.Fatalf("scopes should offer an interactive reconnect")
+	}
+	// --fix --yes cannot sign in for the person: the problem remains.
+	if got := w.fixAll(r); len(got) != 0 {
+		t.Fatalf("non-interactive fixes applied: %+v", got)
+	}
+	// A person reconnects and ticks the box.
+	w.env.Reconnect = func(ctx context.Context, id string) error {
+		w.fake.SetGrantedScopes(nil)
+		w.issueToken(id, []string{googlefake.ScopeCalendar})
+		if err := store.ClearAccountError(ctx, w.st.DB, id, time.Now()); err != nil {
+			return err
+		}
+		return store.SetAccountState(ctx, w.st.DB, id, store.AccountConnected, time.Now())
+	}
+	if _, err := sc.Fixes[0].Apply(w.ctx, w.env, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.sync(w.acct.ID)
+	if r = w.run(Permissions); r.Exit != ExitOK {
+		t.Fatalf("after reconnect exit %d\n%s", r.Exit, dump(r))
+	}
+}
+
+func TestScenarioAdminBlocked(t *testing.T) {
+	w := newWorld(t)
+	w.fake.SetFaults(googlefake.Faults{AdminPolicyEnforced: true})
+	w.fake.ExpireAccessTokens()
+	w.issueToken(w.acct.ID, []string{googlefake.ScopeCalendar})
+	w.fake.ExpireAccessTokens()
+	if err := w.env.Sync(w.ctx, w.acct.ID); err == nil {
+		t.Fatal("sync should be refused")
+	}
+	r := w.run(Permissions)
+	ap := w.finding(r, "admin-policy", w.acct.ID)
+	if ap.Status != Fail || ap.Actor != ActorAdmin || !strings.Contains(ap.AdminNote, "calsync-test.apps.googleusercontent.com") || !strings.Contains(ap.AdminNote, "API controls") {
+		t.Fatalf("admin-policy: %s %s\n%s\n%s", ap.Status, ap.Summary, ap.AdminNote, dump(r))
+	}
+	if r.Exit != ExitProblem {
+		t.Fatalf("exit %d", r.Exit)
+	}
+}
+
+func TestScenarioExpiredTokenTestingApp(t *testing.T) {
+	w := newWorld(t)
+	old := w.addAccount("Personal", time.Now().Add(-7*24*time.Hour-time.Hour), []string{googlefake.ScopeCalendar})
+	w.fake.RevokeTokens()
+	w.fake.ExpireAccessTokens()
+	if err := w.env.Sync(w.ctx, old.ID); err == nil {
+		t.Fatal("sync should fail with a revoked token")
+	}
+	r := w.run(CantConnect)
+	c := w.finding(r, "connection", old.ID)
+	if c.Status != Fail || !strings.Contains(c.Summary, "expired or was revoked") || !strings.Contains(c.Summary, "7 days after sign-in") {
+		t.Fatalf("connection: %s\n%s", c.Summary, dump(r))
+	}
+	if len(c.Fixes) != 1 || c.Fixes[0].ID != "reconnect" {
+		t.Fatalf("want a reconnect fix")
+	}
+}
+
+func TestScenarioNetworkDown(t *testing.T) {
+	w := newWorld(t)
+	w.srv.Close() // the provider's host stops answering
+	r := w.run(CantConnect)
+	n := w.finding(r, "network", w.acct.ID)
+	if n.Status != Fail || !strings.HasPrefix(n.Summary, "TCP") {
+		t.Fatalf("network: %s %s", n.Status, n.Summary)
+	}
+	c := w.finding(r, "connection", w.acct.ID)
+	if c.Status != Unverified || !c.Temporary {
+		t.Fatalf("connection with the network down must be 'could not check', got %s %s", c.Status, c.Summary)
+	}
+	if cl := w.finding(r, "clock", w.acct.ID); cl.Status != Unverified {
+		t.Fatalf("clock without an answer must be unverified, got %s", cl.Status)
+	}
 }
