@@ -233,12 +233,33 @@ type ListPage struct {
 	Offset   int            `json:"offset"`
 }
 
-// predicate is a SQL boolean over the activities row "a" that is true when the row passes.
+// predicate is a SQL boolean that is true when a row passes one filter: sql over the
+// activities row "a", agg over an activity_counts row "a" outside the exact window.
 type predicate struct {
-	dim  string
-	sql  string
-	args []any
+	dim     string
+	sql     string
+	args    []any
+	agg     string
+	aggArgs []any
 }
+
+// countPlan is how the counts are computed: the weeks [fromWeek, toWeek] around a period
+// boundary are counted row by row; every other week comes from activity_counts.
+type countPlan struct {
+	ps               []predicate // owner, type, status, period: the bits of the mask
+	search           *predicate
+	exact            bool
+	fromWeek, toWeek int64
+}
+
+// Week buckets of activity_counts (see migration 0002).
+const (
+	weekSeconds = 604800
+	weekShift   = 2419200000
+)
+
+func weekOf(unix int64) int64    { return (unix + weekShift) / weekSeconds }
+func weekStart(week int64) int64 { return week*weekSeconds - weekShift }
 
 // PeriodRange returns the half-open [from, to) interval a period covers in loc at now.
 // Overdue and all have no fixed interval (ok is false). Weeks run Monday to Sunday.
@@ -268,25 +289,28 @@ func escapeLike(s string) string {
 	return r.Replace(s)
 }
 
-// predicates turns the active filters of f into SQL, resolving owner "me".
-func predicates(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now time.Time) ([]predicate, error) {
-	var ps []predicate
+// plan turns the active filters of f into SQL, resolving owner "me".
+func plan(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now time.Time) (countPlan, error) {
+	var cp countPlan
+	same := func(dim, sql string, args ...any) {
+		cp.ps = append(cp.ps, predicate{dim: dim, sql: sql, args: args, agg: sql, aggArgs: args})
+	}
 	switch f.Owner {
 	case OwnerAll:
 	case OwnerMe:
 		me, err := Me(ctx, h)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+			return cp, err
 		}
 		// Without a me yet, "my activities" is simply nothing.
-		ps = append(ps, predicate{DimOwner, "a.owner_id = ?", []any{me.ID}})
+		same(DimOwner, "a.owner_id = ?", me.ID)
 	default:
 		if _, err := GetUser(ctx, h, f.Owner); errors.Is(err, ErrNotFound) {
-			return nil, invalid("owner", "no user with id %q; accepted: me, all or a user id", f.Owner)
+			return cp, invalid("owner", "no user with id %q; accepted: me, all or a user id", f.Owner)
 		} else if err != nil {
-			return nil, err
+			return cp, err
 		}
-		ps = append(ps, predicate{DimOwner, "a.owner_id = ?", []any{f.Owner}})
+		same(DimOwner, "a.owner_id = ?", f.Owner)
 	}
 	if len(f.Types) > 0 {
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Types)), ",")
@@ -294,13 +318,13 @@ func predicates(ctx context.Context, h Handler, f ListFilter, loc *time.Location
 		for i, t := range f.Types {
 			args[i] = string(t)
 		}
-		ps = append(ps, predicate{DimType, "a.type IN (" + marks + ")", args})
+		same(DimType, "a.type IN ("+marks+")", args...)
 	}
 	switch f.Status {
 	case StatusTodo:
-		ps = append(ps, predicate{DimStatus, "a.done = 0", nil})
+		same(DimStatus, "a.done = 0")
 	case StatusDone:
-		ps = append(ps, predicate{DimStatus, "a.done = 1", nil})
+		same(DimStatus, "a.done = 1")
 	}
 	switch f.Period {
 	case PeriodAll:
@@ -309,18 +333,45 @@ func predicates(ctx context.Context, h Handler, f ListFilter, loc *time.Location
 		// its start is before now; an all-day one once its day is over, i.e. its date is
 		// before today in the user's time zone.
 		today, _, _ := PeriodRange(PeriodToday, loc, now)
-		ps = append(ps, predicate{DimPeriod,
-			"(a.done = 0 AND ((a.all_day = 0 AND a.start_at < ?) OR (a.all_day = 1 AND a.start_at < ?)))",
-			[]any{now.Unix(), today.Unix()}})
+		cp.exact, cp.fromWeek, cp.toWeek = true, weekOf(today.Unix()), weekOf(now.Unix())
+		// Weeks before the window started before today: overdue exactly when not done.
+		// Weeks after it start after now: never overdue.
+		cp.ps = append(cp.ps, predicate{dim: DimPeriod,
+			sql:  "(a.done = 0 AND ((a.all_day = 0 AND a.start_at < ?) OR (a.all_day = 1 AND a.start_at < ?)))",
+			args: []any{now.Unix(), today.Unix()},
+			agg:  "(a.done = 0 AND a.week < ?)", aggArgs: []any{cp.fromWeek}})
 	default:
 		from, to, _ := PeriodRange(f.Period, loc, now)
-		ps = append(ps, predicate{DimPeriod, "(a.start_at >= ? AND a.start_at < ?)", []any{from.Unix(), to.Unix()}})
+		cp.exact, cp.fromWeek, cp.toWeek = true, weekOf(from.Unix()), weekOf(to.Unix()-1)
+		// Every week outside the window lies wholly outside the period.
+		cp.ps = append(cp.ps, predicate{dim: DimPeriod,
+			sql: "(a.start_at >= ? AND a.start_at < ?)", args: []any{from.Unix(), to.Unix()},
+			agg: "0"})
 	}
 	if f.Search != "" {
-		ps = append(ps, predicate{DimSearch, `a.search_fold LIKE ? ESCAPE '\'`,
-			[]any{"%" + escapeLike(strings.ToLower(f.Search)) + "%"}})
+		pattern := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
+		// Rows written without search_fold (by code that bypasses this package) are
+		// still searched, ASCII-case-insensitively, through their own columns.
+		cp.search = &predicate{dim: DimSearch,
+			sql: `(a.search_fold LIKE ? ESCAPE '\' OR (a.search_fold = '' AND (a.subject LIKE ? ESCAPE '\'
+				OR a.location LIKE ? ESCAPE '\' OR a.note LIKE ? ESCAPE '\')))`,
+			args: []any{pattern, pattern, pattern, pattern}}
 	}
-	return ps, nil
+	return cp, nil
+}
+
+// where is the SQL condition and arguments for rows that pass every filter.
+func (cp countPlan) where() (string, []any) {
+	where, args := "a.deleted_at IS NULL", []any{}
+	ps := cp.ps
+	if cp.search != nil {
+		ps = append(ps[:len(ps):len(ps)], *cp.search)
+	}
+	for _, p := range ps {
+		where += " AND " + p.sql
+		args = append(args, p.args...)
+	}
+	return where, args
 }
 
 // ListActivities returns one window (offset, limit) of the activities that pass f, ordered
@@ -337,11 +388,11 @@ func ListActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Loca
 	if offset < 0 {
 		offset = 0
 	}
-	ps, err := predicates(ctx, h, f, loc, now)
+	cp, err := plan(ctx, h, f, loc, now)
 	if err != nil {
 		return ListPage{}, err
 	}
-	page, err := countActivities(ctx, h, ps)
+	page, err := countActivities(ctx, h, cp)
 	if err != nil {
 		return ListPage{}, err
 	}
@@ -349,14 +400,12 @@ func ListActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Loca
 	if limit <= 0 || offset >= page.Shown {
 		return page, nil
 	}
-	where, args := "a.deleted_at IS NULL", []any{}
-	for _, p := range ps {
-		where += " AND " + p.sql
-		args = append(args, p.args...)
-	}
-	rows, err := h.QueryContext(ctx, `SELECT `+activityColumns+`, COALESCE(u.name, '')
-		FROM activities a LEFT JOIN users u ON u.id = a.owner_id
-		WHERE `+where+` ORDER BY a.start_at, a.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	where, args := cp.where()
+	// The owner's name is a subquery in the result, not a join, so that rows skipped by
+	// OFFSET never look it up.
+	rows, err := h.QueryContext(ctx, `SELECT `+activityColumns+`,
+		COALESCE((SELECT u.name FROM users u WHERE u.id = a.owner_id), '')
+		FROM activities a WHERE `+where+` ORDER BY a.start_at, a.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return ListPage{}, fmt.Errorf("list activities: %w", err)
 	}
@@ -385,40 +434,85 @@ func CountActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Loc
 	return ListActivities(ctx, h, f, loc, now, 0, 0)
 }
 
-// countActivities computes Total, Shown and HiddenBy in one pass over the live activities:
-// each row gets a bit mask of the filters it fails (evaluated once per row in a
-// co-routine; "LIMIT -1" keeps SQLite from flattening the subquery and re-evaluating the
-// mask once per SUM). Mask 0 is shown; a mask with a single bit is hidden by that filter alone.
-func countActivities(ctx context.Context, h Handler, ps []predicate) (ListPage, error) {
+// countActivities computes Total, Shown and HiddenBy. Each live activity gets a mask of
+// the filters it fails (bit i = cp.ps[i]); mask 0 is shown and a single-bit mask is hidden
+// by that filter alone. The histogram of masks comes from activity_counts (a few thousand
+// rows, not one per activity) plus a row-by-row count of the weeks around a period
+// boundary. A text search cannot be pre-counted: it is a pass over the matching rows.
+func countActivities(ctx context.Context, h Handler, cp countPlan) (ListPage, error) {
 	page := ListPage{Rows: []ActivityRow{}, HiddenBy: map[string]int{}}
-	if len(ps) == 0 {
-		err := h.QueryRowContext(ctx, `SELECT COUNT(*) FROM activities a WHERE a.deleted_at IS NULL`).Scan(&page.Total)
-		page.Shown = page.Total
-		return page, err
-	}
-	var mask []string
-	var args []any
-	sums := []string{"COUNT(*)", "COALESCE(SUM(m = 0), 0)"}
-	for i, p := range ps {
+	hist := map[int64]int{}
+	var mask, aggMask []string
+	var args, aggArgs []any
+	for i, p := range cp.ps {
 		mask = append(mask, fmt.Sprintf("((NOT %s) << %d)", p.sql, i))
 		args = append(args, p.args...)
-		sums = append(sums, fmt.Sprintf("COALESCE(SUM(m = %d), 0)", 1<<i))
+		aggMask = append(aggMask, fmt.Sprintf("((NOT %s) << %d)", p.agg, i))
+		aggArgs = append(aggArgs, p.aggArgs...)
 	}
-	q := `SELECT ` + strings.Join(sums, ", ") + ` FROM (SELECT ` + strings.Join(mask, " | ") +
-		` AS m FROM activities a WHERE a.deleted_at IS NULL LIMIT -1)`
-	counts := make([]int, len(sums))
-	dest := make([]any, len(sums))
-	for i := range counts {
-		dest[i] = &counts[i]
+	maskSQL, aggMaskSQL := "0", "0"
+	if len(mask) > 0 {
+		maskSQL, aggMaskSQL = strings.Join(mask, " | "), strings.Join(aggMask, " | ")
 	}
-	if err := h.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
-		return ListPage{}, fmt.Errorf("count activities: %w", err)
+	addHist := func(hist map[int64]int, q string, args ...any) error {
+		rows, err := h.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("count activities: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m int64
+			var n int
+			if err := rows.Scan(&m, &n); err != nil {
+				return fmt.Errorf("count activities: %w", err)
+			}
+			hist[m] += n
+		}
+		return rows.Err()
 	}
-	page.Total, page.Shown = counts[0], counts[1]
+
+	// Weeks decided wholesale: activity_counts.
+	aggWhere, aggWhereArgs := "a.n > 0", []any{}
+	if cp.exact {
+		aggWhere += " AND (a.week < ? OR a.week > ?)"
+		aggWhereArgs = append(aggWhereArgs, cp.fromWeek, cp.toWeek)
+	}
+	if err := addHist(hist, `SELECT m, SUM(n) FROM (SELECT `+aggMaskSQL+` AS m, a.n AS n
+		FROM activity_counts a WHERE `+aggWhere+`) GROUP BY m`, append(aggArgs, aggWhereArgs...)...); err != nil {
+		return ListPage{}, err
+	}
+	// Weeks around a period boundary: row by row, through the covering index.
+	if cp.exact {
+		if err := addHist(hist, `SELECT `+maskSQL+` AS m, COUNT(*) FROM activities a INDEXED BY activities_list
+			WHERE a.deleted_at IS NULL AND a.start_at >= ? AND a.start_at < ? GROUP BY m`,
+			append(append([]any{}, args...), weekStart(cp.fromWeek), weekStart(cp.toWeek+1))...); err != nil {
+			return ListPage{}, err
+		}
+	}
+	for _, n := range hist {
+		page.Total += n
+	}
+	if cp.search == nil {
+		page.Shown = hist[0]
+		for i, p := range cp.ps {
+			page.HiddenBy[p.dim] = hist[1<<i]
+		}
+	} else {
+		// The same histogram over the rows the search matches.
+		found := map[int64]int{}
+		if err := addHist(found, `SELECT `+maskSQL+` AS m, COUNT(*) FROM activities a
+			WHERE a.deleted_at IS NULL AND `+cp.search.sql+` GROUP BY m`,
+			append(append([]any{}, args...), cp.search.args...)...); err != nil {
+			return ListPage{}, err
+		}
+		page.Shown = found[0]
+		for i, p := range cp.ps {
+			page.HiddenBy[p.dim] = found[1<<i]
+		}
+		// Passing every other filter but not the search.
+		page.HiddenBy[DimSearch] = hist[0] - found[0]
+	}
 	page.Hidden = page.Total - page.Shown
-	for i, p := range ps {
-		page.HiddenBy[p.dim] = counts[2+i]
-	}
 	return page, nil
 }
 
