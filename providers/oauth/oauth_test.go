@@ -1,0 +1,335 @@
+package oauth_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/oauth"
+	"golang.org/x/oauth2"
+)
+
+const (
+	clientID     = "cid.apps.googleusercontent.com"
+	clientSecret = "GOCSPX-CANARY-secret-value"
+	scope        = googlefake.ScopeCalendar
+)
+
+func fakeServer(t *testing.T, opts googlefake.Options) (*googlefake.Server, oauth2.Config) {
+	t.Helper()
+	opts.ClientID, opts.ClientSecret = clientID, clientSecret
+	f := googlefake.New(opts)
+	srv := httptest.NewServer(f.Handler())
+	t.Cleanup(srv.Close)
+	ep := googlefake.EndpointsAt(srv.URL)
+	return f, oauth2.Config{ClientID: clientID, ClientSecret: clientSecret, Scopes: []string{scope, "openid"},
+		Endpoint: oauth2.Endpoint{AuthURL: ep.Auth, TokenURL: ep.Token, AuthStyle: oauth2.AuthStyleInParams}}
+}
+
+func get(u string) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	return resp.Body.Close()
+}
+
+func TestLoopbackSignInGrantsAndShowsURL(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{GrantScopes: []string{"openid"}})
+	var shown string
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg,
+		OpenBrowser: get, ShowURL: func(u string) { shown = u }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(f.URL)
+	q := u.Query()
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || len(q.Get("state")) < 32 {
+		t.Fatalf("authorization URL lacks PKCE S256 or state: %s", f.URL)
+	}
+	ru, _ := url.Parse(q.Get("redirect_uri"))
+	if ru.Hostname() != "127.0.0.1" || ru.Port() == "0" {
+		t.Fatalf("redirect_uri %q", ru)
+	}
+	if ip := f.Addr().(*net.TCPAddr).IP; !ip.Equal(net.IPv4(127, 0, 0, 1)) {
+		t.Fatalf("listener on %v, want 127.0.0.1 only", ip)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	g, err := f.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown != f.URL {
+		t.Fatal("URL not shown")
+	}
+	if g.Token.AccessToken == "" || g.Token.RefreshToken == "" {
+		t.Fatal("no tokens")
+	}
+	if len(g.Granted) != 1 || g.Granted[0] != "openid" {
+		t.Fatalf("granted %v, want only openid (from the token response scope)", g.Granted)
+	}
+	if m := g.Missing(); len(m) != 1 || m[0] != scope {
+		t.Fatalf("missing %v", m)
+	}
+	// One callback, then the listener is gone.
+	if c, err := net.DialTimeout("tcp", f.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Fatal("listener still accepting after the callback")
+	}
+}
+
+func TestURLPrintedEvenWhenBrowserFails(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{})
+	var out bytes.Buffer
+	var mu sync.Mutex
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, Out: &syncWriter{w: &out, mu: &mu},
+		OpenBrowser: func(string) error { return errors.New("no display") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go get(f.URL) // the person opens the printed URL by hand
+	defer cancel()
+	if _, err := f.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(out.String(), f.URL) {
+		t.Fatalf("URL not printed: %q", out.String())
+	}
+}
+
+type syncWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
+
+func TestStateMismatchRejected(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{})
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, NoBrowser: true, ShowURL: func(string) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(f.URL)
+	redirect := u.Query().Get("redirect_uri")
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.Wait(context.Background())
+		done <- err
+	}()
+	resp, err := http.Get(redirect + "?code=4/0attacker&state=forged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("forged callback answered %d", resp.StatusCode)
+	}
+	err = <-done
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Code != "state_mismatch" || pe.Kind != providers.Invalid {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCancelClosesListener(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{})
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, NoBrowser: true, ShowURL: func(string) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := f.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = f.Wait(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("listener still open after cancel")
+	}
+}
+
+func TestAdminPolicyAtConsent(t *testing.T) {
+	fake, cfg := fakeServer(t, googlefake.Options{})
+	fake.SetFaults(googlefake.Faults{AdminPolicyEnforced: true})
+	_, err := oauth.Loopback(context.Background(), oauth.LoopbackOptions{Provider: "google", Config: cfg, OpenBrowser: get, ShowURL: func(string) {}})
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Kind != providers.AdminBlocked || pe.Code != "admin_policy_enforced" || pe.Hint == "" {
+		t.Fatalf("got %#v", err)
+	}
+}
+
+func TestWrongVerifierRefusedByFake(t *testing.T) {
+	// The fake checks PKCE: a code exchanged without the right verifier fails.
+	_, cfg := fakeServer(t, googlefake.Options{})
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, NoBrowser: true, ShowURL: func(string) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(f.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	code := loc.Query().Get("code")
+	u, _ := url.Parse(f.URL)
+	c2 := cfg
+	c2.RedirectURL = u.Query().Get("redirect_uri")
+	_, err = c2.Exchange(context.Background(), code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+type memSaver struct {
+	n    int
+	last []byte
+}
+
+func (m *memSaver) SaveSecret(ctx context.Context, id string, b []byte) error {
+	m.n++
+	m.last = b
+	return nil
+}
+
+func TestTokenSourceRefreshSavesAndClassifies(t *testing.T) {
+	fake, cfg := fakeServer(t, googlefake.Options{})
+	at, rt, _ := fake.IssueToken([]string{scope})
+	saver := &memSaver{}
+	ts := oauth.NewTokenSource(oauth.TokenSourceOptions{Provider: "google", Config: &cfg,
+		Token: &oauth2.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(-time.Minute)},
+		Granted: []string{scope}, AccountID: "a1", Saver: saver})
+	tok, err := ts.TokenContext(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == at || saver.n != 1 {
+		t.Fatalf("refresh did not happen or was not saved (saves %d)", saver.n)
+	}
+	// A valid token is reused without a refresh.
+	if _, err := ts.TokenContext(context.Background()); err != nil || saver.n != 1 {
+		t.Fatalf("second call refreshed again (saves %d, err %v)", saver.n, err)
+	}
+	got, granted, err := oauth.DecodeSecret(saver.last)
+	if err != nil || got.RefreshToken != rt || len(granted) != 1 {
+		t.Fatalf("saved %+v %v %v", got, granted, err)
+	}
+	fake.RevokeTokens()
+	ts.Invalidate()
+	_, err = ts.TokenContext(context.Background())
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Kind != providers.AuthExpired || pe.Code != "invalid_grant" || pe.Status != 400 {
+		t.Fatalf("got %#v", err)
+	}
+	for _, c := range []string{rt, at, clientSecret} {
+		if strings.Contains(err.Error(), c) || strings.Contains(pe.Message, c) {
+			t.Fatal("secret in error")
+		}
+	}
+}
+
+func TestClassifierHookWins(t *testing.T) {
+	fake, cfg := fakeServer(t, googlefake.Options{})
+	_, rt, _ := fake.IssueToken([]string{scope})
+	fake.RevokeTokens()
+	ts := oauth.NewTokenSource(oauth.TokenSourceOptions{Provider: "microsoft", Config: &cfg,
+		Token: &oauth2.Token{RefreshToken: rt},
+		Classify: func(re *oauth2.RetrieveError) *providers.Error {
+			if re.ErrorCode == "invalid_grant" {
+				return &providers.Error{Kind: providers.AppPasswordRequired, Hint: "custom"}
+			}
+			return nil
+		}})
+	_, err := ts.TokenContext(context.Background())
+	pe, _ := providers.AsError(err)
+	if pe == nil || pe.Kind != providers.AppPasswordRequired || pe.Hint != "custom" || pe.Provider != "microsoft" {
+		t.Fatalf("got %#v", err)
+	}
+}
+
+func TestSecretRoundTripAndBareToken(t *testing.T) {
+	exp := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b, err := oauth.EncodeSecret(&oauth2.Token{AccessToken: "a", RefreshToken: "r", TokenType: "Bearer", Expiry: exp}, []string{"s1", "s2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, granted, err := oauth.DecodeSecret(b)
+	if err != nil || tok.AccessToken != "a" || tok.RefreshToken != "r" || !tok.Expiry.Equal(exp) || len(granted) != 2 {
+		t.Fatalf("%+v %v %v", tok, granted, err)
+	}
+	tok, _, err = oauth.DecodeSecret([]byte(`{"access_token":"x","refresh_token":"y","expiry":"2026-01-01T00:00:00Z"}`))
+	if err != nil || tok.RefreshToken != "y" {
+		t.Fatal("bare oauth2.Token JSON not accepted")
+	}
+	_, _, err = oauth.DecodeSecret([]byte(`{"access_token":"SECRETVALUE`))
+	if err == nil || strings.Contains(err.Error(), "SECRETVALUE") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestNoSecretsInOutput runs a sign-in whose exchange fails and checks that nothing
+// printed or returned contains the client secret, the code or the PKCE verifier.
+func TestNoSecretsInOutput(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{})
+	cfg.ClientSecret = "GOCSPX-CANARY-wrong-secret" // the fake refuses it: invalid_client
+	var out bytes.Buffer
+	var mu sync.Mutex
+	var code string
+	open := func(u string) error {
+		client := &http.Client{CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+			code = r.URL.Query().Get("code")
+			return nil
+		}}
+		resp, err := client.Get(u)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, OpenBrowser: open, Out: &syncWriter{w: &out, mu: &mu}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Wait(context.Background())
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Kind != providers.Invalid || pe.Code != "invalid_client" {
+		t.Fatalf("got %#v", err)
+	}
+	if code == "" {
+		t.Fatal("no code seen")
+	}
+	mu.Lock()
+	text := out.String() + err.Error() + pe.Message + pe.Hint
+	mu.Unlock()
+	for _, c := range []string{"GOCSPX-CANARY", code} {
+		if strings.Contains(text, c) {
+			t.Fatalf("%q leaked: %s", c, text)
+		}
+	}
+}
