@@ -223,7 +223,7 @@ func TestTokenSourceRefreshSavesAndClassifies(t *testing.T) {
 	at, rt, _ := fake.IssueToken([]string{scope})
 	saver := &memSaver{}
 	ts := oauth.NewTokenSource(oauth.TokenSourceOptions{Provider: "google", Config: &cfg,
-		Token: &oauth2.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(-time.Minute)},
+		Token:   &oauth2.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(-time.Minute)},
 		Granted: []string{scope}, AccountID: "a1", Saver: saver})
 	tok, err := ts.TokenContext(context.Background())
 	if err != nil {
