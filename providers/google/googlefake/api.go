@@ -308,6 +308,13 @@ func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]json.RawMessage, e
 			emit(minimalCancelled(e))
 			continue
 		}
+		if len(e.Recurrence) > 0 && !tok.Sync {
+			// A master is listed when any of its instances falls in the window.
+			if ins, err := instances(e, cal.TimeZone, tmin, tmax); err == nil && len(ins) > 0 {
+				emit(e)
+			}
+			continue
+		}
 		if !tok.Sync && (!tmin.IsZero() || !tmax.IsZero()) {
 			st, _, err1 := e.Start.parse(loc)
 			en, _, err2 := e.End.parse(loc)
