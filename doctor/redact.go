@@ -20,7 +20,7 @@ type Redactor struct {
 	// OAuth token JSON. Longest first so a token is removed before its prefix.
 	secrets []string
 	// private maps known personal strings to their pseudonym kind ("subject", "person").
-	private     map[string]string
+	private     map[string]privEntry
 	keepPrivate bool
 	key         []byte
 }
@@ -30,7 +30,7 @@ type Redactor struct {
 func NewRedactor(includePrivate bool) *Redactor {
 	key := make([]byte, 16)
 	_, _ = rand.Read(key)
-	return &Redactor{private: map[string]string{}, keepPrivate: includePrivate, key: key}
+	return &Redactor{private: map[string]privEntry{}, keepPrivate: includePrivate, key: key}
 }
 
 // AddSecret registers a secret value. OAuth token JSON is split into its string fields,
@@ -41,6 +41,9 @@ func (r *Redactor) AddSecret(v []byte) {
 		return
 	}
 	r.secrets = append(r.secrets, s)
+	if b, err := json.Marshal(s); err == nil && string(b[1:len(b)-1]) != s {
+		r.secrets = append(r.secrets, string(b[1:len(b)-1]))
+	}
 	var m map[string]any
 	if json.Unmarshal(v, &m) == nil {
 		for _, x := range m {
@@ -58,8 +61,16 @@ func (r *Redactor) AddPrivate(kind, v string) {
 	if v == "" || len(v) < 3 {
 		return
 	}
-	r.private[v] = kind
+	r.private[v] = privEntry{kind, v}
+	// Text quoted inside JSON (engine details) carries escapes: catch that form too.
+	if b, err := json.Marshal(v); err == nil {
+		if esc := string(b[1 : len(b)-1]); esc != v {
+			r.private[esc] = privEntry{kind, v}
+		}
+	}
 }
+
+type privEntry struct{ kind, canonical string }
 
 // Pseudonym is kind-<8 hex> for v, stable for this redactor.
 func (r *Redactor) Pseudonym(kind, v string) string {
@@ -111,7 +122,7 @@ func (r *Redactor) Text(s string) string {
 	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
 	for _, k := range keys {
 		if strings.Contains(s, k) {
-			s = strings.ReplaceAll(s, k, r.Pseudonym(r.private[k], k))
+			s = strings.ReplaceAll(s, k, r.Pseudonym(r.private[k].kind, r.private[k].canonical))
 		}
 	}
 	return emailRE.ReplaceAllStringFunc(s, func(m string) string { return r.Pseudonym("address", m) + "@example.invalid" })

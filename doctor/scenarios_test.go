@@ -2,10 +2,12 @@ package doctor
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/calsync/calsync/providers/caldav/caldavfake"
 	"github.com/calsync/calsync/providers/google/googlefake"
 	"github.com/calsync/calsync/store"
 )
@@ -409,5 +411,57 @@ func TestScenarioNetworkDown(t *testing.T) {
 	}
 	if cl := w.finding(r, "clock", w.acct.ID); cl.Status != Unverified {
 		t.Fatalf("clock without an answer must be unverified, got %s", cl.Status)
+	}
+}
+
+func TestScenarioAppPassword(t *testing.T) {
+	w := newWorld(t)
+	fake := caldavfake.New(caldavfake.Options{})
+	srv := httptest.NewServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	cal := fake.AddCalendar("work", "Work")
+	normal, app := fake.Passwords()
+	a, err := store.CreateAccount(w.ctx, w.st.DB, store.Account{Kind: "caldav", Name: "Nextcloud", Login: fake.User(), ServerURL: srv.URL,
+		AuthKind: "password", State: store.AccountConnected, CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutSecret(w.ctx, w.st.DB, a.ID, "password", []byte(normal), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.settings(a.ID, func(s *store.SyncSettings) {
+		s.CalendarID, s.Enabled = cal, true
+		act := time.Now().Add(-time.Hour)
+		s.ActivatedAt = &act
+	})
+	if err := w.env.Sync(w.ctx, a.ID); err == nil {
+		t.Fatal("the normal password should be refused")
+	}
+	r := w.run(CantConnect)
+	c := w.finding(r, "connection", a.ID)
+	if c.Status != Fail || !strings.Contains(c.Summary, "app-specific password") || !strings.Contains(c.Remediation, "Nextcloud") {
+		t.Fatalf("connection: %s / %s\n%s", c.Summary, c.Remediation, dump(r))
+	}
+	fx := c.Fixes[0]
+	if fx.ID != "app-password" || fx.Input == nil || !fx.Input.Secret {
+		t.Fatalf("want an app-password fix with a secret field, got %+v", fx)
+	}
+	// A wrong paste is tested live and refused; nothing is saved.
+	if _, err := fx.Apply(w.ctx, w.env, "not-the-app-password"); err == nil || strings.Contains(err.Error(), "not-the-app-password") {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, sec, _ := store.GetSecret(w.ctx, w.st.DB, a.ID); string(sec) != normal {
+		t.Fatal("a refused password must not be saved")
+	}
+	if _, err := fx.Apply(w.ctx, w.env, app); err != nil {
+		t.Fatal(err)
+	}
+	w.sync(a.ID)
+	r = w.run(CantConnect)
+	if f := w.finding(r, "connection", a.ID); f.Status != Pass {
+		t.Fatalf("after the app password: %s %s", f.Status, f.Summary)
+	}
+	if r.Exit != ExitOK {
+		t.Fatalf("exit %d\n%s", r.Exit, dump(r))
 	}
 }
