@@ -12,6 +12,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -138,8 +139,12 @@ type Model struct {
 
 type pickValues struct{ id string }
 
-// New builds the Accounts tab on backend.
+// New builds the Accounts tab on backend; nil means the real one on the shared store,
+// with client IDs and endpoint overrides from the process environment.
 func New(ctx *common.Context, backend accountsetup.Backend) *Model {
+	if backend == nil {
+		backend = accountsetup.NewManager(ctx.Services.Store, os.Getenv, ctx.Now)
+	}
 	return &Model{ctx: ctx, backend: backend, keys: defaultKeys(), width: 80, height: 24}
 }
 
@@ -521,12 +526,9 @@ func (m *Model) startForm(d *accountsetup.Draft) tea.Cmd {
 	m.draft = d
 	m.prompt = accountsetup.Prompt{}
 	c := d.Choice
+	// The guide is drawn above the form by View, not as a huh Note: Note descriptions
+	// treat underscores as emphasis and would eat them from CALSYNC_GOOGLE_CLIENT_ID.
 	var fields []huh.Field
-	guide := c.Guide
-	if c.GuideURL != "" {
-		guide += "\n" + c.GuideURL
-	}
-	fields = append(fields, huh.NewNote().Title(c.Label).Description(guide))
 	if c.IsCalDAV() {
 		if c.ServerURL == "" || d.ReconnectID != "" {
 			hint := c.ServerHint
@@ -644,6 +646,14 @@ func (m *Model) View() string {
 			b.WriteString(m.adviceView(w))
 			b.WriteString("\n\n")
 		}
+		b.WriteString(st.Title.Render(m.draft.Choice.Label))
+		b.WriteString("\n")
+		guide := m.draft.Choice.Guide
+		if m.draft.Choice.GuideURL != "" {
+			guide += "\n" + m.draft.Choice.GuideURL
+		}
+		b.WriteString(st.Muted.Render(common.Wrap(guide, max(20, min(w-2, 100)))))
+		b.WriteString("\n\n")
 		b.WriteString(m.form.View())
 	case modeConnecting:
 		b.WriteString(st.Title.Render(m.draft.Choice.Label))
@@ -657,11 +667,12 @@ func (m *Model) View() string {
 
 func (m *Model) adviceView(w int) string {
 	st := m.ctx.Styles
-	label := ""
+	text := safetext.Clean(m.advice.Text)
 	if m.advice.Kind != "" {
-		label = st.Error.Render(string(m.advice.Kind)) + "  "
+		// The kind leads the sentence so it wraps with it instead of pushing it past the edge.
+		text = string(m.advice.Kind) + ": " + text
 	}
-	return label + st.Warn.Render(common.Wrap(safetext.Clean(m.advice.Text), max(20, w-4)))
+	return st.Warn.Render(common.Wrap(text, max(20, w-2)))
 }
 
 func (m *Model) connectingView(w int) string {

@@ -140,6 +140,11 @@ func (m *Manager) connectCalDAV(ctx context.Context, d Draft) (*Connection, erro
 		return nil, err
 	}
 	server := strings.TrimSpace(d.ServerURL)
+	if d.ReconnectID == "" && d.Choice.ServerURL != "" && d.Endpoints.API != "" && server == d.Choice.ServerURL {
+		// CALSYNC_CALDAV_API_URL stands in for a known service's fixed address (iCloud,
+		// Fastmail) so tests and demo mode reach the fake through the same form.
+		server = d.Endpoints.API
+	}
 	if d.Choice.ID == "nextcloud" {
 		server = caldav.NextcloudURL(server)
 	}

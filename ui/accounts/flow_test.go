@@ -1,0 +1,216 @@
+package accounts
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"github.com/calsync/calsync/providers/caldav/caldavfake"
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/accountsetup"
+	"github.com/calsync/calsync/ui/common"
+)
+
+func init() { lipgloss.SetColorProfile(termenv.Ascii) }
+
+// harness stands in for the root: it gives the screen its size, as the root does, and
+// keeps the latest frame so tests read what the person sees now, not the diff stream.
+type harness struct {
+	m    *Model
+	last *frame
+}
+
+type frame struct {
+	mu   sync.Mutex
+	view string
+}
+
+func (f *frame) set(v string) { f.mu.Lock(); f.view = v; f.mu.Unlock() }
+func (f *frame) get() string  { f.mu.Lock(); defer f.mu.Unlock(); return f.view }
+
+func (h harness) Init() tea.Cmd { return h.m.Init() }
+func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ws, ok := msg.(tea.WindowSizeMsg); ok {
+		h.m.SetSize(ws.Width, ws.Height-2)
+		return h, nil
+	}
+	_, cmd := h.m.Update(msg)
+	return h, cmd
+}
+func (h harness) View() string {
+	v := h.m.View()
+	h.last.set(v)
+	return v
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newFlow(t *testing.T, st *store.Store, env map[string]string) (*teatest.TestModel, *Model) {
+	t.Helper()
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	mgr := accountsetup.NewManager(st, func(k string) string { return env[k] }, time.Now)
+	m := New(c, mgr)
+	h := harness{m: m, last: &frame{}}
+	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(160, 60))
+	t.Cleanup(func() { tm.Quit() })
+	lastFrame[tm] = h.last
+	return tm, m
+}
+
+var lastFrame = map[*teatest.TestModel]*frame{}
+
+// waitFor waits until the current frame contains every one of want (line breaks and
+// repeated spaces ignored, since long sentences wrap).
+func waitFor(t *testing.T, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	f := lastFrame[tm]
+	teatest.WaitFor(t, tm.Output(), func([]byte) bool {
+		flat := strings.Join(strings.Fields(f.get()), " ")
+		for _, w := range want {
+			if !strings.Contains(flat, strings.Join(strings.Fields(w), " ")) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	if t.Failed() {
+		t.Logf("frame:\n%s", f.get())
+	}
+}
+
+func keys(tm *teatest.TestModel, ks ...tea.KeyType) {
+	for _, k := range ks {
+		tm.Send(tea.KeyMsg{Type: k})
+	}
+}
+
+// googleSubmit goes through the prefilled client fields and the optional name.
+func googleSubmit(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	waitFor(t, tm, "┃ OAuth client ID")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ OAuth client secret")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Name in calsync")
+	keys(tm, tea.KeyEnter)
+}
+
+func TestGoogleSignInGrantingTooLittleNamesTheMissingPermission(t *testing.T) {
+	fake := googlefake.New(googlefake.Options{Login: "pat@example.com", ClientID: "cid", ClientSecret: "csecret",
+		GrantScopes: []string{"openid", "email"}})
+	hs := httptest.NewServer(fake.Handler())
+	defer hs.Close()
+	ep := googlefake.EndpointsAt(hs.URL)
+	st := openStore(t)
+	tm, _ := newFlow(t, st, map[string]string{
+		"CALSYNC_GOOGLE_CLIENT_ID": "cid", "CALSYNC_GOOGLE_CLIENT_SECRET": "csecret",
+		"CALSYNC_GOOGLE_API_URL": ep.API, "CALSYNC_GOOGLE_AUTH_URL": ep.Auth, "CALSYNC_GOOGLE_TOKEN_URL": ep.Token,
+		"CALSYNC_OPEN_BROWSER": "http-get",
+	})
+	waitFor(t, tm, "No calendar connected yet")
+	tm.Type("a")
+	waitFor(t, tm, "Which calendar do you want to connect?", "Microsoft 365 / Outlook.com / Exchange Online", "Nextcloud")
+	keys(tm, tea.KeyEnter) // Google is first
+	waitFor(t, tm, "OAuth client ID", "console.cloud.google.com")
+	googleSubmit(t, tm)
+	waitFor(t, tm, "InsufficientScope", "Calendar access was not granted",
+		"tick 'See, edit, share and permanently delete all the calendars you can access using Google Calendar'",
+		"CALSYNC_GOOGLE_CLIENT_ID")
+	if as, _ := store.ListAccounts(context.Background(), st.DB); len(as) != 0 {
+		t.Fatalf("an account without calendar access was saved: %+v", as)
+	}
+
+	// Granting everything on the second try connects and opens the sync settings.
+	fake.SetGrantedScopes(nil)
+	googleSubmit(t, tm)
+	waitFor(t, tm, "Sync settings", "Sync direction", "Two-way")
+	as, _ := store.ListAccounts(context.Background(), st.DB)
+	if len(as) != 1 || as[0].Login != "pat@example.com" || len(as[0].GrantedScopes) == 0 {
+		t.Fatalf("accounts after the second sign-in: %+v", as)
+	}
+}
+
+func TestCalDAVRefusesNormalPasswordThenAcceptsAppPassword(t *testing.T) {
+	fake := caldavfake.New(caldavfake.Options{Style: caldavfake.ICloud})
+	fake.AddCalendar("work", "Work")
+	fake.AddCalendar("holidays", "Holidays")
+	fake.SetReadOnly("holidays", true)
+	hs := httptest.NewServer(fake.Handler())
+	defer hs.Close()
+	normal, app := fake.Passwords()
+	st := openStore(t)
+	tm, _ := newFlow(t, st, map[string]string{"CALSYNC_CALDAV_API_URL": hs.URL})
+
+	tm.Type("a")
+	waitFor(t, tm, "Which calendar do you want to connect?")
+	keys(tm, tea.KeyDown, tea.KeyDown, tea.KeyEnter) // iCloud
+	waitFor(t, tm, "App password", "App-Specific Passwords", "appleid.apple.com")
+	tm.Type(fake.User())
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ App password")
+	tm.Type(normal)
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Name in calsync")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "iCloud refused the password. Accounts with two-factor authentication need an app-specific password: appleid.apple.com -> Sign-In and Security -> App-Specific Passwords.")
+	if as, _ := store.ListAccounts(context.Background(), st.DB); len(as) != 0 {
+		t.Fatalf("a refused account was saved: %+v", as)
+	}
+
+	// The form comes back with the user name kept and the password empty.
+	waitFor(t, tm, "┃ User name", "> alice")
+	keys(tm, tea.KeyEnter) // user name (kept)
+	waitFor(t, tm, "┃ App password")
+	tm.Type(app)
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Name in calsync")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "Sync settings", "Sync direction")
+	as, _ := store.ListAccounts(context.Background(), st.DB)
+	if len(as) != 1 || as[0].Login != fake.User() || as[0].Kind != "caldav" {
+		t.Fatalf("accounts: %+v", as)
+	}
+
+	// Two-way with the read-only calendar is refused, with the reason.
+	keys(tm, tea.KeyEnter) // two-way
+	waitFor(t, tm, "Holidays (read-only: calendar to CRM only)")
+	cals, _ := store.ListCalendars(context.Background(), st.DB, as[0].ID)
+	// Move the cursor to Holidays whatever the listing order.
+	for i, c := range cals {
+		if c.Name == "Holidays" {
+			for range i {
+				keys(tm, tea.KeyDown)
+			}
+		}
+	}
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, `"Holidays" is read-only for this account`, "Choose a calendar you can edit")
+	s, _ := store.GetSyncSettings(context.Background(), st.DB, as[0].ID)
+	if s.Enabled || s.CalendarID != "" {
+		t.Fatalf("settings were saved: %+v", s)
+	}
+
+	var out bytes.Buffer
+	out.ReadFrom(tm.Output())
+	if strings.Contains(out.String(), app) || strings.Contains(out.String(), normal) {
+		t.Fatal("a password was drawn on the screen")
+	}
+}
