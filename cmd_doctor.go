@@ -284,4 +284,3 @@ func printReport(w io.Writer, r doctor.Report) {
 		}
 	}
 }
-
