@@ -40,9 +40,15 @@ func newEnv(t *testing.T, fo graphfake.Options) *env {
 	e := &env{fake: graphfake.New(fo), saver: &memSaver{}}
 	e.srv = httptest.NewServer(e.fake.Handler())
 	t.Cleanup(e.srv.Close)
-	e.issued = e.fake.IssueToken(microsoft.Scopes...)
-	secret, err := oauth.EncodeSecret(&oauth2.Token{AccessToken: e.issued.AccessToken, TokenType: "Bearer",
-		RefreshToken: e.issued.RefreshToken, Expiry: time.Now().Add(time.Hour)}, strings.Fields(e.issued.Scope))
+	e.signIn(t, microsoft.Scopes...)
+	return e
+}
+
+// signIn connects the env's client with a token granted for scopes.
+func (e *env) signIn(t *testing.T, scopes ...string) {
+	t.Helper()
+	e.issued = e.fake.IssueToken(scopes...)
+	secret, err := oauth.EncodeSecret(oauthToken(e.issued), strings.Fields(e.issued.Scope))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +59,6 @@ func newEnv(t *testing.T, fo graphfake.Options) *env {
 		t.Fatal(err)
 	}
 	e.client = p.(*microsoft.Client)
-	return e
 }
 
 func inject(e *env, cal string, f conformance.Fault) error {
@@ -101,4 +106,10 @@ func TestConformance(t *testing.T) {
 			}
 		},
 	})
+}
+
+// oauthToken is what a sign-in would have stored for a token the fake issued.
+func oauthToken(t graphfake.TokenResponse) *oauth2.Token {
+	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken,
+		Expiry: time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)}
 }

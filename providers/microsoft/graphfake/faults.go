@@ -154,8 +154,15 @@ func (s *Server) expireAccessTokensLocked() {
 // n < 0 means every request until ClearFaults. retryAfter is sent as Retry-After (in
 // whole seconds, at least 1) on 429 and 503.
 func (s *Server) FailNext(n int, f APIFault, retryAfter time.Duration) {
+	s.FailAfter(0, n, f, retryAfter)
+}
+
+// FailAfter is FailNext after letting skip requests through first: a way to hit one
+// step inside a JSON batch, or the second page of a listing.
+func (s *Server) FailAfter(skip, n int, f APIFault, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.faults.skip = skip
 	s.faults.apiFault = f
 	s.faults.failAll = n < 0
 	s.faults.failNext = n
@@ -205,6 +212,10 @@ func (s *Server) SetGrantedScopes(scopes ...string) {
 func (s *Server) apiFaultLocked() (APIFault, int) {
 	f := s.faults
 	if f.apiFault == 0 || (!f.failAll && f.failNext <= 0) {
+		return 0, 0
+	}
+	if f.skip > 0 {
+		s.faults.skip--
 		return 0, 0
 	}
 	if !f.failAll {

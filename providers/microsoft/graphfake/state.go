@@ -167,6 +167,7 @@ func canonicalPropID(id string) string {
 // armed by a test or a demo scenario for this process only.
 type faults struct {
 	token      TokenFault
+	skip       int
 	failNext   int
 	failAll    bool
 	apiFault   APIFault

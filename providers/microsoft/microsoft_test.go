@@ -1,0 +1,540 @@
+package microsoft_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/microsoft"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
+	"github.com/calsync/calsync/providers/oauth"
+)
+
+var ctx = context.Background()
+
+func window() providers.Window {
+	now := time.Now().UTC()
+	return providers.Window{Start: now.AddDate(0, 0, -30), End: now.AddDate(0, 0, 90)}
+}
+
+// listAll reads every page from cursor on.
+func listAll(t *testing.T, p providers.Provider, cal, cur string) (evs []providers.Event, bad []providers.BadEvent, next string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		pg, err := p.Changes(ctx, cal, cur, window())
+		if err != nil {
+			t.Fatalf("changes: %v", err)
+		}
+		evs = append(evs, pg.Events...)
+		bad = append(bad, pg.Bad...)
+		if !pg.More {
+			return evs, bad, pg.NextCursor
+		}
+		cur = pg.NextCursor
+	}
+	t.Fatal("paging does not end")
+	return
+}
+
+func timedEvent(activity, subject string) providers.Event {
+	start := time.Now().UTC().Add(72 * time.Hour).Truncate(time.Hour)
+	return providers.Event{ActivityID: activity, Subject: subject, Start: start, End: start.Add(30 * time.Minute), TimeZone: "Europe/Berlin"}
+}
+
+// canaries are the secrets of an env: none may appear in any error text.
+func (e *env) assertNoSecrets(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	text := err.Error()
+	if pe, ok := providers.AsError(err); ok {
+		text += " " + pe.Hint + " " + pe.Message + " " + fmt.Sprint(pe.Err)
+	}
+	for _, s := range []string{e.issued.AccessToken, e.issued.RefreshToken} {
+		if s != "" && strings.Contains(text, s) {
+			t.Fatalf("error text leaks a token: %q", text)
+		}
+	}
+}
+
+func TestForbiddenWriteReadOnlyCalendarVsMissingScope(t *testing.T) {
+	// Same 403 ErrorAccessDenied body from Graph; calsync must tell the two apart.
+	ro := newEnv(t, graphfake.Options{})
+	shared := ro.fake.AddCalendar(graphfake.Calendar{Name: "Team (shared)", CanEdit: false, OwnerName: "Boss", OwnerAddress: "boss@contoso.example"})
+	cals, err := ro.client.Calendars(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cals {
+		if c.ID == shared && !c.ReadOnly {
+			t.Fatal("canEdit false calendar not listed read-only")
+		}
+		if c.ID != shared && (!c.Primary || c.ReadOnly) {
+			t.Fatalf("default calendar listed %+v", c)
+		}
+	}
+	_, err = ro.client.Create(ctx, shared, timedEvent("a1", "x"))
+	if pe, _ := providers.AsError(err); pe == nil || pe.Kind != providers.ReadOnly || pe.Code != "ErrorAccessDenied" || pe.Status != 403 {
+		t.Fatalf("write to read-only calendar: %v", err)
+	}
+
+	ns := newEnv(t, graphfake.Options{})
+	ns.signIn(t, "Calendars.Read", "User.Read", "offline_access")
+	_, err = ns.client.Create(ctx, ns.fake.DefaultCalendar(), timedEvent("a1", "x"))
+	pe, _ := providers.AsError(err)
+	if pe == nil || pe.Kind != providers.InsufficientScope || pe.Code != "ErrorAccessDenied" || !strings.Contains(pe.Hint, "Calendars.ReadWrite") {
+		t.Fatalf("write without Calendars.ReadWrite: %v (hint %q)", err, pe.Hint)
+	}
+	r, err := ns.client.Access(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CanWrite || len(r.Missing) != 1 || r.Missing[0] != "Calendars.ReadWrite" || r.Login != "dana@contoso.example" {
+		t.Fatalf("access with read-only grant: %+v", r)
+	}
+	// Reading still works with Calendars.Read.
+	if _, _, cur := listAll(t, ns.client, ns.fake.DefaultCalendar(), ""); cur == "" {
+		t.Fatal("no cursor")
+	}
+}
+
+func TestEntraRefreshErrorsByAADSTS(t *testing.T) {
+	want := map[graphfake.TokenFault]providers.Kind{
+		graphfake.RefreshTokenInactive: providers.AuthExpired, graphfake.GrantExpired: providers.AuthExpired,
+		graphfake.GrantRevoked: providers.AuthExpired, graphfake.MFARequired: providers.AppPasswordRequired,
+		graphfake.MFARequiredInteractive: providers.AppPasswordRequired, graphfake.ConsentMissing: providers.AdminBlocked,
+		graphfake.AdminConsentRequired: providers.AdminBlocked, graphfake.AdminConsentRequested: providers.AdminBlocked,
+		graphfake.ConditionalAccessBlocked: providers.AdminBlocked, graphfake.UserNotAssigned: providers.AdminBlocked,
+	}
+	if len(want) != len(graphfake.TokenFaults) {
+		t.Fatalf("table covers %d of %d faults", len(want), len(graphfake.TokenFaults))
+	}
+	for _, f := range graphfake.TokenFaults {
+		t.Run(string(f), func(t *testing.T) {
+			e := newEnv(t, graphfake.Options{})
+			e.fake.SetTokenFault(f)
+			_, err := e.client.Calendars(ctx)
+			pe, ok := providers.AsError(err)
+			if !ok || pe.Kind != want[f] {
+				t.Fatalf("got %v, want %s", err, want[f])
+			}
+			if pe.Code != "AADSTS"+string(f) || pe.Hint == "" || pe.Provider != "microsoft" {
+				t.Errorf("code %q hint %q provider %q", pe.Code, pe.Hint, pe.Provider)
+			}
+			e.assertNoSecrets(t, err)
+			if f == graphfake.AdminConsentRequired && (!strings.Contains(pe.Hint, testClientID) || !strings.Contains(pe.Hint, "Calendars.ReadWrite")) {
+				t.Errorf("admin consent hint must give the IT admin client ID and scope: %q", pe.Hint)
+			}
+		})
+	}
+}
+
+func TestThrottlingCarriesRetryAfter(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	e.fake.FailNext(1, graphfake.ApplicationThrottled, 42*time.Second)
+	_, err := e.client.Calendars(ctx)
+	pe, _ := providers.AsError(err)
+	if pe == nil || pe.Kind != providers.RateLimited || pe.RetryAfter != 42*time.Second || pe.Code != "ApplicationThrottled" {
+		t.Fatalf("throttled: %+v", pe)
+	}
+	if !pe.Kind.Retryable() {
+		t.Fatal("RateLimited must be retryable")
+	}
+	if _, err := e.client.Calendars(ctx); err != nil {
+		t.Fatalf("after the throttle passed: %v", err)
+	}
+}
+
+func TestThrottledStepInsideTagBatch(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	if _, err := e.client.Create(ctx, cal, timedEvent("act-1", "one")); err != nil {
+		t.Fatal(err)
+	}
+	// Let the delta GET and the $batch POST through, throttle the first step inside.
+	e.fake.FailAfter(2, 1, graphfake.Throttled, 9*time.Second)
+	_, err := e.client.Changes(ctx, cal, "", window())
+	pe, _ := providers.AsError(err)
+	if pe == nil || pe.Kind != providers.RateLimited || pe.RetryAfter != 9*time.Second {
+		t.Fatalf("a throttled batch step must fail the page as RateLimited, got %v", err)
+	}
+}
+
+func TestExpiredDeltaTokenCodesCaseInsensitive(t *testing.T) {
+	for _, code := range []string{"SyncStateNotFound", "resyncRequired"} {
+		e := newEnv(t, graphfake.Options{})
+		cal := e.fake.DefaultCalendar()
+		_, _, cur := listAll(t, e.client, cal, "")
+		e.fake.ExpireDeltaTokens(code)
+		_, err := e.client.Changes(ctx, cal, cur, window())
+		if pe, _ := providers.AsError(err); pe == nil || pe.Kind != providers.CursorExpired || pe.Status != 410 || pe.Code != code {
+			t.Fatalf("%s: %v", code, err)
+		}
+	}
+}
+
+func TestMalformedEventsReportedWithIDAndSkipped(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	start := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Hour)
+	good1, _ := e.fake.PutEvent(cal, graphfake.Event{Subject: "good one", Start: start, End: start.Add(time.Hour)})
+	bads := map[string]string{
+		"BAD-date":    `{"id":"BAD-date","subject":"x","start":{"dateTime":"yesterday","timeZone":"UTC"},"end":{"dateTime":"2026-01-01T00:00:00","timeZone":"UTC"}}`,
+		"BAD-zone":    `{"id":"BAD-zone","subject":"x","start":{"dateTime":"2026-01-01T00:00:00","timeZone":"Mars/Olympus"},"end":{"dateTime":"2026-01-01T01:00:00","timeZone":"UTC"}}`,
+		"BAD-type":    `{"id":"BAD-type","subject":12,"start":{"dateTime":"2026-01-01T00:00:00","timeZone":"UTC"}}`,
+		"BAD-order":   `{"id":"BAD-order","subject":"x","start":{"dateTime":"2026-01-02T00:00:00","timeZone":"UTC"},"end":{"dateTime":"2026-01-01T00:00:00","timeZone":"UTC"}}`,
+		"BAD-nostart": `{"id":"BAD-nostart","subject":"x"}`,
+	}
+	for id, raw := range bads {
+		if err := e.fake.PutRawEvent(cal, id, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good2, _ := e.fake.PutEvent(cal, graphfake.Event{Subject: "good two", Start: start, End: start.Add(time.Hour)})
+	e.client.PageSize = 4
+	evs, bad, _ := listAll(t, e.client, cal, "")
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		seen[ev.RemoteID] = true
+	}
+	if !seen[good1.ID] || !seen[good2.ID] || len(evs) != 2 {
+		t.Fatalf("good events around malformed ones must arrive: %+v", evs)
+	}
+	gotBad := map[string]bool{}
+	for _, b := range bad {
+		if b.Err == nil {
+			t.Errorf("bad event %q without a reason", b.RemoteID)
+		}
+		gotBad[b.RemoteID] = true
+	}
+	for id := range bads {
+		if !gotBad[id] {
+			t.Errorf("malformed event %s not reported (bad: %+v)", id, bad)
+		}
+	}
+}
+
+func TestRefreshedTokenIsSavedWithGrantedScopes(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	e.fake.ExpireAccessTokens()
+	if _, err := e.client.Calendars(ctx); err != nil {
+		t.Fatalf("after access token expiry the client must refresh: %v", err)
+	}
+	if len(e.saver.saved) != 1 {
+		t.Fatalf("saved %d secrets, want 1", len(e.saver.saved))
+	}
+	tok, granted, err := oauth.DecodeSecret(e.saver.saved[0])
+	if err != nil || tok.AccessToken == e.issued.AccessToken || tok.RefreshToken == "" {
+		t.Fatalf("saved secret: err %v, same token %v", err, tok.AccessToken == e.issued.AccessToken)
+	}
+	found := false
+	for _, g := range granted {
+		found = found || g == "https://graph.microsoft.com/Calendars.ReadWrite"
+	}
+	if !found {
+		t.Fatalf("granted scopes not kept: %v", granted)
+	}
+}
+
+func TestCreateUsesDeterministicTransactionID(t *testing.T) {
+	if microsoft.TransactionID("a") != microsoft.TransactionID("a") || microsoft.TransactionID("a") == microsoft.TransactionID("b") {
+		t.Fatal("TransactionID must be a function of the activity id")
+	}
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	got, err := e.client.Create(ctx, cal, timedEvent("0199-act", "Call"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.fake.Event(got.RemoteID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.TransactionID != microsoft.TransactionID("0199-act") {
+		t.Fatalf("transactionId %q", stored.TransactionID)
+	}
+	if stored.Props[strings.ToLower(microsoft.TagPropertyID)] != "0199-act" {
+		t.Fatalf("tag not written as extended property: %v", stored.Props)
+	}
+	if stored.TimeZone != "Europe/Berlin" {
+		t.Fatalf("event written in %q, want the activity's zone", stored.TimeZone)
+	}
+}
+
+func TestRecurringSeriesExpandedIntoOccurrences(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	start := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Hour)
+	master, err := e.fake.PutEvent(cal, graphfake.Event{Subject: "Standup", Start: start, End: start.Add(15 * time.Minute),
+		TimeZone: "Pacific Standard Time",
+		Recurrence: &graphfake.Recurrence{Pattern: graphfake.RecurrencePattern{Type: "daily", Interval: 1},
+			Range: graphfake.RecurrenceRange{Type: "numbered", StartDate: start.Format("2006-01-02"), NumberOfOccurrences: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client.PageSize = 2
+	evs, bad, _ := listAll(t, e.client, cal, "")
+	if len(bad) != 0 || len(evs) != 5 {
+		t.Fatalf("got %d occurrences (%d bad), want 5", len(evs), len(bad))
+	}
+	ids := map[string]bool{}
+	for i, ev := range evs {
+		if ev.SeriesID != master.ID || ids[ev.RemoteID] || ev.RemoteID == master.ID {
+			t.Fatalf("occurrence %d: %+v", i, ev)
+		}
+		ids[ev.RemoteID] = true
+		if ev.TimeZone != "America/Los_Angeles" {
+			t.Errorf("occurrence zone %q", ev.TimeZone)
+		}
+		if ev.End.Sub(ev.Start) != 15*time.Minute {
+			t.Errorf("occurrence length %v", ev.End.Sub(ev.Start))
+		}
+	}
+}
+
+func TestWindowMovedMakesCursorExpire(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	_, _, cur := listAll(t, e.client, cal, "")
+	w := window()
+	w.Start, w.End = w.Start.AddDate(0, 0, 3), w.End.AddDate(0, 0, 3)
+	_, err := e.client.Changes(ctx, cal, cur, w)
+	if !providers.IsKind(err, providers.CursorExpired) {
+		t.Fatalf("cursor of an old window: %v", err)
+	}
+	if _, err := e.client.Changes(ctx, "another-calendar", cur, window()); !providers.IsKind(err, providers.CursorExpired) {
+		t.Fatalf("cursor of another calendar: %v", err)
+	}
+	if _, err := e.client.Changes(ctx, cal, "garbage", window()); !providers.IsKind(err, providers.CursorExpired) {
+		t.Fatalf("garbage cursor: %v", err)
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	ev := timedEvent("w-1", "x")
+	ev.RemoteID = "AAMkAGI2THVSAAAnothere="
+	if _, err := e.client.Update(ctx, cal, ev, ""); !providers.IsKind(err, providers.NotFound) {
+		t.Fatalf("update of a missing event: %v", err)
+	}
+	got, err := e.client.Create(ctx, cal, timedEvent("w-2", "y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fake.FailNext(1, graphfake.InternalError, 0)
+	got.Subject = "z"
+	if _, err := e.client.Update(ctx, cal, got, got.ETag); !providers.IsKind(err, providers.Unavailable) {
+		t.Fatalf("500 on update: %v", err)
+	}
+	e.fake.FailNext(1, graphfake.GatewayTimeout, 0)
+	if err := e.client.Delete(ctx, cal, got.RemoteID, got.ETag); !providers.IsKind(err, providers.Unavailable) {
+		t.Fatalf("504 on delete: %v", err)
+	}
+	// A bare changeKey works as an etag too.
+	ck := strings.TrimSuffix(strings.TrimPrefix(got.ETag, `W/"`), `"`)
+	if err := e.client.Delete(ctx, cal, got.RemoteID, ck); err != nil {
+		t.Fatalf("delete with bare changeKey: %v", err)
+	}
+}
+
+// TestDemoRestartOnAnotherPort is demo mode: the fake keeps its state in a file, comes
+// back on a new port, and the cursor taken before still works against the new address.
+func TestDemoRestartOnAnotherPort(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "graph.json")
+	f1 := graphfake.New(graphfake.Options{StateFile: state, ClientID: testClientID})
+	url1, err := f1.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := f1.IssueToken(microsoft.Scopes...)
+	secret, _ := oauth.EncodeSecret(oauthToken(tok), strings.Fields(tok.Scope))
+	open := func(base string) providers.Provider {
+		p, err := providers.Open(ctx, providers.Config{Kind: "microsoft", ClientID: testClientID,
+			Endpoints: graphfake.Endpoints(base), Secret: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.(*microsoft.Client).PageSize = 2
+		return p
+	}
+	p1 := open(url1)
+	cal := f1.DefaultCalendar()
+	for i := range 3 {
+		if _, err := p1.Create(ctx, cal, timedEvent(fmt.Sprint("demo-", i), "before restart")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stop in the middle of a full listing: the page cursor holds a nextLink.
+	pg, err := p1.Changes(ctx, cal, "", window())
+	if err != nil || !pg.More {
+		t.Fatalf("first page: %v more=%v", err, pg.More)
+	}
+	f1.Close()
+
+	f2, err := graphfake.NewErr(graphfake.Options{StateFile: state, ClientID: testClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url2, err := f2.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	if url2 == url1 {
+		t.Skip("the OS gave the same port twice")
+	}
+	p2 := open(url2)
+	rest, _, cur := listAll(t, p2, cal, pg.NextCursor)
+	if len(pg.Events)+len(rest) != 3 {
+		t.Fatalf("listing resumed across the restart holds %d+%d events, want 3", len(pg.Events), len(rest))
+	}
+	added, err := p2.Create(ctx, cal, timedEvent("demo-after", "after restart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, _, _ := listAll(t, p2, cal, cur)
+	if len(inc) != 1 || inc[0].RemoteID != added.RemoteID || inc[0].ActivityID != "demo-after" {
+		t.Fatalf("increment after restart: %+v", inc)
+	}
+	// Links Graph hands out name the current address, never the old port.
+	resp := rawGET(t, url2+"/v1.0/me/calendars/"+cal+"/calendarView/delta?startDateTime=2020-01-01T00:00:00Z&endDateTime=2030-01-01T00:00:00Z", tok.AccessToken)
+	if !strings.Contains(resp, url2) || strings.Contains(resp, url1) {
+		t.Fatalf("delta links do not carry the current base URL: %s", resp)
+	}
+}
+
+func rawGET(t *testing.T, u, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestDeviceSignInThenUse(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := newEnv(t, graphfake.Options{Now: clock})
+	var shown oauth.DeviceCode
+	grant, err := microsoft.SignInDevice(ctx, e.cfg, func(c oauth.DeviceCode) {
+		shown = c
+		e.fake.Approve(c.UserCode)
+	}, oauth.DeviceOptions{Now: clock, Sleep: func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown.UserCode == "" || shown.ExpiresAt.IsZero() {
+		t.Fatalf("code shown: %+v", shown)
+	}
+	if m := missingShort(grant.Granted); len(m) != 0 {
+		t.Fatalf("device sign-in granted %v, missing %v", grant.Granted, m)
+	}
+	secret, err := grant.Secret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.cfg
+	cfg.Secret = secret
+	p, err := providers.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.(*microsoft.Client).SetClock(clock)
+	r, err := p.Access(ctx)
+	if err != nil || r.Login != "dana@contoso.example" || !r.CanWrite || len(r.Missing) != 0 {
+		t.Fatalf("access after device sign-in: %+v, %v", r, err)
+	}
+}
+
+func TestLoopbackSignInThenUse(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	grant, err := microsoft.SignInLoopback(ctx, e.cfg, oauth.LoopbackOptions{ShowURL: func(string) {},
+		OpenBrowser: func(u string) error {
+			// Demo mode's "browser": the fake consents at once and redirects to the loopback.
+			resp, err := http.Get(u)
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := grant.Secret()
+	cfg := e.cfg
+	cfg.Secret = secret
+	p, err := providers.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Calendars(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoopbackSignInAdminConsentRequired(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	e.fake.SetTokenFault(graphfake.AdminConsentRequired)
+	_, err := microsoft.SignInLoopback(ctx, e.cfg, oauth.LoopbackOptions{ShowURL: func(string) {},
+		OpenBrowser: func(u string) error {
+			resp, err := http.Get(u)
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err
+		}})
+	pe, _ := providers.AsError(err)
+	if pe == nil || pe.Kind != providers.AdminBlocked || pe.Code != "AADSTS90094" {
+		t.Fatalf("admin consent on the consent page: %v", err)
+	}
+}
+
+func TestOpenWithoutClientIDOrSecret(t *testing.T) {
+	t.Setenv("CALSYNC_MICROSOFT_CLIENT_ID", "")
+	_, err := providers.Open(ctx, providers.Config{Kind: "microsoft", Secret: []byte(`{"access_token":"x"}`)})
+	if pe, _ := providers.AsError(err); pe == nil || pe.Kind != providers.Invalid || !strings.Contains(pe.Hint, "CALSYNC_MICROSOFT_CLIENT_ID") {
+		t.Fatalf("no client id: %v", err)
+	}
+	t.Setenv("CALSYNC_MICROSOFT_CLIENT_ID", "from-env")
+	if _, err := providers.Open(ctx, providers.Config{Kind: "microsoft", Secret: []byte(`{"access_token":"x"}`)}); err != nil {
+		t.Fatalf("client id from the environment: %v", err)
+	}
+	_, err = providers.Open(ctx, providers.Config{Kind: "microsoft", ClientID: "c", Secret: []byte(`{"access_token":"canary-123456"`)})
+	if !providers.IsKind(err, providers.AuthExpired) || strings.Contains(err.Error(), "canary-123456") {
+		t.Fatalf("unreadable secret: %v", err)
+	}
+}
+
+func missingShort(granted []string) []string {
+	var out []string
+	for _, need := range microsoft.NeededScopes {
+		ok := false
+		for _, g := range granted {
+			ok = ok || strings.EqualFold(strings.TrimPrefix(g, "https://graph.microsoft.com/"), need)
+		}
+		if !ok {
+			out = append(out, need)
+		}
+	}
+	return out
+}
