@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/calsync/calsync/doctor"
+	_ "github.com/calsync/calsync/providers/all"
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/safetext"
 )
