@@ -300,9 +300,25 @@ func Flow(s Symptom) []*Check {
 		if out[i].Expensive != out[j].Expensive {
 			return !out[i].Expensive
 		}
-		return false
+		return rank(out[i].ID) < rank(out[j].ID)
 	})
 	return out
+}
+
+// flowOrder ranks checks from cheapest and most likely to most expensive: store reads
+// first (the help article's order), then questions to the provider, then network probes,
+// and the round trip, which writes test data, last.
+var flowOrder = []string{"accounts", "sync-enabled", "list-filters", "before-activation", "types", "calendar",
+	"direction", "last-error", "duplicates", "connection", "scopes", "admin-policy", "network", "clock",
+	"stale-state", "round-trip"}
+
+func rank(id string) int {
+	for i, x := range flowOrder {
+		if x == id {
+			return i
+		}
+	}
+	return len(flowOrder)
 }
 
 // CheckByID finds a registered check.

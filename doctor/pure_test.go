@@ -132,3 +132,37 @@ func TestProberReportsEachLayerAndSkew(t *testing.T) {
 		t.Fatalf("want a DNS failure, got %+v", res.Steps)
 	}
 }
+
+func TestFlowsOrderCheapFirstAndCoverEverySymptom(t *testing.T) {
+	for _, s := range append(Symptoms, All) {
+		flow := Flow(s)
+		if len(flow) == 0 {
+			t.Fatalf("%s: empty flow", s)
+		}
+		seenExpensive := false
+		for _, c := range flow {
+			if c.Expensive {
+				seenExpensive = true
+			} else if seenExpensive {
+				t.Errorf("%s: cheap check %s runs after an expensive one", s, c.ID)
+			}
+			if rank(c.ID) == len(flowOrder) {
+				t.Errorf("check %s has no place in flowOrder", c.ID)
+			}
+		}
+	}
+	if ids := flowIDs(NotShowing); ids[0] != "accounts" || ids[1] != "sync-enabled" || ids[2] != "list-filters" || ids[len(ids)-1] != "round-trip" {
+		t.Fatalf("not-showing flow: %v", ids)
+	}
+	if ids := flowIDs(CantConnect); ids[0] != "accounts" || ids[1] != "connection" {
+		t.Fatalf("cant-connect flow: %v", ids)
+	}
+}
+
+func flowIDs(s Symptom) []string {
+	var ids []string
+	for _, c := range Flow(s) {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}

@@ -1,0 +1,616 @@
+// Package troubleshoot is the Troubleshoot tab: a wizard that walks a person from a
+// symptom ("activities don't show up", "duplicates", ...) through the doctor's checks,
+// one step at a time — what the step checks, the check running with a spinner, the
+// evidence, the fixes with their impact — to a confirmed fix, a re-run of the check that
+// proves it, a "did this fix it?" question and an undo. Opened from the activity list it
+// answers "why isn't this in my calendar?" for one activity.
+//
+// All doctor work runs in tea.Cmds; Update never blocks.
+package troubleshoot
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/calsync/calsync/doctor"
+	"github.com/calsync/calsync/ui/common"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+type state int
+
+const (
+	statePick     state = iota // choose a symptom
+	stateRunning               // a check is running
+	stateResult                // a finding that needs attention is shown
+	stateConfirm               // a fix was chosen: confirm (and type its input)
+	stateApplying              // the fix and its verification are running
+	stateVerified              // the re-run's result: "did this fix it?"
+	stateDone                  // every step ran
+)
+
+// Model is the Troubleshoot screen.
+type Model struct {
+	ctx           *common.Context
+	keys          keyMap
+	width, height int
+	spin          spinner.Model
+	input         textinput.Model
+
+	state   state
+	cursor  int // symptom picker / fix choice
+	gen     int // drops results of an abandoned run
+	env     *doctor.Env
+	sess    *doctor.Session
+	target  *doctor.Target
+	explain string // the explain headline when investigating one activity
+	step    int    // index of the step running or shown
+	done    []doctor.Finding
+	current doctor.Finding
+	fix     *doctor.Fix
+	applied *doctor.Applied
+	before  doctor.Finding // the finding before the fix (verification compares)
+	note    string         // a one-line outcome ("fix undone", errors)
+	noteErr bool
+	answer  string // the person's answer to "did this fix it?"
+}
+
+type keyMap struct {
+	Up, Down, Enter, Next, Fix, Yes, No, Undo, Back, Restart key.Binding
+}
+
+func newKeys() keyMap {
+	return keyMap{
+		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Enter:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
+		Next:    key.NewBinding(key.WithKeys("n", "enter", " "), key.WithHelp("n", "next step")),
+		Fix:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "apply a fix")),
+		Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
+		Undo:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo the fix")),
+		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to symptoms")),
+		Restart: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run again")),
+	}
+}
+
+// New builds the screen. The doctor environment comes from ctx.Services.Doctor when main
+// (or a test) put a *doctor.Env there, else it is built over the store.
+func New(c *common.Context) *Model {
+	sp := spinner.New(spinner.WithSpinner(spinner.Dot))
+	in := textinput.New()
+	in.EchoMode = textinput.EchoPassword
+	in.EchoCharacter = '•'
+	m := &Model{ctx: c, keys: newKeys(), spin: sp, input: in}
+	if e, ok := c.Services.Doctor.(*doctor.Env); ok && e != nil {
+		m.env = e
+	} else if c.Services.Store != nil {
+		m.env = doctor.NewEnv(c.Services.Store, os.Getenv, c.Now)
+	}
+	return m
+}
+
+// Choices are the picker's entries: the five symptoms and "check everything".
+var Choices = append(append([]doctor.Symptom{}, doctor.Symptoms...), doctor.All)
+
+func (m *Model) Title() string    { return "Troubleshoot" }
+func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+
+// CapturingInput is true while the person types a fix's input (an app password).
+func (m *Model) CapturingInput() bool { return m.state == stateConfirm && m.fix != nil && m.fix.Input != nil }
+
+func (m *Model) ShortHelp() []key.Binding {
+	switch m.state {
+	case statePick:
+		return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Enter}
+	case stateResult:
+		b := []key.Binding{m.keys.Next}
+		if len(m.current.Fixes) > 0 {
+			b = append(b, m.keys.Fix)
+		}
+		return append(b, m.keys.Back)
+	case stateConfirm:
+		return []key.Binding{m.keys.Yes, m.keys.Back}
+	case stateVerified:
+		b := []key.Binding{m.keys.Yes, m.keys.No}
+		if m.applied != nil && m.fix != nil && m.fix.Undoable {
+			b = append(b, m.keys.Undo)
+		}
+		return append(b, m.keys.Back)
+	case stateDone:
+		return []key.Binding{m.keys.Restart, m.keys.Back}
+	}
+	return []key.Binding{m.keys.Back}
+}
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// Init does nothing until the person picks a symptom.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Messages, tagged with the run's generation.
+type (
+	sessionMsg struct {
+		gen     int
+		sess    *doctor.Session
+		target  *doctor.Target
+		explain string
+		err     error
+	}
+	stepMsg struct {
+		gen     int
+		index   int
+		finding doctor.Finding
+	}
+	appliedMsg struct {
+		gen      int
+		applied  doctor.Applied
+		err      error
+		verified doctor.Finding
+	}
+	undoneMsg struct {
+		gen      int
+		text     string
+		err      error
+		verified doctor.Finding
+	}
+)
+
+func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
+	m.gen++
+	gen, env := m.gen, m.env
+	m.state, m.done, m.step, m.note, m.target, m.explain = stateRunning, nil, 0, "", nil, ""
+	m.current = doctor.Finding{Title: "Loading accounts and settings"}
+	if env == nil {
+		return func() tea.Msg { return sessionMsg{gen: gen, err: fmt.Errorf("no store is open")} }
+	}
+	now := m.ctx.Now
+	open := func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// A copy, so a target set for this run does not leak into the next.
+		e := *env
+		e.Target = nil
+		var msg sessionMsg
+		if activityID != "" {
+			t, err := doctor.ResolveTarget(ctx, env.Store, activityID, "")
+			if err != nil {
+				return sessionMsg{gen: gen, err: err}
+			}
+			e.Target, msg.target = t, t
+			if x, err := doctor.Explain(ctx, env.Store, t, now()); err == nil {
+				msg.explain = x.Headline
+			}
+		}
+		sess, err := doctor.NewSession(ctx, &e, sym)
+		msg.gen, msg.sess, msg.err = gen, sess, err
+		return msg
+	}
+	return tea.Batch(open, m.spin.Tick)
+}
+
+func (m *Model) runStep() tea.Cmd {
+	gen, sess, i := m.gen, m.sess, m.step
+	m.state = stateRunning
+	m.current = doctor.Finding{CheckID: sess.Steps[i].Check.ID, Title: sess.Steps[i].Check.Title}
+	return tea.Batch(func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return stepMsg{gen: gen, index: i, finding: sess.RunStep(ctx, i)}
+	}, m.spin.Tick)
+}
+
+// needsAttention says whether the wizard stops on a finding (the rest scroll by).
+func needsAttention(f doctor.Finding) bool {
+	return f.Status == doctor.Fail || f.Status == doctor.Warn || f.Status == doctor.Unverified || f.Ask != ""
+}
+
+func (m *Model) advance() tea.Cmd {
+	m.step++
+	if m.sess == nil || m.step >= len(m.sess.Steps) {
+		m.state = stateDone
+		return nil
+	}
+	return m.runStep()
+}
+
+func (m *Model) applyFix(input string) tea.Cmd {
+	gen, sess, fx, f := m.gen, m.sess, m.fix, m.current
+	m.state, m.before = stateApplying, f
+	return tea.Batch(common.Busy("troubleshoot-fix", true), func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		a, err := fx.Apply(ctx, sess.Env, input)
+		msg := appliedMsg{gen: gen, applied: a, err: err}
+		if err == nil {
+			msg.verified = sess.Verify(ctx, f)
+		}
+		return msg
+	}, m.spin.Tick)
+}
+
+func (m *Model) undo() tea.Cmd {
+	gen, sess, id, f := m.gen, m.sess, m.applied.JournalID, m.before
+	m.state = stateApplying
+	return tea.Batch(common.Busy("troubleshoot-fix", true), func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		text, err := doctor.Undo(ctx, sess.Env, id)
+		msg := undoneMsg{gen: gen, text: text, err: err}
+		if err == nil {
+			msg.verified = sess.Verify(ctx, f)
+		}
+		return msg
+	}, m.spin.Tick)
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case common.TroubleshootActivityMsg:
+		return m, m.start(doctor.NotShowing, msg.ActivityID)
+	case spinner.TickMsg:
+		if m.state != stateRunning && m.state != stateApplying {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case sessionMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		if msg.err != nil {
+			m.state, m.note, m.noteErr = statePick, "Could not start: "+msg.err.Error(), true
+			return m, nil
+		}
+		m.sess, m.target, m.explain, m.step = msg.sess, msg.target, msg.explain, 0
+		if len(m.sess.Steps) == 0 {
+			m.state = stateDone
+			return m, nil
+		}
+		return m, m.runStep()
+	case stepMsg:
+		if msg.gen != m.gen || msg.index != m.step {
+			return m, nil
+		}
+		m.done = append(m.done, msg.finding)
+		m.current = msg.finding
+		if needsAttention(msg.finding) {
+			m.state, m.cursor = stateResult, 0
+			return m, nil
+		}
+		return m, m.advance()
+	case appliedMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		if msg.err != nil {
+			m.state, m.note, m.noteErr = stateResult, "The fix was not applied: "+msg.err.Error(), true
+			return m, common.Busy("troubleshoot-fix", false)
+		}
+		m.applied, m.current, m.answer = &msg.applied, msg.verified, ""
+		m.done[len(m.done)-1] = msg.verified
+		m.state, m.note, m.noteErr = stateVerified, msg.applied.Message, false
+		return m, tea.Batch(common.Busy("troubleshoot-fix", false), common.DataChanged("Troubleshoot"))
+	case undoneMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		if msg.err != nil {
+			m.state, m.note, m.noteErr = stateVerified, "Undo failed: "+msg.err.Error(), true
+			return m, common.Busy("troubleshoot-fix", false)
+		}
+		m.applied, m.current = nil, msg.verified
+		m.done[len(m.done)-1] = msg.verified
+		m.state, m.note, m.noteErr = stateResult, msg.text, false
+		return m, tea.Batch(common.Busy("troubleshoot-fix", false), common.DataChanged("Troubleshoot"))
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	if m.state == stateConfirm && m.fix != nil && m.fix.Input != nil {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	switch m.state {
+	case statePick:
+		switch {
+		case key.Matches(msg, k.Up):
+			m.cursor = (m.cursor + len(Choices) - 1) % len(Choices)
+		case key.Matches(msg, k.Down):
+			m.cursor = (m.cursor + 1) % len(Choices)
+		case key.Matches(msg, k.Enter):
+			return m, m.start(Choices[m.cursor], "")
+		}
+		return m, nil
+	case stateResult:
+		switch {
+		case key.Matches(msg, k.Back):
+			m.gen++
+			m.state, m.cursor = statePick, 0
+		case key.Matches(msg, k.Fix) && len(m.current.Fixes) > 0:
+			return m.chooseFix(0)
+		case len(msg.Runes) == 1 && msg.Runes[0] >= '1' && msg.Runes[0] <= '9' && int(msg.Runes[0]-'1') < len(m.current.Fixes):
+			return m.chooseFix(int(msg.Runes[0] - '1'))
+		case key.Matches(msg, k.Next):
+			m.note = ""
+			return m, m.advance()
+		}
+		return m, nil
+	case stateConfirm:
+		if msg.Type == tea.KeyEsc {
+			m.state, m.fix = stateResult, nil
+			m.input.Blur()
+			return m, nil
+		}
+		if m.fix.Input != nil {
+			if msg.Type == tea.KeyEnter {
+				v := m.input.Value()
+				m.input.SetValue("")
+				m.input.Blur()
+				if strings.TrimSpace(v) == "" {
+					return m, nil
+				}
+				return m, m.applyFix(v)
+			}
+			var cmd tea.Cmd
+			m.input, cmd = m.input.Update(msg)
+			return m, cmd
+		}
+		switch {
+		case key.Matches(msg, k.Yes):
+			if m.fix.Interactive && m.env.Reconnect == nil {
+				// A fresh sign-in happens in the Accounts tab.
+				m.state = stateResult
+				m.note = "Sign in again from the Accounts tab (reconnect); then come back and press r."
+				return m, common.SwitchTab(common.TabAccounts)
+			}
+			return m, m.applyFix("")
+		case key.Matches(msg, k.No):
+			m.state, m.fix = stateResult, nil
+		}
+		return m, nil
+	case stateVerified:
+		switch {
+		case key.Matches(msg, k.Undo) && m.applied != nil && m.fix != nil && m.fix.Undoable:
+			return m, m.undo()
+		case key.Matches(msg, k.Yes):
+			m.answer = "yes"
+			m.applied, m.fix = nil, nil
+			return m, m.advance()
+		case key.Matches(msg, k.No):
+			// Not fixed for the person: keep looking at the next checks.
+			m.answer = "no"
+			m.note = "Noted. The next checks may find another cause; the fix stays applied (u undoes it)."
+			m.state = stateResult
+			return m, nil
+		case key.Matches(msg, k.Back):
+			m.gen++
+			m.state = statePick
+		}
+		return m, nil
+	case stateDone:
+		switch {
+		case key.Matches(msg, k.Restart) && m.sess != nil:
+			id := ""
+			if m.target != nil {
+				id = m.target.ID
+			}
+			return m, m.start(m.sess.Symptom, id)
+		case key.Matches(msg, k.Back):
+			m.state = statePick
+		}
+		return m, nil
+	case stateRunning, stateApplying:
+		if key.Matches(msg, k.Back) && m.state == stateRunning {
+			m.gen++
+			m.state = statePick
+		}
+	}
+	return m, nil
+}
+
+func (m *Model) chooseFix(i int) (tea.Model, tea.Cmd) {
+	m.fix = m.current.Fixes[i]
+	m.state, m.note = stateConfirm, ""
+	if m.fix.Input != nil {
+		m.input.Placeholder = m.fix.Input.Label
+		m.input.SetValue("")
+		return m, m.input.Focus()
+	}
+	return m, nil
+}
+
+var statusWord = map[doctor.Status]string{
+	doctor.Pass: "OK", doctor.Warn: "Note", doctor.Fail: "Problem", doctor.Skip: "Skipped", doctor.Unverified: "Could not check",
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	w := max(20, m.width-2)
+	var b strings.Builder
+	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
+	wrap := func(prefix, s string, style func(...string) string) {
+		for _, l := range strings.Split(common.Wrap(safetext.Clean(s), max(10, w-len(prefix))), "\n") {
+			line(prefix + style(l))
+		}
+	}
+	status := func(s doctor.Status) string {
+		word := statusWord[s]
+		switch s {
+		case doctor.Pass:
+			return st.OK.Render("✓ " + word)
+		case doctor.Fail:
+			return st.Error.Render("✗ " + word)
+		case doctor.Warn:
+			return st.Warn.Render("! " + word)
+		case doctor.Unverified:
+			return st.Warn.Render("? " + word)
+		}
+		return st.Muted.Render("- " + word)
+	}
+
+	if m.state == statePick {
+		line(st.Title.Render("What goes wrong?"))
+		line(st.Muted.Render("Pick the symptom; calsync checks the likely causes first and shows what it finds."))
+		line("")
+		for i, s := range Choices {
+			label := "  " + doctor.SymptomTitle(s)
+			if i == m.cursor {
+				line(st.Selected.Render("> " + doctor.SymptomTitle(s)))
+			} else {
+				line(st.Text.Render(label))
+			}
+		}
+		line("")
+		line(st.Muted.Render("From the Activities tab, the \"why isn't this in my calendar?\" key opens this for one activity."))
+		if m.note != "" {
+			line("")
+			line(m.noteStyle().Render(safetext.Line(m.note)))
+		}
+		return b.String()
+	}
+
+	head := doctor.SymptomTitle(doctor.All)
+	if m.sess != nil {
+		head = doctor.SymptomTitle(m.sess.Symptom)
+	}
+	if m.target != nil {
+		head = fmt.Sprintf("Why isn't %q in my calendar?", safetext.Line(m.target.Subject))
+	}
+	line(st.Title.Render(head))
+	if m.explain != "" {
+		wrap("", m.explain, st.Muted.Render)
+	}
+	total := 0
+	if m.sess != nil {
+		total = len(m.sess.Steps)
+	}
+	// The steps already passed, one line each.
+	for _, f := range m.done[:max(0, len(m.done)-1)] {
+		line(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(safetext.Line(f.Title))))
+	}
+	line("")
+	switch m.state {
+	case stateRunning:
+		if m.sess != nil && m.step < total {
+			c := m.sess.Steps[m.step].Check
+			line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(c.Title)))
+			wrap("  ", c.Explain, st.Muted.Render)
+		}
+		line(m.spin.View() + " checking…")
+	case stateApplying:
+		line(m.spin.View() + " applying the fix and checking again…")
+	case stateDone:
+		c := countStatus(m.done)
+		line(st.FilterLabel.Render("Done."))
+		line(fmt.Sprintf("%d OK, %d notes, %d problems, %d could not be checked.", c[doctor.Pass], c[doctor.Warn], c[doctor.Fail], c[doctor.Unverified]))
+		if len(m.done) > 0 {
+			f := m.done[len(m.done)-1]
+			line(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(safetext.Line(f.Title))))
+		}
+		line(st.Muted.Render("Still stuck? `calsync bundle` writes a support file without any password or token."))
+	default:
+		m.viewFinding(&b, line, wrap, status, total)
+	}
+	if m.note != "" && m.state != statePick {
+		line("")
+		wrap("", m.note, m.noteStyle().Render)
+	}
+	return b.String()
+}
+
+func (m *Model) noteStyle() interface{ Render(...string) string } {
+	if m.noteErr {
+		return m.ctx.Styles.Error
+	}
+	return m.ctx.Styles.OK
+}
+
+func (m *Model) viewFinding(b *strings.Builder, line func(string), wrap func(string, string, func(...string) string), status func(doctor.Status) string, total int) {
+	st := m.ctx.Styles
+	f := m.current
+	line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(safetext.Line(f.Title))))
+	line(status(f.Status) + "  " + st.Text.Render(safetext.Line(f.Summary)))
+	for _, ev := range f.Evidence {
+		s := "seen: " + ev.Observed
+		if ev.Expected != "" {
+			s += " — expected: " + ev.Expected
+		}
+		wrap("    ", s+" ("+ev.Source+")", st.Muted.Render)
+	}
+	if f.Remediation != "" {
+		wrap("  What to do: ", f.Remediation, st.Text.Render)
+	}
+	if f.AdminNote != "" {
+		line("  " + st.FilterLabel.Render("Note for your IT admin (copy it):"))
+		for _, l := range strings.Split(strings.TrimRight(f.AdminNote, "\n"), "\n") {
+			line("  │ " + safetext.Line(l))
+		}
+	}
+	switch m.state {
+	case stateResult:
+		for i, fx := range f.Fixes {
+			impact := ""
+			if len(fx.Impact) > 0 {
+				impact = st.Muted.Render(" (" + fx.Impact.String() + ")")
+			}
+			line(fmt.Sprintf("  %s %s%s", st.Key.Render(fmt.Sprintf("[%d]", i+1)), safetext.Line(fx.Title), impact))
+		}
+		if f.Ask != "" {
+			wrap("  ? ", f.Ask, st.Warn.Render)
+		}
+		hint := "n: next step"
+		if len(f.Fixes) > 0 {
+			hint = "f or 1-9: apply a fix · " + hint
+		}
+		line(st.Muted.Render(hint))
+	case stateConfirm:
+		fx := m.fix
+		line("")
+		line(st.Banner.Render("Apply: " + safetext.Line(fx.Title) + "?"))
+		if len(fx.Impact) > 0 {
+			line("  impact: " + fx.Impact.String())
+		}
+		if fx.Description != "" {
+			wrap("  ", fx.Description, st.Muted.Render)
+		}
+		if fx.Undoable {
+			line(st.Muted.Render("  It is recorded in the journal and can be undone."))
+		}
+		if fx.Input != nil {
+			line("  " + fx.Input.Label + ": " + m.input.View())
+			line(st.Muted.Render("  enter: test it against the server, then save · esc: cancel"))
+		} else {
+			line(st.Muted.Render("  y: apply · n/esc: cancel"))
+		}
+	case stateVerified:
+		line("")
+		line(st.Banner.Render("Did this fix it?") + st.Muted.Render(" y: yes, continue · n: no, keep looking"))
+		if m.fix != nil && m.fix.Undoable && m.applied != nil {
+			line(st.Muted.Render("u: undo the fix"))
+		}
+	}
+}
+
+func countStatus(fs []doctor.Finding) map[doctor.Status]int {
+	c := map[doctor.Status]int{}
+	for _, f := range fs {
+		c[f.Status]++
+	}
+	return c
+}
