@@ -16,6 +16,7 @@ import (
 
 	"github.com/calsync/calsync/providers/caldav/caldavfake"
 	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/accountsetup"
 	"github.com/calsync/calsync/ui/common"
@@ -63,10 +64,13 @@ func openStore(t *testing.T) *store.Store {
 	return st
 }
 
-func newFlow(t *testing.T, st *store.Store, env map[string]string) (*teatest.TestModel, *Model) {
+func newFlow(t *testing.T, st *store.Store, env map[string]string, tune ...func(*accountsetup.Manager)) (*teatest.TestModel, *Model) {
 	t.Helper()
 	c := common.NewContext(st, func(string) string { return "" }, time.Now)
 	mgr := accountsetup.NewManager(st, func(k string) string { return env[k] }, time.Now)
+	for _, f := range tune {
+		f(mgr)
+	}
 	m := New(c, mgr)
 	h := harness{m: m, last: &frame{}}
 	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(160, 60))
@@ -212,5 +216,75 @@ func TestCalDAVRefusesNormalPasswordThenAcceptsAppPassword(t *testing.T) {
 	out.ReadFrom(tm.Output())
 	if strings.Contains(out.String(), app) || strings.Contains(out.String(), normal) {
 		t.Fatal("a password was drawn on the screen")
+	}
+}
+
+func TestMicrosoftDeviceCodeShowsCodeAndCountdown(t *testing.T) {
+	const clientID = "0f3e2d1c-aaaa-bbbb-cccc-123456789abc"
+	fake := graphfake.New(graphfake.Options{ClientID: clientID, DeviceCodeInterval: 1,
+		User: graphfake.User{ID: "u1", DisplayName: "Pat", UserPrincipalName: "pat@contoso.com", Mail: "pat@contoso.com"}})
+	hs := httptest.NewServer(fake.Handler())
+	defer hs.Close()
+	ep := graphfake.Endpoints(hs.URL)
+	st := openStore(t)
+	env := map[string]string{"CALSYNC_MICROSOFT_CLIENT_ID": clientID, "CALSYNC_MICROSOFT_API_URL": ep.API,
+		"CALSYNC_MICROSOFT_AUTH_URL": ep.Auth, "CALSYNC_MICROSOFT_TOKEN_URL": ep.Token,
+		"CALSYNC_MICROSOFT_DEVICE_CODE_URL": ep.DeviceCode}
+	fastPolling := func(m *accountsetup.Manager) {
+		m.Device.Sleep = func(ctx context.Context, d time.Duration) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+				return nil
+			}
+		}
+	}
+	tm, _ := newFlow(t, st, env, fastPolling)
+
+	seen := map[string]bool{}
+	startMicrosoft := func() string {
+		t.Helper()
+		tm.Type("a")
+		waitFor(t, tm, "Which calendar do you want to connect?")
+		keys(tm, tea.KeyDown, tea.KeyEnter)
+		waitFor(t, tm, "┃ OAuth client ID", "Allow public client flows", "CALSYNC_MICROSOFT_CLIENT_ID")
+		keys(tm, tea.KeyEnter)
+		waitFor(t, tm, "┃ Name in calsync")
+		keys(tm, tea.KeyEnter)
+		waitFor(t, tm, "On any device, open "+hs.URL+"/devicelogin", "The code expires in 1")
+		var fresh []string
+		for _, c := range fake.PendingUserCodes() {
+			if !seen[c] {
+				fresh = append(fresh, c)
+				seen[c] = true
+			}
+		}
+		if len(fresh) != 1 {
+			t.Fatalf("new device codes: %v", fresh)
+		}
+		waitFor(t, tm, fresh[0])
+		return fresh[0]
+	}
+
+	// Cancelling stops the sign-in and returns to the form; nothing is saved.
+	startMicrosoft()
+	keys(tm, tea.KeyEsc)
+	waitFor(t, tm, "Sign-in cancelled; nothing was saved.", "┃ OAuth client ID")
+	keys(tm, tea.KeyEsc)
+	waitFor(t, tm, "No calendar connected yet")
+
+	code := startMicrosoft()
+	if !fake.Approve(code) {
+		t.Fatalf("code %s not pending", code)
+	}
+	waitFor(t, tm, "Sync settings", "Sync direction")
+	as, _ := store.ListAccounts(context.Background(), st.DB)
+	if len(as) != 1 || as[0].Kind != "microsoft" || as[0].Login == "" {
+		t.Fatalf("accounts: %+v", as)
+	}
+	cals, _ := store.ListCalendars(context.Background(), st.DB, as[0].ID)
+	if len(cals) == 0 {
+		t.Fatal("no calendars stored for the new account")
 	}
 }

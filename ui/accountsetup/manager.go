@@ -12,6 +12,7 @@ import (
 	"github.com/calsync/calsync/providers"
 	_ "github.com/calsync/calsync/providers/all" // providers.Open for every kind
 	"github.com/calsync/calsync/providers/caldav"
+	"github.com/calsync/calsync/providers/oauth"
 	"github.com/calsync/calsync/store"
 )
 
@@ -30,6 +31,9 @@ type Manager struct {
 	OpenBrowser func(url string) error
 	// NoBrowser never tries to open a browser (the URL is still shown).
 	NoBrowser bool
+	// Device tunes the Microsoft device-code polling (tests set a fast clock); its
+	// provider, config and callbacks are filled per sign-in.
+	Device oauth.DeviceOptions
 }
 
 var _ Backend = (*Manager)(nil)
