@@ -362,7 +362,12 @@ func (m *Model) helpView() string {
 	if m.help.ShowAll {
 		return m.help.View(km)
 	}
-	global := m.help.ShortHelpView(m.ctx.Keys.ShortHelp())
+	globalKeys := m.ctx.Keys.ShortHelp()
+	if c, ok := m.screens[m.active].(common.InputCapturer); ok && c.CapturingInput() {
+		// While typing, q is a letter: only ctrl+c leaves.
+		globalKeys = []key.Binding{m.ctx.Keys.ForceQuit}
+	}
+	global := m.help.ShortHelpView(globalKeys)
 	screenKeys := m.screens[m.active].ShortHelp()
 	if len(screenKeys) == 0 {
 		return global

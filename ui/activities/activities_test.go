@@ -389,3 +389,22 @@ func TestFormDrivenByKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestBannerNarrowFormsKeepTheWayBack(t *testing.T) {
+	m := New(testContext(nil))
+	m.total, m.shown, m.hidden = 100000, 16632, 83368
+	m.hiddenBy = []store.HiddenCount{{Dim: "owner", Count: 49982}, {Dim: "status", Count: 8142}}
+	for w, want := range map[int]string{
+		0:  "Showing 16,632 of 100,000 — filters hide 83,368 (owner 49,982, status 8,142) · R resets filters",
+		80: "Filters hide 83,368 of 100,000 (owner 49,982, status 8,142) · R resets filters",
+		70: "Filters hide 83,368 of 100,000 (owner 49,982, status 8,142) · R resets",
+		50: "Filters hide 83,368 of 100,000 · R resets filters",
+	} {
+		if got := m.bannerFitting(w); got != want {
+			t.Errorf("width %d:\n got %q\nwant %q", w, got, want)
+		}
+	}
+	if common.Count(1234567) != "1,234,567" || common.Count(999) != "999" || common.Count(1000) != "1,000" {
+		t.Fatal("Count")
+	}
+}

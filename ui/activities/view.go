@@ -182,29 +182,49 @@ func (m *Model) filterBar() string {
 func (m *Model) Banner() string { return m.bannerText() }
 
 func (m *Model) bannerText() string {
+	return m.bannerFitting(0)
+}
+
+// bannerFitting is the banner in its longest form that fits width (0: the longest form).
+// The narrower forms keep what matters: how many are hidden, by what, and the way back.
+func (m *Model) bannerFitting(width int) string {
+	var forms []string
 	switch {
 	case m.loadErr != nil:
-		return "Could not read activities: " + cleanLine(m.loadErr.Error()) + " · r retries"
+		forms = []string{"Could not read activities: " + cleanLine(m.loadErr.Error()) + " · r retries"}
 	case m.total == 0 && !m.pending:
-		return "No activities yet · a adds one"
+		forms = []string{"No activities yet · a adds one"}
 	case m.hidden > 0:
 		var by []string
 		for _, h := range m.hiddenBy {
-			by = append(by, fmt.Sprintf("%s %d", h.Dim, h.Count))
+			by = append(by, fmt.Sprintf("%s %s", h.Dim, count(h.Count)))
 		}
-		s := fmt.Sprintf("Showing %d of %d — filters hide %d", m.shown, m.total, m.hidden)
+		which := ""
 		if len(by) > 0 {
-			s += " (" + strings.Join(by, ", ") + ")"
+			which = " (" + strings.Join(by, ", ") + ")"
 		}
-		return s + " · R resets filters"
+		forms = []string{
+			fmt.Sprintf("Showing %s of %s — filters hide %s%s · R resets filters", count(m.shown), count(m.total), count(m.hidden), which),
+			fmt.Sprintf("Filters hide %s of %s%s · R resets filters", count(m.hidden), count(m.total), which),
+			fmt.Sprintf("Filters hide %s of %s%s · R resets", count(m.hidden), count(m.total), which),
+			fmt.Sprintf("Filters hide %s of %s · R resets filters", count(m.hidden), count(m.total)),
+		}
 	default:
-		return fmt.Sprintf("Showing all %d activities", m.total)
+		forms = []string{fmt.Sprintf("Showing all %s activities", count(m.total))}
 	}
+	for _, f := range forms {
+		if width <= 0 || lipgloss.Width(f) <= width {
+			return f
+		}
+	}
+	return forms[len(forms)-1]
 }
+
+func count(n int) string { return common.Count(n) }
 
 func (m *Model) banner() string {
 	st := m.ctx.Styles
-	text := m.bannerText()
+	text := m.bannerFitting(m.width)
 	switch {
 	case m.loadErr != nil:
 		return st.Error.Render(text)
@@ -220,7 +240,7 @@ func (m *Model) banner() string {
 type columns struct{ done, subject, typ, owner, due, dur, sync int }
 
 func columnsFor(w int, showOwner bool) columns {
-	c := columns{done: 1, typ: 8, owner: 8, due: 16, dur: 4, sync: 10}
+	c := columns{done: 1, typ: 8, owner: 8, due: 17, dur: 4, sync: 10}
 	if w >= 110 {
 		c.owner, c.due, c.dur, c.sync = 16, 22, 6, 12
 	}

@@ -1,6 +1,7 @@
 package common
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -32,4 +33,16 @@ func Wrap(s string, w int) string {
 		return s
 	}
 	return ansi.Wrap(s, w, "")
+}
+
+// Count writes n with thousands separators (100,000), so big counts read at a glance.
+func Count(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return s
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -183,16 +183,16 @@ func (m *Model) View() string {
 		line("  " + st.Muted.Render("None yet. Press a (or 2) and then a to add one; ") +
 			st.Command.Render("calsync demo") + st.Muted.Render(" shows a sandbox."))
 	} else {
-		mine := fmt.Sprintf("  Yours to do: %d", s.mineTodo)
+		mine := "  Yours to do: " + common.Count(s.mineTodo)
 		parts := []string{st.Text.Render(mine)}
 		if s.overdue > 0 {
-			parts = append(parts, st.Warn.Render(fmt.Sprintf("%d overdue", s.overdue)))
+			parts = append(parts, st.Warn.Render(common.Count(s.overdue)+" overdue"))
 		} else {
 			parts = append(parts, st.Muted.Render("none overdue"))
 		}
-		parts = append(parts, st.Text.Render(fmt.Sprintf("%d today", s.today)))
+		parts = append(parts, st.Text.Render(common.Count(s.today)+" today"))
 		line(strings.Join(parts, st.Muted.Render(" · ")))
-		line("  " + st.Muted.Render(fmt.Sprintf("%d activities in all, everyone's included", s.total)))
+		line("  " + st.Muted.Render(common.Count(s.total)+" activities in all, everyone's included"))
 	}
 	line("")
 

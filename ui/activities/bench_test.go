@@ -1,0 +1,178 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/calsync/calsync/store"
+)
+
+// A shared 100,000-activity store: building it takes seconds, so benchmarks share one.
+var (
+	bigOnce  sync.Once
+	bigStore *store.Store
+	bigErr   error
+)
+
+func big100k(b *testing.B) *store.Store {
+	b.Helper()
+	bigOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "calsync-ui-bench")
+		if err != nil {
+			bigErr = err
+			return
+		}
+		ctx := context.Background()
+		st, err := store.Open(ctx, dir)
+		if err != nil {
+			bigErr = err
+			return
+		}
+		bigStore = st
+		if bigErr = store.SetUserTimeZone(ctx, st.DB, "Europe/Berlin"); bigErr != nil {
+			return
+		}
+		me, err := store.EnsureMe(ctx, st.DB, "Ana", testNow)
+		if err != nil {
+			bigErr = err
+			return
+		}
+		owners := []string{me.ID}
+		for _, n := range []string{"Bo", "Chloé", "Dev"} {
+			u, err := store.CreateUser(ctx, st.DB, store.User{Name: n, CreatedAt: testNow})
+			if err != nil {
+				bigErr = err
+				return
+			}
+			owners = append(owners, u.ID)
+		}
+		rng := rand.New(rand.NewSource(1))
+		ins := make([]store.ActivityInput, 100_000)
+		for i := range ins {
+			start := testNow.Add(time.Duration(rng.Intn(2*365*24)-365*24) * time.Hour)
+			ins[i] = store.ActivityInput{OwnerID: owners[rng.Intn(len(owners))], Type: store.AllTypes[rng.Intn(6)],
+				Subject: fmt.Sprintf("Follow-up %d with Müller GmbH about the renewal", i), Start: start,
+				TimeZone: "Europe/Berlin", Duration: time.Duration(rng.Intn(8)) * 15 * time.Minute,
+				Done: start.Before(testNow) && rng.Intn(3) > 0, Location: "Room " + fmt.Sprint(rng.Intn(20))}
+		}
+		_, bigErr = store.CreateActivities(ctx, st.DB, ins, testNow)
+	})
+	if bigErr != nil {
+		b.Fatal(bigErr)
+	}
+	return bigStore
+}
+
+// benchScreen is the Activities screen at 200x50 on the big store, start-up done.
+func benchScreen(b *testing.B) *Model {
+	st := big100k(b)
+	m := New(testContext(st))
+	m.SetSize(200, 46)
+	m.Update(m.setupCmd()())
+	m.filter = store.DefaultListFilter()
+	m.Update(m.queryCmd()())
+	if m.shown == 0 || m.total != 100_000 {
+		b.Fatalf("shown %d of %d", m.shown, m.total)
+	}
+	return m
+}
+
+// run executes cmd and feeds its answer back, as the runtime does (saves included).
+func runCmds(m *Model, cmd tea.Cmd) {
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case pageMsg, savedViewMsg:
+			_, next := m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+// Opening the list: one windowed query with the hidden-by counts, and the first render.
+func BenchmarkOpenList100k(b *testing.B) {
+	m := benchScreen(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.cache = newRowCache() // a first render, nothing cached
+		m.Update(m.queryCmd()())
+		_ = m.View()
+	}
+	b.ReportMetric(float64(len(m.rows)), "rows-held")
+}
+
+// Toggling a type filter: the query, the saved view and the render.
+func BenchmarkToggleType100k(b *testing.B) {
+	m := benchScreen(b)
+	m.focus, m.filterPos = focusFilters, filterFirstType
+	b.ReportAllocs()
+	for b.Loop() {
+		runCmds(m, m.toggleFilter(filterFirstType))
+		_ = m.View()
+	}
+	b.ReportMetric(float64(len(m.rows)), "rows-held")
+}
+
+// Moving the cursor down, one row per op, through the list: most moves render from
+// memory, every third of a screen a new window is read.
+func BenchmarkCursorDown100k(b *testing.B) {
+	m := benchScreen(b)
+	b.ReportAllocs()
+	down := keyMsg("down")
+	for b.Loop() {
+		if m.cursor >= m.shown-1 {
+			m.cursor, m.top = 0, 0
+			runCmds(m, m.ensureWindow())
+		}
+		_, cmd := m.Update(down)
+		runCmds(m, cmd)
+		_ = m.View()
+	}
+	b.ReportMetric(float64(len(m.rows)), "rows-held")
+	b.ReportMetric(float64(m.cache.len()), "rows-cached")
+}
+
+// Page down: every move needs a new window.
+func BenchmarkPageDown100k(b *testing.B) {
+	m := benchScreen(b)
+	b.ReportAllocs()
+	pg := keyMsg("pgdown")
+	for b.Loop() {
+		if m.cursor >= m.shown-1 {
+			m.cursor, m.top = 0, 0
+			runCmds(m, m.ensureWindow())
+		}
+		_, cmd := m.Update(pg)
+		runCmds(m, cmd)
+		_ = m.View()
+	}
+	b.ReportMetric(float64(len(m.rows)), "rows-held")
+}
+
+// Jumping to the last row: the deepest OFFSET the store has to walk.
+func BenchmarkJumpToEnd100k(b *testing.B) {
+	m := benchScreen(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.cursor, m.top = 0, 0
+		runCmds(m, m.ensureWindow())
+		_, cmd := m.Update(keyMsg("end"))
+		runCmds(m, cmd)
+		_ = m.View()
+	}
+}
