@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,18 @@ func (m memRemote) ExpireCursors()                   { m.p.expireCursors() }
 func (m memRemote) SetFault(f func(op string) error) { m.p.mu.Lock(); m.p.fault = f; m.p.mu.Unlock() }
 func (m memRemote) Name() string                     { return "mem" }
 
+// fastTempDir is a temporary directory on tmpfs when there is one: the model test opens
+// hundreds of databases and would otherwise wait on fsync.
+func fastTempDir(t testing.TB) string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "calsync-sync-test-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(d) })
+			return d
+		}
+	}
+	return t.TempDir()
+}
+
 var base = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 type harness struct {
@@ -62,7 +75,7 @@ func memFactory(t testing.TB, now func() time.Time) remote { return memRemote{ne
 
 func newHarness(t testing.TB, mk remoteFactory, direction string, tweak ...func(*store.SyncSettings)) *harness {
 	t.Helper()
-	st, err := store.Open(context.Background(), t.TempDir())
+	st, err := store.Open(context.Background(), fastTempDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,11 +135,21 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	switch {
 	case err == nil:
 		seen[link.ID] = true
-		if link.State == store.LinkPendingDelete || link.State == store.LinkQuarantined {
-			return nil
-		}
 		if ev.ETag != "" && ev.ETag == link.RemoteETag {
 			return nil // our own write coming back, or nothing new
+		}
+		switch link.State {
+		case store.LinkQuarantined:
+			return nil
+		case store.LinkPendingDelete:
+			// Edited in the calendar while our delete was under way: the deletion
+			// still wins, but the calendar's version is kept in the journal.
+			link.RemoteETag = ev.ETag
+			if err := store.UpdateLink(ctx, h, link); err != nil {
+				return err
+			}
+			r.sum.Conflicts++
+			return r.journal(ctx, h, link.ActivityID, ev.RemoteID, store.OpConflict, ReasonLocalWon, versionJSON("calendar", ev))
 		}
 		act, err := store.SyncGetActivity(ctx, h, link.ActivityID)
 		if err != nil {
@@ -191,18 +201,20 @@ func (r *run) tagged(ctx context.Context, h store.Handler, ev providers.Event, s
 			if err != nil {
 				return err
 			}
-			link.RemoteID, link.RemoteETag, link.ICalUID, link.State = ev.RemoteID, ev.ETag, ev.ICalUID, store.LinkSynced
-			link.RemoteUpdated = timePtr(ev.Updated)
-			link.LastSyncedAt = &r.now
-			if sameContent(act, ev) && act.DeletedAt == nil {
-				link.SyncedRev = act.Rev
-			}
+			// Whether the event still shows what we wrote or was edited since is
+			// unknown (SyncedRev 0): remoteChanged syncs identical content and lets
+			// the conflict policy decide otherwise, journaling the loser.
+			link.RemoteID, link.RemoteETag, link.ICalUID, link.State = ev.RemoteID, "", ev.ICalUID, store.LinkSynced
+			link.SyncedRev = 0
 			r.sum.Relinked++
 			if err := store.UpdateLink(ctx, h, link); err != nil {
 				return err
 			}
-			return r.journal(ctx, h, act.ID, ev.RemoteID, store.OpPulled, ReasonRelinked,
-				"the event created by an interrupted run was found and linked")
+			if err := r.journal(ctx, h, act.ID, ev.RemoteID, store.OpPulled, ReasonRelinked,
+				"the event created by an interrupted run was found and linked"); err != nil {
+				return err
+			}
+			return r.remoteChanged(ctx, h, link, act, ev)
 		}
 		// The activity is already linked to another event: this one is a copy (the same
 		// calendar connected twice, an event duplicated by hand). Never import it.

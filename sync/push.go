@@ -164,10 +164,10 @@ func (r *run) deleteRemote(ctx context.Context, l store.Link, a store.Activity) 
 		r.sum.DeletedRemote++
 		return nil
 	}
+	// A retried pending delete keeps the etag precondition too: an interrupted attempt
+	// either deleted the event (deleting again is not an error) or changed nothing.
 	ifMatch := l.RemoteETag
-	if l.State == store.LinkPendingDelete {
-		ifMatch = "" // a retry: the etag may have moved with our own interrupted attempt
-	} else {
+	if l.State != store.LinkPendingDelete {
 		l.State = store.LinkPendingDelete
 		if err := r.tx(ctx, func(h store.Handler) error { return store.UpdateLink(ctx, h, l) }); err != nil {
 			return err
@@ -273,6 +273,9 @@ func (r *run) create(ctx context.Context, a store.Activity, l store.Link) error 
 		out, err = r.prov.Create(ctx, r.cal, eventFor(a))
 		return err
 	})
+	if providers.IsKind(err, providers.Conflict) && l.ID != 0 {
+		return r.createdThenDeleted(ctx, a, l, err)
+	}
 	if err != nil {
 		return r.itemFailed(ctx, a, "", &l, err)
 	}
@@ -305,5 +308,34 @@ func (r *run) create(ctx context.Context, a store.Activity, l store.Link) error 
 		r.sum.Pushed++
 		r.sum.Created++
 		return r.journal(ctx, h, a.ID, out.RemoteID, store.OpPushed, ReasonCreated, "")
+	})
+}
+
+// createdThenDeleted handles a create refused because the activity's event id is taken
+// by a deleted event (Google keeps ids of deleted events): an interrupted earlier run
+// created the event and the person deleted it in the calendar before this run could
+// record it. That is a calendar-side deletion, handled like one.
+func (r *run) createdThenDeleted(ctx context.Context, a store.Activity, l store.Link, cause error) error {
+	return r.tx(ctx, func(h store.Handler) error {
+		if !r.pulls() || r.set.ConflictPolicy == store.PolicyLocalWins {
+			// The activity stays; it cannot be written under its id again, so the link is
+			// set aside for the person (or the doctor) to decide.
+			l.State, l.SyncedRev, l.LastError = store.LinkQuarantined, a.Rev, "deleted in the calendar"
+			if err := store.UpdateLink(ctx, h, l); err != nil {
+				return err
+			}
+			return r.journal(ctx, h, a.ID, "", store.OpInfo, ReasonUnlinked,
+				"the event was deleted in the calendar and its id cannot be reused; the activity stays here, unsynced: "+oneLine(cause))
+		}
+		if _, err := store.SyncTombstoneActivity(ctx, h, a.ID, r.now); err != nil {
+			return err
+		}
+		if err := store.DeleteLink(ctx, h, l.ID); err != nil {
+			return err
+		}
+		r.sum.Pulled++
+		r.sum.DeletedLocal++
+		r.sum.Conflicts++
+		return r.journal(ctx, h, a.ID, "", store.OpConflict, ReasonRemoteWon, versionJSON("crm", eventFor(a)))
 	})
 }
