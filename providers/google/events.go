@@ -223,7 +223,7 @@ func parseTime(t *gTime, calTZ string) (time.Time, bool, string, error) {
 		return time.Time{}, false, "", fmt.Errorf("missing")
 	}
 	tz := firstNonEmpty(t.TimeZone, calTZ, "UTC")
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadLocation(tz)
 	if err != nil {
 		loc, tz = time.UTC, "UTC"
 	}
@@ -251,7 +251,7 @@ func encodeEvent(ev providers.Event) (map[string]any, error) {
 		return nil, fmt.Errorf("event ends before it starts")
 	}
 	tz := ev.TimeZone
-	loc, err := time.LoadLocation(firstNonEmpty(tz, "UTC"))
+	loc, err := loadLocation(firstNonEmpty(tz, "UTC"))
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q", tz)
 	}

@@ -54,7 +54,7 @@ type env struct {
 	grant  *oauth.Grant
 }
 
-func newFake(t *testing.T, opts googlefake.Options) (*googlefake.Server, *httptest.Server) {
+func newFake(t testing.TB, opts googlefake.Options) (*googlefake.Server, *httptest.Server) {
 	t.Helper()
 	if opts.ClientID == "" {
 		opts.ClientID, opts.ClientSecret = testClientID, testClientSecret
@@ -72,7 +72,7 @@ func configFor(srv *httptest.Server, saver providers.SecretSaver) providers.Conf
 }
 
 // signIn goes through the real loopback flow against the fake.
-func signIn(t *testing.T, cfg providers.Config) *oauth.Grant {
+func signIn(t testing.TB, cfg providers.Config) *oauth.Grant {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -83,7 +83,7 @@ func signIn(t *testing.T, cfg providers.Config) *oauth.Grant {
 	return g
 }
 
-func newEnv(t *testing.T, opts googlefake.Options) *env {
+func newEnv(t testing.TB, opts googlefake.Options) *env {
 	t.Helper()
 	fake, srv := newFake(t, opts)
 	saved := &savedSecrets{}

@@ -231,8 +231,8 @@ func (s *Server) listLocked(w http.ResponseWriter, r *http.Request, calID string
 		end = len(items)
 	}
 	page := []json.RawMessage{}
-	if tok.Off < len(items) {
-		page = items[tok.Off:end]
+	for i := tok.Off; i < end; i++ {
+		page = append(page, items[i].json())
 	}
 	resp := map[string]any{"kind": "calendar#events", "etag": fmt.Sprintf(`"p3%014d"`, s.st.Seq),
 		"summary": cal.Summary, "description": "", "updated": stamp(s.now()), "timeZone": cal.TimeZone,
@@ -248,11 +248,26 @@ func (s *Server) listLocked(w http.ResponseWriter, r *http.Request, calID string
 	writeJSON(w, 200, resp)
 }
 
-// itemsLocked builds the whole result the page is cut from.
-func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]json.RawMessage, error) {
+// item is one entry of a listing: an event, or raw JSON served verbatim.
+type item struct {
+	ev  *Event
+	raw json.RawMessage
+	key time.Time // start, for ordering full listings
+}
+
+func (it item) json() json.RawMessage {
+	if it.raw != nil {
+		return it.raw
+	}
+	b, _ := json.Marshal(it.ev)
+	return b
+}
+
+// itemsLocked builds the whole result the page is cut from; only the page is marshalled.
+func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]item, error) {
 	tmin, _ := time.Parse(time.RFC3339, tok.TMin)
 	tmax, _ := time.Parse(time.RFC3339, tok.TMax)
-	loc, err := time.LoadLocation(cal.TimeZone)
+	loc, err := loadLocation(cal.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -266,23 +281,20 @@ func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]json.RawMessage, e
 	if tok.Sync {
 		sort.Slice(stored, func(i, j int) bool { return stored[i].Seq < stored[j].Seq })
 	}
-	var out []json.RawMessage
-	var evs []Event
+	var out, raws []item
 	emit := func(e Event) {
-		if tok.Sync {
-			b, _ := json.Marshal(e)
-			out = append(out, b)
-		} else {
-			evs = append(evs, e)
+		it := item{ev: &e}
+		if !tok.Sync {
+			it.key, _, _ = e.Start.parse(loc)
 		}
+		out = append(out, it)
 	}
-	var raws []json.RawMessage
 	for _, se := range stored {
 		if se.Raw != nil {
 			if tok.Sync {
-				out = append(out, se.Raw)
+				out = append(out, item{raw: se.Raw})
 			} else {
-				raws = append(raws, se.Raw)
+				raws = append(raws, item{raw: se.Raw})
 			}
 			continue
 		}
@@ -330,11 +342,13 @@ func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]json.RawMessage, e
 		emit(e)
 	}
 	if !tok.Sync {
-		sortEvents(evs, cal.TimeZone)
-		for _, e := range evs {
-			b, _ := json.Marshal(e)
-			out = append(out, b)
-		}
+		sort.Slice(out, func(i, j int) bool {
+			if !out[i].key.Equal(out[j].key) {
+				return out[i].key.Before(out[j].key)
+			}
+			return out[i].ev.ID < out[j].ev.ID
+		})
+		sort.Slice(raws, func(i, j int) bool { return string(raws[i].raw) < string(raws[j].raw) })
 		out = append(out, raws...)
 	}
 	return out, nil
@@ -396,13 +410,13 @@ func validate(e *Event, calTZ string) *errBody {
 		b := errInvalid("Start and end times must either both be date or both be dateTime.")
 		return &b
 	}
-	loc, err := time.LoadLocation(calTZ)
+	loc, err := loadLocation(calTZ)
 	if err != nil {
 		loc = time.UTC
 	}
 	for _, d := range []*EventDateTime{e.Start, e.End} {
 		if d.TimeZone != "" {
-			if _, err := time.LoadLocation(d.TimeZone); err != nil {
+			if _, err := loadLocation(d.TimeZone); err != nil {
 				b := errInvalid("Invalid time zone definition for start time.")
 				return &b
 			}

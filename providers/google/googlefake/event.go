@@ -66,7 +66,7 @@ func (d *EventDateTime) parse(loc *time.Location) (time.Time, bool, error) {
 	}
 	if d.Date != "" {
 		if d.TimeZone != "" {
-			if l, err := time.LoadLocation(d.TimeZone); err == nil {
+			if l, err := loadLocation(d.TimeZone); err == nil {
 				loc = l
 			}
 		}
@@ -90,7 +90,7 @@ func (d *EventDateTime) normalise(calTZ string) {
 	if tz == "" {
 		tz = calTZ
 	}
-	if loc, err := time.LoadLocation(tz); err == nil {
+	if loc, err := loadLocation(tz); err == nil {
 		t = t.In(loc)
 	}
 	d.DateTime = t.Format(time.RFC3339)
@@ -122,7 +122,7 @@ func minimalCancelled(e Event) Event {
 // instances expands a recurring master within [tmin, tmax). Instances carry Google's id
 // scheme: master id + "_" + original start (UTC basic format, or date for all-day).
 func instances(e Event, calTZ string, tmin, tmax time.Time) ([]Event, error) {
-	loc, err := time.LoadLocation(firstNonEmpty(e.Start.TimeZone, calTZ))
+	loc, err := loadLocation(firstNonEmpty(e.Start.TimeZone, calTZ))
 	if err != nil {
 		loc = time.UTC
 	}
