@@ -161,10 +161,16 @@ func (z *zones) expand(master *ical.Component, overrides []*ical.Component, base
 		if err != nil {
 			return nil, err
 		}
-		next := set.Iterator()
+		next, err := safeIterator(set)
+		if err != nil {
+			return nil, err
+		}
 		lo := win.Start.Add(-dur)
 		for steps := 0; steps < maxRecurrenceSteps && len(out) < maxInstances; steps++ {
-			t, ok := next()
+			t, ok, err := safeNext(next)
+			if err != nil {
+				return nil, err
+			}
 			if !ok || (!win.End.IsZero() && t.After(win.End)) {
 				break
 			}
@@ -199,6 +205,27 @@ func (z *zones) expand(master *ical.Component, overrides []*ical.Component, base
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
+}
+
+// safeNext steps rrule-go's iterator, which panics on some rules (found by
+// FuzzDecodeObject: a DTSTART in year 0); that becomes an error for this one object.
+func safeNext(next func() (time.Time, bool)) (t time.Time, ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, ok, err = time.Time{}, false, fmt.Errorf("RRULE: the recurrence cannot be expanded")
+		}
+	}()
+	t, ok = next()
+	return t, ok, nil
+}
+
+func safeIterator(set *rrule.Set) (next func() (time.Time, bool), err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			next, err = nil, fmt.Errorf("RRULE: the recurrence cannot be expanded")
+		}
+	}()
+	return set.Iterator(), nil
 }
 
 func (z *zones) recurrenceSet(master *ical.Component, start when) (*rrule.Set, error) {
@@ -503,7 +530,7 @@ func vtimezoneOffset(vtz *ical.Component, local time.Time) (int, error) {
 			if opt, err := rrule.StrToROptionInLocation(rp.Value, time.UTC); err == nil && opt.Freq == rrule.YEARLY {
 				opt.Dtstart = onset
 				if r, err := rrule.NewRRule(*opt); err == nil {
-					if t := r.Before(local, true); !t.IsZero() {
+					if t := safeBefore(r, local); !t.IsZero() {
 						last = t
 					}
 				}
@@ -520,6 +547,15 @@ func vtimezoneOffset(vtz *ical.Component, local time.Time) (int, error) {
 		return earliestFrom, nil
 	}
 	return best, nil
+}
+
+func safeBefore(r *rrule.RRule, t time.Time) (last time.Time) {
+	defer func() {
+		if recover() != nil {
+			last = time.Time{}
+		}
+	}()
+	return r.Before(t, true)
 }
 
 func parseOffset(s string) (int, error) {
