@@ -120,7 +120,7 @@ func New(cfg providers.Config) (*Client, error) {
 // TokenSource exposes the token source (granted scopes, save errors).
 func (c *Client) TokenSource() *oauth.TokenSource { return c.ts }
 
-// SetClock makes Retry-After dates and token expiry use now (tests).
+// SetClock sets the clock that turns an HTTP-date Retry-After into a wait (tests).
 func (c *Client) SetClock(now func() time.Time) { c.api.Now = now }
 
 // do sends a request; a 401 on a token that looked valid (revoked, or expired early) is

@@ -481,3 +481,44 @@ func mustKind(t *testing.T, err error, k providers.Kind) *providers.Error {
 }
 
 var _ = json.Marshal
+
+func TestCalendarIDNeedingEscapes(t *testing.T) {
+	e := newEnv(t, googlefake.Options{})
+	const id = "en.usa#holiday@group.v.calendar.google.com"
+	if err := e.fake.AddCalendar(googlefake.Calendar{ID: id, AccessRole: "reader"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.fake.PutEvent(id, googlefake.Event{Summary: "Thanksgiving",
+		Start: &googlefake.EventDateTime{Date: "2026-11-26"}, End: &googlefake.EventDateTime{Date: "2026-11-27"}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _ := listAll(t, e.client, id, "")
+	if len(evs) != 1 || !evs[0].ReadOnly || !evs[0].AllDay {
+		t.Fatalf("got %+v", evs)
+	}
+	_, err := e.client.Create(ctx, id, providers.Event{ActivityID: "a", Subject: "x", Start: window().Start, End: window().Start.Add(time.Hour)})
+	pe := mustKind(t, err, providers.ReadOnly)
+	if pe.Code != "requiredAccessLevel" || pe.Hint == "" {
+		t.Fatalf("got %#v", pe)
+	}
+}
+
+func TestOpenWithoutClientIDOrSecret(t *testing.T) {
+	t.Setenv("CALSYNC_GOOGLE_CLIENT_ID", "")
+	_, err := providers.Open(ctx, providers.Config{Kind: "google", Secret: []byte(`{"refresh_token":"r"}`)})
+	if pe, ok := providers.AsError(err); !ok || pe.Kind != providers.Invalid || !strings.Contains(pe.Hint, "CALSYNC_GOOGLE_CLIENT_ID") {
+		t.Fatalf("got %v", err)
+	}
+	_, err = providers.Open(ctx, providers.Config{Kind: "google", ClientID: "x", Secret: []byte(`not json ya29.SECRET`)})
+	if pe, ok := providers.AsError(err); !ok || pe.Kind != providers.AuthExpired || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("got %v", err)
+	}
+	t.Setenv("CALSYNC_GOOGLE_CLIENT_ID", "env-id")
+	t.Setenv("CALSYNC_GOOGLE_CLIENT_SECRET", "env-secret")
+	if id, secret := google.ClientCredentials(providers.Config{}); id != "env-id" || secret != "env-secret" {
+		t.Fatalf("env credentials: %q %q", id, secret)
+	}
+	if id, _ := google.ClientCredentials(providers.Config{ClientID: "given"}); id != "given" {
+		t.Fatal("given client id must win over the environment")
+	}
+}

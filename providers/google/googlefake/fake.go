@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/calsync/calsync/providers"
 )
 
 // Scopes Google knows for Calendar.
@@ -324,3 +326,9 @@ func (s *Server) calendarLocked(id string) *calendar {
 }
 
 var errNoCalendar = errors.New("googlefake: no such calendar")
+
+// ProviderEndpoints is EndpointsAt(base) as providers.Endpoints, ready for providers.Config.
+func ProviderEndpoints(base string) providers.Endpoints {
+	e := EndpointsAt(base)
+	return providers.Endpoints{API: e.API, Auth: e.Auth, Token: e.Token}
+}
