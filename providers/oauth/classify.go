@@ -58,6 +58,18 @@ func TokenError(provider, op string, err error, classify Classifier) *providers.
 	return pe
 }
 
+// scrub removes known secret values (client secret, code, verifier, refresh token) from
+// an error's text: a token endpoint may echo parts of the request back in its description.
+func scrub(pe *providers.Error, secrets ...string) *providers.Error {
+	if pe == nil {
+		return nil
+	}
+	pe.Message = httpapi.RedactString(pe.Message, secrets...)
+	pe.Code = httpapi.RedactString(pe.Code, secrets...)
+	pe.Hint = httpapi.RedactString(pe.Hint, secrets...)
+	return pe
+}
+
 // ClassifyDefault knows the RFC 6749 codes plus Google's admin_policy_enforced.
 func ClassifyDefault(re *oauth2.RetrieveError) *providers.Error {
 	status := 0

@@ -39,6 +39,9 @@ type LoopbackOptions struct {
 	// Set NoBrowser to never try.
 	OpenBrowser func(url string) error
 	NoBrowser   bool
+	// OnBrowserError, when set, receives the reason the browser could not be opened (the
+	// URL was shown anyway). nil with ShowURL nil = a line on Out.
+	OnBrowserError func(err error)
 	// ShowURL is always called with the authorization URL before the browser is tried.
 	// nil = print it to Out.
 	ShowURL func(url string)
@@ -190,7 +193,12 @@ func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 			open = DefaultOpenBrowser
 		}
 		go func() {
-			if err := open(f.URL); err != nil && f.opts.ShowURL == nil {
+			err := open(f.URL)
+			if err != nil && f.opts.OnBrowserError != nil {
+				f.opts.OnBrowserError(httpapi.Redact(err, f.state))
+				return
+			}
+			if err != nil && f.opts.ShowURL == nil {
 				out := f.opts.Out
 				if out == nil {
 					out = os.Stderr
@@ -215,7 +223,7 @@ func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 	}
 	if cb.errCode != "" {
 		re := &oauth2.RetrieveError{ErrorCode: cb.errCode, ErrorDescription: cb.errDesc}
-		return nil, TokenError(f.opts.Provider, "sign in", re, f.opts.Classify)
+		return nil, scrub(TokenError(f.opts.Provider, "sign in", re, f.opts.Classify), f.verifier, f.state)
 	}
 	hc := f.opts.HTTPClient
 	if hc == nil {
@@ -224,7 +232,8 @@ func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 	xctx := context.WithValue(ctx, oauth2.HTTPClient, hc)
 	tok, err := f.opts.Config.Exchange(xctx, cb.code, oauth2.VerifierOption(f.verifier))
 	if err != nil {
-		return nil, TokenError(f.opts.Provider, "sign in", err, f.opts.Classify)
+		return nil, scrub(TokenError(f.opts.Provider, "sign in", err, f.opts.Classify),
+			f.verifier, cb.code, f.opts.Config.ClientSecret)
 	}
 	return &Grant{Token: tok, Granted: GrantedScopes(tok, f.opts.Config.Scopes),
 		Asked: append([]string(nil), f.opts.Config.Scopes...)}, nil

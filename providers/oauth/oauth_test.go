@@ -3,6 +3,7 @@ package oauth_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -331,5 +332,46 @@ func TestNoSecretsInOutput(t *testing.T) {
 		if strings.Contains(text, c) {
 			t.Fatalf("%q leaked: %s", c, text)
 		}
+	}
+}
+
+// TestEchoingTokenEndpointCannotLeakSecrets: a token endpoint that echoes the request's
+// secrets in its error description must not get them into calsync's error.
+func TestEchoingTokenEndpointCannotLeakSecrets(t *testing.T) {
+	var seen url.Values
+	var mu sync.Mutex
+	tokSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		seen = r.PostForm
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		desc := "bad " + r.PostForm.Get("code_verifier") + " " + r.PostForm.Get("code") + " " + r.PostForm.Get("client_secret") + " " + r.PostForm.Get("refresh_token")
+		b, _ := json.Marshal(map[string]string{"error": "invalid_request", "error_description": desc})
+		w.Write(b)
+	}))
+	defer tokSrv.Close()
+	fake, cfg := fakeServer(t, googlefake.Options{})
+	cfg.Endpoint.TokenURL = tokSrv.URL
+	_, err := oauth.Loopback(context.Background(), oauth.LoopbackOptions{Provider: "google", Config: cfg, OpenBrowser: get, ShowURL: func(string) {}})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	mu.Lock()
+	secrets := []string{seen.Get("code_verifier"), seen.Get("code"), seen.Get("client_secret")}
+	mu.Unlock()
+	pe, _ := providers.AsError(err)
+	for _, s := range secrets {
+		if s == "" || strings.Contains(err.Error(), s) || strings.Contains(pe.Message, s) {
+			t.Fatalf("secret %q leaked or missing: %v", s, err)
+		}
+	}
+	// Same for a refresh.
+	_, rt, _ := fake.IssueToken([]string{scope})
+	ts := oauth.NewTokenSource(oauth.TokenSourceOptions{Provider: "google", Config: &cfg, Token: &oauth2.Token{RefreshToken: rt}})
+	_, err = ts.TokenContext(context.Background())
+	if err == nil || strings.Contains(err.Error(), rt) || strings.Contains(err.Error(), clientSecret) {
+		t.Fatalf("refresh error leaks: %v", err)
 	}
 }

@@ -71,7 +71,8 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 	nt, err := ts.opts.Config.TokenSource(ctx, &oauth2.Token{RefreshToken: ts.tok.RefreshToken}).Token()
 	if err != nil {
-		return nil, TokenError(ts.opts.Provider, "refresh token", err, ts.opts.Classify)
+		return nil, scrub(TokenError(ts.opts.Provider, "refresh token", err, ts.opts.Classify),
+			ts.tok.RefreshToken, ts.tok.AccessToken, ts.opts.Config.ClientSecret)
 	}
 	if nt.RefreshToken == "" {
 		nt.RefreshToken = ts.tok.RefreshToken
