@@ -200,3 +200,32 @@ func TestUpdateKeepsForeignPropertiesAndRefusesInstances(t *testing.T) {
 		t.Fatal("the series changed")
 	}
 }
+
+// Registered as kind "caldav"; a fake in iCloud style behind the real iCloud host name
+// turns the account password into AppPasswordRequired with Apple's guide.
+func TestOpenByKindAndICloudStyle(t *testing.T) {
+	fake := caldavfake.New(caldavfake.Options{Style: caldavfake.ICloud, User: "alice@icloud.com"})
+	if _, err := fake.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Close() })
+	fake.AddCalendar("home", "Home")
+	normal, app := fake.Passwords()
+	open := func(pw string) providers.Provider {
+		p, err := providers.Open(context.Background(), providers.Config{Kind: "caldav", Login: "alice@icloud.com", Secret: []byte(pw),
+			HTTPClient: fake.ClientFor("caldav.icloud.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	_, err := open(normal).Calendars(context.Background())
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Kind != providers.AppPasswordRequired || !strings.Contains(pe.Hint, "appleid.apple.com") {
+		t.Fatalf("iCloud account password: %v, want AppPasswordRequired with Apple's guide", err)
+	}
+	cals, err := open(app).Calendars(context.Background())
+	if err != nil || len(cals) != 1 || cals[0].Name != "Home" {
+		t.Fatalf("app password: %+v, %v", cals, err)
+	}
+}

@@ -349,3 +349,22 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 }
 
 func trimSlash(p string) string { return strings.Trim(p, "/") }
+
+// ClientFor returns an http.Client that sends requests for host (e.g.
+// "caldav.icloud.com") to this server over plain HTTP, so a provider configured with the
+// real service's URL talks to the fake and classifies answers by the real host name
+// (iCloud's bare 401 means "app password required" only there). Call after Start.
+func (s *Server) ClientFor(host string) *http.Client {
+	return &http.Client{Transport: hostRewrite{host: host, addr: strings.TrimPrefix(s.URL(), "http://")}}
+}
+
+type hostRewrite struct{ host, addr string }
+
+func (h hostRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(r.URL.Hostname(), h.host) {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Scheme, r2.URL.Host = "http", h.addr
+	return http.DefaultTransport.RoundTrip(r2)
+}
