@@ -186,6 +186,9 @@ func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (su
 			if sum.Error == "" {
 				sum.Error = err.Error()
 			}
+			if errors.Is(err, ErrAlreadySyncing) {
+				sum.Temporary = true // the other run finishes by itself
+			}
 			if k := providers.KindOf(err); k != "" {
 				sum.ErrorCode = string(k)
 				sum.Temporary = sum.Temporary || k.Retryable()

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calsync/calsync/providers/google"
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
+)
+
+func TestSyncCommandPushesPullsAndReportsAuthFailure(t *testing.T) {
+	cli, fake := googleCLI(t, googlefake.Options{Login: "pat@example.com"})
+	if code, out, errOut := cli.run("", "account", "add", "google", "--name", "Work"); code != 0 {
+		t.Fatalf("add: %d\n%s\n%s", code, out, errOut)
+	}
+	id := cli.accounts()[0].ID
+	if code, out, errOut := cli.run("", "settings", "set", "--account", id, "--calendar", "pat@example.com", "--enable"); code != 0 {
+		t.Fatalf("settings: %d\n%s\n%s", code, out, errOut)
+	}
+	st := cli.store()
+	ctx := context.Background()
+	store.EnsureMe(ctx, st.DB, "Pat", cli.now)
+	cli.now = cli.now.Add(time.Minute)
+	if _, err := store.CreateActivity(ctx, st.DB, store.ActivityInput{Type: store.TypeCall, Subject: "Call \x1b[31mAnna",
+		Start: cli.now.Add(24 * time.Hour), Duration: 30 * time.Minute}, cli.now); err != nil {
+		t.Fatal(err)
+	}
+	start := cli.now.Add(48 * time.Hour)
+	if _, err := fake.PutEvent("pat@example.com", googlefake.Event{Summary: "Dentist",
+		Start: &googlefake.EventDateTime{DateTime: start.Format(time.RFC3339)},
+		End:   &googlefake.EventDateTime{DateTime: start.Add(time.Hour).Format(time.RFC3339)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := cli.run("", "sync", "--json")
+	if code != 0 {
+		t.Fatalf("sync --json: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var sums []sync.Summary
+	if err := json.Unmarshal([]byte(out), &sums); err != nil || len(sums) != 1 {
+		t.Fatalf("not JSON summaries: %v\n%s", err, out)
+	}
+	if s := sums[0]; s.Pushed != 1 || s.Imported != 1 || s.Failed {
+		t.Fatalf("summary %+v", s)
+	}
+	evs := fake.Events("pat@example.com")
+	tagged := 0
+	for _, e := range evs {
+		if e.ExtendedProperties != nil && e.ExtendedProperties.Private[google.TagProperty] != "" {
+			tagged++
+		}
+	}
+	if len(evs) != 2 || tagged != 1 {
+		t.Fatalf("calendar holds %d events (%d tagged)", len(evs), tagged)
+	}
+	// Human output: one line per account, escape sequences stripped.
+	code, out, _ = cli.run("", "sync", "--account", id[:8])
+	if code != 0 || !strings.Contains(out, "Work: pulled 0, pushed 0") {
+		t.Fatalf("second sync: %d %s", code, out)
+	}
+	// A revoked sign-in: exit 1 and the fix named.
+	fake.RevokeTokens()
+	fake.ExpireAccessTokens()
+	cli.now = cli.now.Add(time.Minute)
+	code, out, _ = cli.run("", "sync")
+	if code != exitFailure || !strings.Contains(out, "calsync account reconnect "+id) {
+		t.Fatalf("revoked: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "1//0") || strings.Contains(out, "ya29") {
+		t.Fatal("a token leaked into the output")
+	}
+	a, _ := store.GetAccount(ctx, st.DB, id)
+	if a.State != store.AccountNeedsReauth {
+		t.Fatalf("account state %q", a.State)
+	}
+}
+
+func TestSyncCommandUsageAndExitCodes(t *testing.T) {
+	cli := newAcctCLI(t)
+	if code, _, errOut := cli.run("", "sync", "extra"); code != exitUsage || !strings.Contains(errOut, "--account") {
+		t.Fatalf("usage: %d %s", code, errOut)
+	}
+	if code, _, errOut := cli.run("", "sync", "--account", "nope"); code != exitUsage || !strings.Contains(errOut, "no account") {
+		t.Fatalf("unknown account: %d %s", code, errOut)
+	}
+	if code, out, _ := cli.run("", "sync"); code != 0 || !strings.Contains(out, "Nothing to sync") {
+		t.Fatalf("no accounts: %d %s", code, out)
+	}
+	cases := []struct {
+		sums []sync.Summary
+		want int
+	}{
+		{[]sync.Summary{{}}, exitOK},
+		{[]sync.Summary{{Failed: true, Temporary: true}}, exitTempFail},
+		{[]sync.Summary{{Failed: true, Temporary: true}, {Failed: true}}, exitFailure},
+		{[]sync.Summary{{Errors: 1}}, exitFailure},
+		{[]sync.Summary{{MassDeleteGuard: 3}}, exitFailure},
+	}
+	for i, c := range cases {
+		if got := syncExit(c.sums, nil); got != c.want {
+			t.Errorf("case %d: exit %d, want %d", i, got, c.want)
+		}
+	}
+}
