@@ -408,3 +408,26 @@ func TestBannerNarrowFormsKeepTheWayBack(t *testing.T) {
 		t.Fatal("Count")
 	}
 }
+
+func TestOwnerPickerChoosesAnyUser(t *testing.T) {
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "O")
+	if !m.CapturingInput() || !strings.Contains(m.View(), "Show the activities of") {
+		t.Fatalf("picker not open:\n%s", m.View())
+	}
+	out.press(t, m, "down", "down", "enter") // me, everyone, Bo
+	if m.filter.Owner != f.other.ID || m.shown != 30 || m.picker != nil {
+		t.Fatalf("picked %q, shown %d", m.filter.Owner, m.shown)
+	}
+	out.press(t, m, "O", "up", "esc")
+	if m.filter.Owner != f.other.ID {
+		t.Fatal("esc must keep the owner")
+	}
+	// From the filter bar, enter on Owner opens the picker too.
+	out.press(t, m, "f", "enter", "home")
+	out.press(t, m, "up", "up", "enter")
+	if m.filter.Owner != store.OwnerMe || m.shown != 14 {
+		t.Fatalf("back to me: %q shown %d", m.filter.Owner, m.shown)
+	}
+}

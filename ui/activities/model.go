@@ -87,6 +87,7 @@ type Model struct {
 	showDetail bool // on narrow terminals the detail pane is toggled with enter
 
 	confirm *store.ActivityRow // delete waiting for y/n
+	picker  *ownerPicker       // choosing whose activities to show
 
 	form     *huh.Form
 	formVals *formValues
@@ -158,7 +159,7 @@ func (m *Model) SetSize(w, h int) {
 // CapturingInput implements common.InputCapturer: typing goes to the search field, the
 // form or the delete question, not to the global keys.
 func (m *Model) CapturingInput() bool {
-	return m.form != nil || m.focus == focusSearch || m.confirm != nil
+	return m.form != nil || m.focus == focusSearch || m.confirm != nil || m.picker != nil
 }
 
 // Init loads the saved filter, the time zone and the users.
@@ -392,6 +393,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, common.Status("Kept “" + cleanLine(row.Subject) + "”")
 		}
 		return m, nil
+	case m.picker != nil:
+		return m, m.pickerKey(msg)
 	case m.focus == focusSearch:
 		return m, m.searchKey(msg)
 	case m.focus == focusFilters:
@@ -423,6 +426,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Owner):
 		return m, m.toggleFilter(filterOwner)
+	case key.Matches(msg, k.PickOwner):
+		m.openOwnerPicker()
+		return m, nil
 	case key.Matches(msg, k.Status):
 		return m, m.toggleFilter(filterStatus)
 	case key.Matches(msg, k.Period):
@@ -508,8 +514,12 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 		m.filterPos = (m.filterPos + filterItemCount - 1) % filterItemCount
 	case key.Matches(msg, k.Right):
 		m.filterPos = (m.filterPos + 1) % filterItemCount
+	case msg.Type == tea.KeyEnter && m.filterPos == filterOwner:
+		m.openOwnerPicker()
 	case key.Matches(msg, k.Toggle):
 		return m.toggleFilter(m.filterPos)
+	case key.Matches(msg, k.PickOwner):
+		m.openOwnerPicker()
 	case key.Matches(msg, k.Reset):
 		return m.resetFilters()
 	case key.Matches(msg, k.Owner):

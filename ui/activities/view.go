@@ -74,6 +74,9 @@ func (m *Model) View() string {
 	b.WriteString(common.Truncate(m.banner(), m.width))
 	b.WriteString("\n")
 	table := m.table(tableW, listH)
+	if m.picker != nil {
+		table = lipgloss.NewStyle().Width(tableW).Height(listH).Render(m.pickerView(tableW, listH))
+	}
 	switch pane {
 	case paneSide:
 		detail := m.detail(sidePaneWidth-4, listH-2)
@@ -433,6 +436,10 @@ func (m *Model) ShortHelp() []key.Binding {
 		return nil // huh draws its own help
 	case m.confirm != nil:
 		return []key.Binding{k.Yes, k.No}
+	case m.picker != nil:
+		return []key.Binding{k.Up, k.Down,
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "show")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	case m.focus == focusSearch:
 		return []key.Binding{
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
@@ -450,7 +457,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	k := m.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Filters, k.Types, k.Owner, k.Status, k.Period, k.Search, k.Reset},
+		{k.Filters, k.Types, k.Owner, k.PickOwner, k.Status, k.Period, k.Search, k.Reset},
 		{k.Detail, k.Add, k.Edit, k.Done, k.Delete, k.Why, k.Reload},
 	}
 }
