@@ -75,6 +75,8 @@ type Client struct {
 
 	mu      sync.Mutex
 	canEdit map[string]bool // from the last calendar listing
+
+	sent *secretTracker // bearer tokens sent, scrubbed from error texts
 }
 
 // ClientID resolves the application (client) id: the config's, else
@@ -123,6 +125,20 @@ func New(cfg providers.Config) (*Client, error) {
 	}
 	c := &Client{login: cfg.Login, clientID: oc.ClientID, PageSize: DefaultPageSize, now: time.Now,
 		canEdit: map[string]bool{}}
+	// The API transport remembers the bearer tokens it sends (see secretTracker); the
+	// stored refresh token is known up front.
+	apiHTTP := &http.Client{}
+	if cfg.HTTPClient != nil {
+		*apiHTTP = *cfg.HTTPClient
+	}
+	next := apiHTTP.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.sent = &secretTracker{next: next}
+	c.sent.add(tok.AccessToken)
+	c.sent.add(tok.RefreshToken)
+	apiHTTP.Transport = c.sent
 	c.ts = oauth.NewTokenSource(oauth.TokenSourceOptions{Provider: Kind, Config: &oc, Token: tok,
 		Granted: granted, AccountID: cfg.AccountID, Saver: cfg.Saver, HTTPClient: cfg.HTTPClient,
 		Classify: oauth.EntraClassifier(oc.ClientID), Now: func() time.Time { return c.now() }})
@@ -130,7 +146,7 @@ func New(cfg providers.Config) (*Client, error) {
 	if api == "" {
 		api = DefaultAPI
 	}
-	c.api = &httpapi.Client{Provider: Kind, Base: normalizeBase(api), HTTP: c.ts.Client(cfg.HTTPClient),
+	c.api = &httpapi.Client{Provider: Kind, Base: normalizeBase(api), HTTP: c.ts.Client(apiHTTP),
 		Classify: Classify, Now: func() time.Time { return c.now() }}
 	return c, nil
 }
@@ -157,6 +173,9 @@ func (c *Client) do(ctx context.Context, req httpapi.Request, out any) (*httpapi
 	if pe, ok := providers.AsError(err); ok && pe.Kind == providers.AuthExpired && pe.Status == http.StatusUnauthorized {
 		c.ts.Invalidate()
 		resp, err = c.api.Do(ctx, req, out)
+	}
+	if err != nil {
+		err = c.sent.scrub(err)
 	}
 	return resp, err
 }
