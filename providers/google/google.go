@@ -131,6 +131,9 @@ func (c *Client) do(ctx context.Context, req httpapi.Request, out any) (*httpapi
 		c.ts.Invalidate()
 		resp, err = c.api.Do(ctx, req, out)
 	}
+	if pe, ok := providers.AsError(err); ok {
+		pe.Message = c.ts.Redact(pe.Message)
+	}
 	return resp, err
 }
 

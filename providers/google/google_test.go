@@ -522,3 +522,24 @@ func TestOpenWithoutClientIDOrSecret(t *testing.T) {
 		t.Fatal("given client id must win over the environment")
 	}
 }
+
+// TestEchoingAPICannotLeakToken: an API answer that quotes the bearer token in its error
+// message (a broken proxy) must not put it in calsync's error.
+func TestEchoingAPICannotLeakToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		w.WriteHeader(400)
+		b, _ := json.Marshal(map[string]any{"error": map[string]any{"code": 400, "message": "bad token " + tok + " here",
+			"errors": []map[string]string{{"reason": "badRequest", "message": tok}}}})
+		w.Write(b)
+	}))
+	defer srv.Close()
+	cfg := configFor(srv, nil)
+	cfg.Secret = []byte(`{"access_token":"PLAINCANARYTOKEN123","refresh_token":"r"}`)
+	p, _ := providers.Open(ctx, cfg)
+	_, err := p.Calendars(ctx)
+	pe := mustKind(t, err, providers.Invalid)
+	if strings.Contains(err.Error(), "PLAINCANARYTOKEN123") || strings.Contains(pe.Message, "PLAINCANARY") {
+		t.Fatalf("token leaked: %v", err)
+	}
+}

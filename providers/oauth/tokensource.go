@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/httpapi"
 	"golang.org/x/oauth2"
 )
 
@@ -176,4 +177,16 @@ func splitScopes(s string) []string {
 		}
 	}
 	return out
+}
+
+// Redact removes this source's current access and refresh tokens and the client secret
+// from s, for API error text a server might have echoed them into.
+func (ts *TokenSource) Redact(s string) string {
+	ts.mu.Lock()
+	secrets := []string{ts.tok.AccessToken, ts.tok.RefreshToken}
+	ts.mu.Unlock()
+	if ts.opts.Config != nil {
+		secrets = append(secrets, ts.opts.Config.ClientSecret)
+	}
+	return httpapi.RedactString(s, secrets...)
 }
