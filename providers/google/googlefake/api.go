@@ -232,7 +232,14 @@ func (s *Server) listLocked(w http.ResponseWriter, r *http.Request, calID string
 	}
 	page := []json.RawMessage{}
 	for i := tok.Off; i < end; i++ {
-		page = append(page, items[i].json())
+		it := items[i]
+		if cal.AccessRole == "freeBusyReader" && it.ev != nil {
+			// Free/busy access shows when, not what.
+			e := it.ev
+			it = item{ev: &Event{Kind: e.Kind, Etag: e.Etag, ID: e.ID, Status: e.Status, Updated: e.Updated,
+				Start: e.Start, End: e.End, RecurringEventID: e.RecurringEventID, OriginalStartTime: e.OriginalStartTime}}
+		}
+		page = append(page, it.json())
 	}
 	resp := map[string]any{"kind": "calendar#events", "etag": fmt.Sprintf(`"p3%014d"`, s.st.Seq),
 		"summary": cal.Summary, "description": "", "updated": stamp(s.now()), "timeZone": cal.TimeZone,

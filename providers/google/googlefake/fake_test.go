@@ -306,3 +306,20 @@ func TestRecurringInstancesAndCancelledSeries(t *testing.T) {
 		t.Fatalf("cancelled series increment: %+v", inc.Items)
 	}
 }
+
+func TestFreeBusyReaderSeesOnlyTimes(t *testing.T) {
+	s, c := start(t, Options{})
+	if err := s.AddCalendar(Calendar{ID: "boss@example.com", AccessRole: "freeBusyReader"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutEvent("boss@example.com", Event{Summary: "Secret merger", Description: "d",
+		Start: &EventDateTime{DateTime: "2026-11-25T10:00:00Z"}, End: &EventDateTime{DateTime: "2026-11-25T11:00:00Z"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, b := c.do("GET", "/calendar/v3/calendars/boss%40example.com/events", "")
+	var r listResp
+	json.Unmarshal(b, &r)
+	if len(r.Items) != 1 || r.Items[0].Summary != "" || r.Items[0].Start == nil || strings.Contains(string(b), "merger") {
+		t.Fatalf("free/busy listing: %s", b)
+	}
+}
