@@ -570,6 +570,8 @@ func (m *Model) styleForm(f *huh.Form) *huh.Form {
 	if m.ctx.Styles.Theme.NoColor {
 		f = f.WithTheme(huh.ThemeBase())
 	}
+	// huh sizes groups only on a WindowSizeMsg, which the root keeps for itself.
+	f.Update(tea.WindowSizeMsg{Width: min(max(m.width, 40), 100), Height: max(m.height, 10)})
 	return f
 }
 

@@ -161,6 +161,15 @@ func TestCalDAVRefusesNormalPasswordThenAcceptsAppPassword(t *testing.T) {
 	defer hs.Close()
 	normal, app := fake.Passwords()
 	st := openStore(t)
+	// One meeting that exists before sync is switched on: the preview says it is skipped.
+	ctx := context.Background()
+	if _, err := store.EnsureMe(ctx, st.DB, "Pat", time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateActivity(ctx, st.DB, store.ActivityInput{Type: store.TypeMeeting, Subject: "Kick-off",
+		Start: time.Now().Add(24 * time.Hour), Duration: time.Hour}, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	tm, _ := newFlow(t, st, map[string]string{"CALSYNC_CALDAV_API_URL": hs.URL})
 
 	tm.Type("a")
@@ -210,6 +219,34 @@ func TestCalDAVRefusesNormalPasswordThenAcceptsAppPassword(t *testing.T) {
 	s, _ := store.GetSyncSettings(context.Background(), st.DB, as[0].ID)
 	if s.Enabled || s.CalendarID != "" {
 		t.Fatalf("settings were saved: %+v", s)
+	}
+
+	// A writable calendar goes through; Save first shows the dry run's preview.
+	keys(tm, tea.KeyUp)
+	waitFor(t, tm, "┃ > Work")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Activity types that sync")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Type for events imported")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Backfill")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Sync in the background")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Sync this account")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "Calendar: Work", "Preview: the first sync will skip 1 created before sync was switched on.", "enter: apply")
+	if s, _ := store.GetSyncSettings(context.Background(), st.DB, as[0].ID); s.Enabled {
+		t.Fatal("settings were saved before the preview was confirmed")
+	}
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "Accounts", fake.User(), "connected")
+	s, _ = store.GetSyncSettings(context.Background(), st.DB, as[0].ID)
+	if !s.Enabled || s.ActivatedAt == nil || s.Direction != store.DirTwoWay || !strings.HasSuffix(s.CalendarID, "/work/") {
+		t.Fatalf("settings after apply: %+v", s)
+	}
+	if n := len(fake.Events("work")); n != 0 {
+		t.Fatalf("the preview wrote %d events", n)
 	}
 
 	var out bytes.Buffer

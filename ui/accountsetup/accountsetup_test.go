@@ -100,7 +100,7 @@ func TestExplainICloudRefusedPassword(t *testing.T) {
 	err := &providers.Error{Kind: providers.AuthExpired, Provider: "caldav", Status: 401}
 	a := Explain(icloud, err, nil)
 	want := "iCloud refused the password. Accounts with two-factor authentication need an app-specific password: appleid.apple.com -> Sign-In and Security -> App-Specific Passwords."
-	if a.Kind != providers.AuthExpired || a.Text != want {
+	if a.Kind != providers.AppPasswordRequired || a.Text != want {
 		t.Fatalf("got %+v\nwant text %q", a, want)
 	}
 	nc, _ := ChoiceByID("nextcloud")

@@ -53,6 +53,9 @@ func Explain(choice Choice, err error, missing []string) Advice {
 	case providers.AuthExpired:
 		if choice.IsCalDAV() {
 			if choice.NeedsAppPassword {
+				// iCloud and Fastmail answer any refused password with a bare 401; the person
+				// chose one of them, which says more than the host name of a proxy or fake.
+				a.Kind = providers.AppPasswordRequired
 				a.Text = fmt.Sprintf("%s refused the password. Accounts with two-factor authentication need an %s: %s.",
 					shortLabel(choice), appPasswordName(choice), appPasswordPath(choice))
 			} else {

@@ -415,12 +415,7 @@ func (m *Model) startForm(v *values) tea.Cmd {
 				Title("Sync direction").
 				Options(dirOpts...).
 				Value(&v.direction).
-				DescriptionFunc(func() string {
-					if d, ok := accountsetup.DirectionByValue(v.direction); ok {
-						return d.Line
-					}
-					return ""
-				}, &v.direction),
+				Description(directionGuide()),
 		),
 		huh.NewGroup(calendarField),
 		huh.NewGroup(
@@ -459,11 +454,24 @@ func (m *Model) startForm(v *values) tea.Cmd {
 	if m.ctx.Styles.Theme.NoColor {
 		form = form.WithTheme(huh.ThemeBase())
 	}
+	// Size the groups now: huh computes their heights only on a WindowSizeMsg, which the
+	// root does not forward, and a group sized before its width is known cuts options off.
+	form.Update(tea.WindowSizeMsg{Width: min(m.width, 100), Height: max(m.height, 10)})
 	// Our own messages: the default would quit the whole program.
 	form.SubmitCmd = func() tea.Msg { return formDoneMsg{gen: gen} }
 	form.CancelCmd = func() tea.Msg { return formDoneMsg{gen: gen, cancelled: true} }
 	m.form = form
 	return form.Init()
+}
+
+// directionGuide explains every direction at once, so the select's height never changes
+// while the cursor moves.
+func directionGuide() string {
+	var lines []string
+	for _, d := range accountsetup.Directions() {
+		lines = append(lines, d.Label+": "+d.Line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func formKeyMap() *huh.KeyMap {
