@@ -21,6 +21,7 @@ import (
 	"github.com/calsync/calsync/ui/common"
 	"github.com/calsync/calsync/ui/home"
 	"github.com/calsync/calsync/ui/safetext"
+	"github.com/calsync/calsync/ui/troubleshoot"
 )
 
 // screensFor builds one screen per tab, in tab order. To plug a real screen in, replace
@@ -30,7 +31,7 @@ func screensFor(c *common.Context) []common.Screen {
 		common.TabHome:         home.New(c),
 		common.TabActivities:   activities.New(c),
 		common.TabAccounts:     accounts.New(c, nil),
-		common.TabTroubleshoot: newTroubleshootPlaceholder(c),
+		common.TabTroubleshoot: troubleshoot.New(c),
 		common.TabLog:          newLogPlaceholder(c),
 	}
 }
