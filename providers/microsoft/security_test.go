@@ -37,20 +37,28 @@ func errorTexts(err error) string {
 func TestHostileServerEchoingSecrets(t *testing.T) {
 	const at = "canaryAccessToken0123456789abcdef"
 	const rt = "canaryRefreshToken0123456789abcdef"
-	calls := 0
+	const at2 = "canaryRenewedAccessToken0123456789"
+	calls, apiCalls, refreshes := 0, 0, 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls++
 		b, _ := io.ReadAll(r.Body)
 		echo := r.Header.Get("Authorization") + " " + strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") + " " + string(b)
 		w.Header().Set("Content-Type", "application/json")
 		if strings.HasSuffix(r.URL.Path, "/token") {
-			r.ParseForm()
-			w.WriteHeader(400)
-			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant",
-				"error_description": "AADSTS70000: refresh token " + rt + " is bad; you sent " + echo, "error_codes": []int{70000}})
+			// Every other refresh fails, quoting what it got; the others renew the token.
+			refreshes++
+			if refreshes%2 == 1 {
+				w.WriteHeader(400)
+				json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant",
+					"error_description": "AADSTS70000: refresh token " + rt + " is bad; you sent " + echo, "error_codes": []int{70000}})
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"access_token": at2, "token_type": "Bearer", "expires_in": 3600,
+				"scope": "https://graph.microsoft.com/Calendars.ReadWrite"})
 			return
 		}
-		status := []int{400, 401, 403, 404, 409, 429, 500}[calls%7]
+		apiCalls++
+		status := []int{400, 401, 403, 404, 409, 429, 500}[apiCalls%7]
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": "Echo",
 			"message": "you sent " + echo + " token " + strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}})
@@ -77,13 +85,13 @@ func TestHostileServerEchoingSecrets(t *testing.T) {
 				continue
 			}
 			txt := errorTexts(err)
-			if strings.Contains(txt, at) || strings.Contains(txt, rt) {
+			if strings.Contains(txt, at) || strings.Contains(txt, rt) || strings.Contains(txt, at2) {
 				t.Fatalf("round %d call %d: a token leaked into the error: %s", i, j, txt)
 			}
 		}
 	}
-	if calls < 50 {
-		t.Fatalf("only %d requests reached the server", calls)
+	if apiCalls < 50 || refreshes < 2 {
+		t.Fatalf("only %d API requests and %d refreshes reached the server", apiCalls, refreshes)
 	}
 }
 
