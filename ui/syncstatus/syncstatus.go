@@ -1,0 +1,327 @@
+// Package syncstatus runs the sync engine in the background of the app and shows its
+// progress in the status bar: a Runner syncs every enabled account on its interval (and
+// at once on "sync now"), streaming engine progress through a channel; the Model drains
+// that channel with a re-armed wait command (Bubble Tea examples/realtime) and draws one
+// status-bar segment, with a progress bar when a phase's size is known.
+//
+// Wiring (root model, package ui):
+//
+//	r := syncstatus.NewRunner(engine)          // engine: *sync.Engine from package main
+//	st := syncstatus.New(ctx, r)               // ctx: *common.Context
+//	Init:       tea.Batch(..., st.Init())      // starts the scheduler and the wait
+//	Update:     cmd := st.Update(msg)          // every message; returns the re-armed wait
+//	keys:       if key.Matches(msg, st.Keys.SyncNow) { cmd = st.SyncNow() }
+//	statusBar:  right-hand side = st.View()
+//	quit:       r.Stop()
+package syncstatus
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
+	"github.com/calsync/calsync/ui/common"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+// ProgressMsg carries one engine progress event to the UI.
+type ProgressMsg struct{ sync.Progress }
+
+// IdleMsg says the runner finished a round (all due accounts synced) and why it ran.
+type IdleMsg struct {
+	Summaries []sync.Summary
+	Err       error
+}
+
+// Runner owns the background sync loop. Its methods are safe from any goroutine.
+type Runner struct {
+	eng    *sync.Engine
+	events chan tea.Msg
+	kick   chan string // account id ("" = all due and all enabled) to sync now
+	stop   context.CancelFunc
+	once   gosync.Once
+	// Tick is how often the scheduler looks for due accounts (default 30 s).
+	Tick time.Duration
+}
+
+// NewRunner wraps an engine; its Observer is replaced to feed the channel.
+func NewRunner(eng *sync.Engine) *Runner {
+	r := &Runner{eng: eng, events: make(chan tea.Msg, 64), kick: make(chan string, 4), Tick: 30 * time.Second}
+	eng.Observer = r.observe
+	return r
+}
+
+// observe forwards engine progress. Intermediate events are dropped when the UI lags
+// (the next one carries newer counts); the final one of a run always goes through.
+func (r *Runner) observe(p sync.Progress) {
+	if p.Phase == sync.PhaseDone {
+		r.events <- ProgressMsg{p}
+		return
+	}
+	select {
+	case r.events <- ProgressMsg{p}:
+	default:
+	}
+}
+
+// Start launches the scheduler (once). It returns at once.
+func (r *Runner) Start() {
+	r.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		r.stop = cancel
+		go r.loop(ctx)
+	})
+}
+
+// Stop ends the scheduler; a run in progress is cancelled (its transaction rolls back,
+// nothing is half-written).
+func (r *Runner) Stop() {
+	if r.stop != nil {
+		r.stop()
+	}
+}
+
+// SyncNow asks for an immediate run of accountID ("" = every enabled account).
+func (r *Runner) SyncNow(accountID string) {
+	select {
+	case r.kick <- accountID:
+	default: // a request is already queued
+	}
+}
+
+// Wait is the command that delivers the next event; re-arm it after each one.
+func (r *Runner) Wait() tea.Cmd {
+	return func() tea.Msg { return <-r.events }
+}
+
+func (r *Runner) loop(ctx context.Context) {
+	next := map[string]time.Time{}
+	tick := r.Tick
+	if tick <= 0 {
+		tick = 30 * time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	run := func(force string, all bool) {
+		sums, err := r.round(ctx, next, force, all)
+		if len(sums) > 0 || err != nil {
+			select {
+			case r.events <- IdleMsg{Summaries: sums, Err: err}:
+			case <-ctx.Done():
+			}
+		}
+	}
+	run("", false)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-r.kick:
+			run(id, id == "")
+		case <-t.C:
+			run("", false)
+		}
+	}
+}
+
+// round syncs the accounts that are due (or forced).
+func (r *Runner) round(ctx context.Context, next map[string]time.Time, force string, all bool) ([]sync.Summary, error) {
+	st := r.eng.Store
+	accts, err := store.ListAccounts(ctx, st.DB)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var sums []sync.Summary
+	var first error
+	for _, a := range accts {
+		set, err := store.GetSyncSettings(ctx, st.DB, a.ID)
+		if err != nil {
+			return sums, err
+		}
+		forced := all || force == a.ID
+		if !set.Enabled || a.State != store.AccountConnected {
+			continue
+		}
+		if t, ok := next[a.ID]; ok && now.Before(t) && !forced {
+			continue
+		}
+		s, err := r.eng.Run(ctx, a.ID, sync.RunOptions{Wait: 5 * time.Second})
+		if ctx.Err() != nil {
+			return sums, ctx.Err()
+		}
+		sums = append(sums, s)
+		if err != nil && first == nil {
+			first = err
+		}
+		iv := set.Interval
+		if iv < time.Minute {
+			iv = time.Minute
+		}
+		if s.Temporary {
+			iv = time.Minute
+		}
+		next[a.ID] = time.Now().Add(iv)
+	}
+	return sums, first
+}
+
+// Keys of the sync status widget.
+type Keys struct {
+	SyncNow key.Binding
+}
+
+// DefaultKeys binds "sync now" to ctrl+r (ctrl+s is flow control in many terminals).
+func DefaultKeys() Keys {
+	return Keys{SyncNow: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "sync now"))}
+}
+
+// Model is the status-bar segment.
+type Model struct {
+	ctx    *common.Context
+	runner *Runner
+	Keys   Keys
+
+	running  map[string]sync.Progress // account id -> latest progress of a run in flight
+	last     *sync.Summary            // the last finished run
+	lastAt   time.Time
+	lastErr  string
+	finished int
+}
+
+// New builds the widget over a runner (nil: the widget shows nothing and SyncNow is a no-op).
+func New(ctx *common.Context, r *Runner) *Model {
+	return &Model{ctx: ctx, runner: r, Keys: DefaultKeys(), running: map[string]sync.Progress{}}
+}
+
+// Init starts the background scheduler and the first wait.
+func (m *Model) Init() tea.Cmd {
+	if m.runner == nil {
+		return nil
+	}
+	m.runner.Start()
+	return m.runner.Wait()
+}
+
+// SyncNow asks for a run of every enabled account and says so in the status bar.
+func (m *Model) SyncNow() tea.Cmd {
+	if m.runner == nil {
+		return common.Status("sync is not available")
+	}
+	m.runner.SyncNow("")
+	return common.Status("sync started")
+}
+
+// Update handles the runner's messages; it returns the re-armed wait (and, when a run
+// finished, DataChanged so lists reload and a status line on failures).
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case ProgressMsg:
+		p := msg.Progress
+		cmds := []tea.Cmd{m.runner.Wait()}
+		if p.Phase == sync.PhaseDone {
+			delete(m.running, p.AccountID)
+			s := p.Summary
+			m.last, m.lastAt, m.finished = &s, m.now(), m.finished+1
+			m.lastErr = ""
+			if p.Err != nil {
+				m.lastErr = safetext.Line(fmt.Sprintf("%s: %s", name(p), p.Err.Error()))
+				cmds = append(cmds, common.StatusErr(fmt.Errorf("sync %s", m.lastErr)))
+			}
+			if s.Changed() {
+				cmds = append(cmds, common.DataChanged("sync"))
+			}
+		} else {
+			m.running[p.AccountID] = p
+		}
+		return tea.Batch(cmds...)
+	case IdleMsg:
+		return m.runner.Wait()
+	}
+	return nil
+}
+
+func (m *Model) now() time.Time {
+	if m.ctx != nil && m.ctx.Now != nil {
+		return m.ctx.Now()
+	}
+	return time.Now()
+}
+
+// Running reports whether a sync is in flight (the root may ask before quitting).
+func (m *Model) Running() bool { return len(m.running) > 0 }
+
+func name(p sync.Progress) string {
+	if p.AccountName != "" {
+		return p.AccountName
+	}
+	return p.AccountID
+}
+
+// View is the status-bar segment: the run in progress with counts (and a bar when the
+// phase's size is known), else when the last sync finished and how it went.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	for _, p := range m.running { // at most one at a time: the engine runs accounts in turn
+		s := p.Summary
+		label := safetext.Line(name(p))
+		switch p.Phase {
+		case sync.PhasePull:
+			return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: reading calendar… %d events, %d imported", label, p.Done, s.Imported))
+		case sync.PhasePush:
+			if p.Total > 0 {
+				return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: writing %s %d/%d", label, Bar(p.Done, p.Total, 12), p.Done, p.Total))
+			}
+			return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: writing… %d pushed", label, s.Pushed))
+		default:
+			return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: syncing…", label))
+		}
+	}
+	if m.last == nil {
+		return ""
+	}
+	ago := humanAgo(m.now().Sub(m.lastAt))
+	if m.lastErr != "" {
+		return st.StatusError.Render("✗ sync failed " + ago)
+	}
+	s := *m.last
+	text := fmt.Sprintf("✓ synced %s", ago)
+	if s.Pulled+s.Pushed > 0 {
+		text += fmt.Sprintf(" (↓%d ↑%d)", s.Pulled, s.Pushed)
+	}
+	if s.Conflicts+s.Errors > 0 {
+		return st.StatusBusy.Render(text + fmt.Sprintf(", %d conflicts, %d errors — see Log", s.Conflicts, s.Errors))
+	}
+	return st.StatusInfo.Render(text)
+}
+
+// Bar draws a width-cell progress bar for done of total.
+func Bar(done, total, width int) string {
+	if total <= 0 || width <= 0 {
+		return ""
+	}
+	if done > total {
+		done = total
+	}
+	full := done * width / total
+	return "[" + strings.Repeat("█", full) + strings.Repeat("░", width-full) + "]"
+}
+
+func humanAgo(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}
