@@ -166,7 +166,7 @@ func TestDoctorFixYesAndUndoableFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ := c.run("", "doctor", "--offline", "--search", "lunch with")
-	if code != exitFailure || !strings.Contains(out, `hides "Lunch with Dana": filter owner: `+other.ID+" and types: call") {
+	if code != exitFailure || !strings.Contains(out, `hides "Lunch with Dana": filter owner: Bruno and types: call`) {
 		t.Fatalf("doctor --search: exit %d\n%s", code, out)
 	}
 	code, out, _ = c.run("", "doctor", "--offline", "--activity", act.ID, "--fix", "--yes", "--json")

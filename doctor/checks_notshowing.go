@@ -155,9 +155,14 @@ func listed(ctx context.Context, st *store.Store, g store.ListFilter, t store.Ac
 	}
 }
 
-func describeFilter(d string, f store.ListFilter) string {
+func describeFilterWith(d string, f store.ListFilter, ownerNames func(string) string) string {
 	switch d {
 	case store.DimOwner:
+		if f.Owner != store.OwnerMe && f.Owner != store.OwnerAll && ownerNames != nil {
+			if n := ownerNames(f.Owner); n != "" {
+				return "owner: " + n
+			}
+		}
 		return "owner: " + f.Owner
 	case store.DimType:
 		return "types: " + typesText(f.Types)
@@ -172,6 +177,13 @@ func describeFilter(d string, f store.ListFilter) string {
 }
 
 func checkListFilters(ctx context.Context, e *Env, _ *AccountView) Finding {
+	ownerNames := func(id string) string {
+		if u, err := store.GetUser(ctx, e.Store.DB, id); err == nil {
+			return u.Name
+		}
+		return ""
+	}
+	describeFilter := func(d string, f store.ListFilter) string { return describeFilterWith(d, f, ownerNames) }
 	f, err := store.LoadListView(ctx, e.Store.DB)
 	if err != nil {
 		return unverified("could not read the saved list filters", err)

@@ -105,7 +105,9 @@ func (m *Model) Title() string    { return "Troubleshoot" }
 func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
 
 // CapturingInput is true while the person types a fix's input (an app password).
-func (m *Model) CapturingInput() bool { return m.state == stateConfirm && m.fix != nil && m.fix.Input != nil }
+func (m *Model) CapturingInput() bool {
+	return m.state == stateConfirm && m.fix != nil && m.fix.Input != nil
+}
 
 func (m *Model) ShortHelp() []key.Binding {
 	switch m.state {
@@ -169,7 +171,8 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 	m.state, m.done, m.step, m.note, m.target, m.explain = stateRunning, nil, 0, "", nil, ""
 	m.current = doctor.Finding{Title: "Loading accounts and settings"}
 	if env == nil {
-		return func() tea.Msg { return sessionMsg{gen: gen, err: fmt.Errorf("no store is open")} }
+		m.state, m.note, m.noteErr = statePick, "No calsync data directory is open, so there is nothing to check.", true
+		return nil
 	}
 	now := m.ctx.Now
 	open := func() tea.Msg {
@@ -445,7 +448,11 @@ func (m *Model) View() string {
 	var b strings.Builder
 	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
 	wrap := func(prefix, s string, style func(...string) string) {
-		for _, l := range strings.Split(common.Wrap(safetext.Clean(s), max(10, w-len(prefix))), "\n") {
+		pad := strings.Repeat(" ", len([]rune(prefix)))
+		for i, l := range strings.Split(common.Wrap(safetext.Clean(s), max(10, w-len(pad))), "\n") {
+			if i > 0 {
+				prefix = pad
+			}
 			line(prefix + style(l))
 		}
 	}
@@ -466,7 +473,7 @@ func (m *Model) View() string {
 
 	if m.state == statePick {
 		line(st.Title.Render("What goes wrong?"))
-		line(st.Muted.Render("Pick the symptom; calsync checks the likely causes first and shows what it finds."))
+		wrap("", "Pick the symptom; calsync checks the likely causes first and shows what it finds.", st.Muted.Render)
 		line("")
 		for i, s := range Choices {
 			label := "  " + doctor.SymptomTitle(s)
@@ -477,10 +484,10 @@ func (m *Model) View() string {
 			}
 		}
 		line("")
-		line(st.Muted.Render("From the Activities tab, the \"why isn't this in my calendar?\" key opens this for one activity."))
+		wrap("", "From the Activities tab, the \"why isn't this in my calendar?\" key opens this for one activity.", st.Muted.Render)
 		if m.note != "" {
 			line("")
-			line(m.noteStyle().Render(safetext.Line(m.note)))
+			wrap("", m.note, m.noteStyle().Render)
 		}
 		return b.String()
 	}
@@ -545,7 +552,7 @@ func (m *Model) viewFinding(b *strings.Builder, line func(string), wrap func(str
 	st := m.ctx.Styles
 	f := m.current
 	line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(safetext.Line(f.Title))))
-	line(status(f.Status) + "  " + st.Text.Render(safetext.Line(f.Summary)))
+	wrap(status(f.Status)+"  ", f.Summary, st.Text.Render)
 	for _, ev := range f.Evidence {
 		s := "seen: " + ev.Observed
 		if ev.Expected != "" {
