@@ -3,6 +3,7 @@ package graphfake
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -41,8 +42,18 @@ func loadZone(name string) (*time.Location, error) {
 	if strings.HasPrefix(n, "/") || strings.Contains(n, "..") {
 		return nil, fmt.Errorf("unsupported time zone")
 	}
-	return time.LoadLocation(n)
+	if loc, ok := zoneCache.Load(n); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(n)
+	if err == nil {
+		zoneCache.Store(n, loc)
+	}
+	return loc, err
 }
+
+// zoneCache keeps loaded zones (time.LoadLocation reads the zone database every time).
+var zoneCache sync.Map
 
 // parseDateTime reads a Graph dateTime ("2026-11-25T10:00:00", fraction optional) in loc.
 func parseDateTime(s string, loc *time.Location) (time.Time, error) {
