@@ -128,3 +128,21 @@ func GetJournalEntry(ctx context.Context, h Handler, id int64) (JournalEntry, er
 	}
 	return e, err
 }
+
+// JournalReasons lists the distinct reason codes in the journal (for filters), sorted.
+func JournalReasons(ctx context.Context, h Handler) ([]string, error) {
+	rows, err := h.QueryContext(ctx, `SELECT DISTINCT reason FROM journal WHERE reason != '' ORDER BY reason`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
