@@ -336,7 +336,7 @@ func (c *Client) Access(ctx context.Context) (providers.AccessReport, error) {
 	default:
 		return r, err
 	}
-	granted := c.ts.Granted()
+	granted := shortScopes(c.ts.Granted())
 	r.Granted = granted
 	if len(granted) == 0 {
 		// The token response did not list scopes: find out by reading the calendar list.

@@ -197,6 +197,14 @@ func shortScope(s string) string {
 	return s
 }
 
+func shortScopes(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		out = append(out, shortScope(s))
+	}
+	return out
+}
+
 // hasScope reports whether granted (as the token response spelled them) holds any of want.
 func hasScope(granted []string, want ...string) bool {
 	for _, g := range granted {

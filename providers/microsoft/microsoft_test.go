@@ -100,6 +100,9 @@ func TestForbiddenWriteReadOnlyCalendarVsMissingScope(t *testing.T) {
 	if r.CanWrite || len(r.Missing) != 1 || r.Missing[0] != "Calendars.ReadWrite" || r.Login != "dana@contoso.example" {
 		t.Fatalf("access with read-only grant: %+v", r)
 	}
+	if strings.Join(r.Granted, " ") != "Calendars.Read User.Read offline_access" {
+		t.Fatalf("granted scopes must be reported as asked for, without the resource prefix: %v", r.Granted)
+	}
 	// Reading still works with Calendars.Read.
 	if _, _, cur := listAll(t, ns.client, ns.fake.DefaultCalendar(), ""); cur == "" {
 		t.Fatal("no cursor")
@@ -446,8 +449,8 @@ func TestDeviceSignInThenUse(t *testing.T) {
 	if shown.UserCode == "" || shown.ExpiresAt.IsZero() {
 		t.Fatalf("code shown: %+v", shown)
 	}
-	if m := missingShort(grant.Granted); len(m) != 0 {
-		t.Fatalf("device sign-in granted %v, missing %v", grant.Granted, m)
+	if m := grant.Missing(); len(m) != 0 {
+		t.Fatalf("device sign-in granted %v, Grant.Missing says %v", grant.Granted, m)
 	}
 	secret, err := grant.Secret()
 	if err != nil {
@@ -479,6 +482,9 @@ func TestLoopbackSignInThenUse(t *testing.T) {
 		}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if m := grant.Missing(); len(m) != 0 {
+		t.Fatalf("loopback sign-in granted %v, Grant.Missing says %v", grant.Granted, m)
 	}
 	secret, _ := grant.Secret()
 	cfg := e.cfg
@@ -523,18 +529,4 @@ func TestOpenWithoutClientIDOrSecret(t *testing.T) {
 	if !providers.IsKind(err, providers.AuthExpired) || strings.Contains(err.Error(), "canary-123456") {
 		t.Fatalf("unreadable secret: %v", err)
 	}
-}
-
-func missingShort(granted []string) []string {
-	var out []string
-	for _, need := range microsoft.NeededScopes {
-		ok := false
-		for _, g := range granted {
-			ok = ok || strings.EqualFold(strings.TrimPrefix(g, "https://graph.microsoft.com/"), need)
-		}
-		if !ok {
-			out = append(out, need)
-		}
-	}
-	return out
 }

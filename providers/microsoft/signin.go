@@ -23,7 +23,7 @@ func SignInDevice(ctx context.Context, cfg providers.Config, show func(oauth.Dev
 	if dev.HTTPClient == nil {
 		dev.HTTPClient = cfg.HTTPClient
 	}
-	return oauth.DeviceSignIn(ctx, dev)
+	return normalizeGrant(oauth.DeviceSignIn(ctx, dev))
 }
 
 // SignInLoopback signs a Microsoft account in through the browser with a loopback
@@ -43,7 +43,21 @@ func SignInLoopback(ctx context.Context, cfg providers.Config, lo oauth.Loopback
 	if lo.RedirectHost == "" {
 		lo.RedirectHost = "localhost"
 	}
-	return oauth.Loopback(ctx, lo)
+	return normalizeGrant(oauth.Loopback(ctx, lo))
+}
+
+// normalizeGrant writes granted scopes the way calsync asks for them: Entra prefixes Graph
+// scopes with https://graph.microsoft.com/, and a refresh token proves offline_access
+// whether or not the response listed it. Grant.Missing then compares like with like.
+func normalizeGrant(g *oauth.Grant, err error) (*oauth.Grant, error) {
+	if err != nil || g == nil {
+		return g, err
+	}
+	g.Granted = shortScopes(g.Granted)
+	if g.Token != nil && g.Token.RefreshToken != "" && !hasScope(g.Granted, ScopeOfflineAccess) {
+		g.Granted = append(g.Granted, ScopeOfflineAccess)
+	}
+	return g, nil
 }
 
 func noClientID(op string) *providers.Error {
