@@ -181,3 +181,26 @@ func TestTokenSourceErrorPassesThrough(t *testing.T) {
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestAbsolutePathIsUsedVerbatim(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.RequestURI()
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c := &Client{Provider: "microsoft", Base: "http://127.0.0.1:1/unused/"}
+	if _, err := c.Do(context.Background(), Request{Op: "delta", Path: srv.URL + "/v1.0/me/delta?$skiptoken=abc%2Bd"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got != "/v1.0/me/delta?$skiptoken=abc%2Bd" {
+		t.Fatalf("requested %q", got)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	got := RedactURL("https://user:pw@example.com/cb?code=4/0abc&state=xyz&access_token=ya29.q")
+	if strings.Contains(got, "pw") || strings.Contains(got, "4/0abc") || strings.Contains(got, "ya29.q") || !strings.Contains(got, "state=xyz") {
+		t.Fatalf("got %q", got)
+	}
+}
