@@ -13,9 +13,15 @@ import (
 	"github.com/calsync/calsync/providers/httpapi"
 )
 
+// immutableIDs asks Graph for ids that survive an event being moved between folders
+// (the default ids change then, which would orphan calsync's links). It is sent on every
+// event request so ids are read, written and looked up in the same form.
+const immutableIDs = `IdType="ImmutableId"`
+
 // readPrefs asks Graph for UTC times and plain-text bodies: calsync stores UTC and text.
 func readPrefs() http.Header {
 	h := http.Header{}
+	h.Add("Prefer", immutableIDs)
 	h.Add("Prefer", `outlook.timezone="UTC"`)
 	h.Add("Prefer", `outlook.body-content-type="text"`)
 	return h
@@ -173,16 +179,17 @@ func (c *Client) fillTags(ctx context.Context, evs []providers.Event) error {
 		chunk := idx[:n]
 		idx = idx[n:]
 		type step struct {
-			ID     string `json:"id"`
-			Method string `json:"method"`
-			URL    string `json:"url"`
+			ID      string            `json:"id"`
+			Method  string            `json:"method"`
+			URL     string            `json:"url"`
+			Headers map[string]string `json:"headers"`
 		}
 		var req struct {
 			Requests []step `json:"requests"`
 		}
 		for k, i := range chunk {
 			req.Requests = append(req.Requests, step{ID: fmt.Sprint(k), Method: "GET",
-				URL: "/me/events/" + url.PathEscape(evs[i].RemoteID) + q})
+				URL: "/me/events/" + url.PathEscape(evs[i].RemoteID) + q, Headers: map[string]string{"Prefer": immutableIDs}})
 		}
 		var resp struct {
 			Responses []struct {
@@ -300,7 +307,7 @@ func (c *Client) Update(ctx context.Context, cal string, ev providers.Event, eta
 // Delete removes the event if its etag is still ifMatch; an event already gone is fine.
 func (c *Client) Delete(ctx context.Context, cal, remoteID, etag string) error {
 	const op = "delete event"
-	h := http.Header{}
+	h := http.Header{"Prefer": {immutableIDs}}
 	if etag != "" {
 		h.Set("If-Match", ifMatch(etag))
 	}
