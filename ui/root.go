@@ -20,6 +20,7 @@ import (
 	"github.com/calsync/calsync/ui/activities"
 	"github.com/calsync/calsync/ui/common"
 	"github.com/calsync/calsync/ui/home"
+	"github.com/calsync/calsync/ui/logview"
 	"github.com/calsync/calsync/ui/safetext"
 	"github.com/calsync/calsync/ui/troubleshoot"
 )
@@ -32,7 +33,7 @@ func screensFor(c *common.Context) []common.Screen {
 		common.TabActivities:   activities.New(c),
 		common.TabAccounts:     accounts.New(c, nil),
 		common.TabTroubleshoot: troubleshoot.New(c),
-		common.TabLog:          newLogPlaceholder(c),
+		common.TabLog:          logview.New(c),
 	}
 }
 
