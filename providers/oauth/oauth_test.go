@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -373,5 +374,15 @@ func TestEchoingTokenEndpointCannotLeakSecrets(t *testing.T) {
 	_, err = ts.TokenContext(context.Background())
 	if err == nil || strings.Contains(err.Error(), rt) || strings.Contains(err.Error(), clientSecret) {
 		t.Fatalf("refresh error leaks: %v", err)
+	}
+}
+
+func TestPrintingSecretsHidesTokens(t *testing.T) {
+	s := oauth.Secret{AccessToken: "ya29.PRINTCANARY", RefreshToken: "1//PRINTCANARY2", Granted: []string{"x"}}
+	g := &oauth.Grant{Token: &oauth2.Token{AccessToken: "PRINTCANARY3"}, Granted: []string{"x"}}
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v %#v %s", s, s, s), fmt.Sprint(g), fmt.Sprintf("%+v %#v", g, g)} {
+		if strings.Contains(out, "PRINTCANARY") {
+			t.Fatalf("printed: %s", out)
+		}
 	}
 }

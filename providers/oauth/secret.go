@@ -13,6 +13,7 @@ package oauth
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -64,3 +65,23 @@ func GrantedScopes(tok *oauth2.Token, asked []string) []string {
 	}
 	return append([]string(nil), asked...)
 }
+
+// String keeps tokens out of logs when a Secret is printed by accident.
+func (s Secret) String() string {
+	return fmt.Sprintf("oauth.Secret{expiry: %s, refresh token: %t, granted: %v}",
+		s.Expiry.Format(time.RFC3339), s.RefreshToken != "", s.Granted)
+}
+
+// GoString is String, for %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// String keeps tokens out of logs when a Grant is printed by accident.
+func (g *Grant) String() string {
+	if g == nil {
+		return "oauth.Grant(nil)"
+	}
+	return fmt.Sprintf("oauth.Grant{granted: %v, asked: %v}", g.Granted, g.Asked)
+}
+
+// GoString is String, for %#v.
+func (g *Grant) GoString() string { return g.String() }
