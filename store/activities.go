@@ -463,45 +463,52 @@ func GetActivity(ctx context.Context, h Handler, id string) (Activity, error) {
 	return a, err
 }
 
-// ResolveActivityID finds the one activity whose id is id or starts with it (people type
-// the first characters shown in the list). It returns ErrNotFound, or a ValidationError
-// when the prefix matches more than one activity.
-func ResolveActivityID(ctx context.Context, h Handler, prefix string) (string, error) {
-	prefix = strings.ToLower(strings.TrimSpace(prefix))
-	if prefix == "" {
+// ResolveActivityID finds the one activity whose id is s, starts with s or ends with s
+// (people type what the list shows). It returns ErrNotFound, or a ValidationError when s
+// matches more than one activity.
+func ResolveActivityID(ctx context.Context, h Handler, s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
 		return "", invalid("id", "must not be empty")
 	}
-	for _, r := range prefix {
+	for _, r := range s {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r == '-') {
-			return "", invalid("id", "%q is not an activity id; ids are hexadecimal like 019a6b2c-…", prefix)
+			return "", invalid("id", "%q is not an activity id; ids are hexadecimal like 019a6b2c-…", s)
 		}
 	}
 	// The range form lets SQLite use the primary key index; ids are lower-case hex.
-	rows, err := h.QueryContext(ctx, `SELECT id FROM activities WHERE id >= ? AND id < ? ORDER BY id LIMIT 3`,
-		prefix, prefix+"\xff")
+	ids, err := queryIDs(ctx, h, `SELECT id FROM activities WHERE id >= ? AND id < ? ORDER BY id LIMIT 3`, s, s+"\xff")
+	if err == nil && len(ids) == 0 {
+		ids, err = queryIDs(ctx, h, `SELECT id FROM activities WHERE id LIKE ? ORDER BY id LIMIT 3`, "%"+s)
+	}
 	if err != nil {
 		return "", err
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("activity %q: %w", s, ErrNotFound)
+	case 1:
+		return ids[0], nil
+	default:
+		return "", invalid("id", "%q matches more than one activity (%s, %s, …); give more characters", s, ids[0], ids[1])
+	}
+}
+
+func queryIDs(ctx context.Context, h Handler, q string, args ...any) ([]string, error) {
+	rows, err := h.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return "", err
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	if err := rows.Err(); err != nil {
-		return "", err
-	}
-	switch len(ids) {
-	case 0:
-		return "", fmt.Errorf("activity %q: %w", prefix, ErrNotFound)
-	case 1:
-		return ids[0], nil
-	default:
-		return "", invalid("id", "%q matches more than one activity (%s, %s, …); give more characters", prefix, ids[0], ids[1])
-	}
+	return ids, rows.Err()
 }
 
 // writeActivity stores a's editable fields if nobody changed the row since it was read at

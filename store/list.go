@@ -589,3 +589,24 @@ func (p ListPage) HiddenList() []HiddenCount {
 	}
 	return out
 }
+
+// GetActivityRow reads one activity (tombstones included) as the list shows it: with its
+// owner's name and its calendar link's state.
+func GetActivityRow(ctx context.Context, h Handler, id string) (ActivityRow, error) {
+	row := h.QueryRowContext(ctx, `SELECT `+activityColumns+`,
+		COALESCE((SELECT u.name FROM users u WHERE u.id = a.owner_id), '') FROM activities a WHERE a.id = ?`, id)
+	var r ActivityRow
+	a, err := scanActivity(row, &r.OwnerName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ActivityRow{}, fmt.Errorf("activity %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return ActivityRow{}, err
+	}
+	r.Activity = a
+	rows := []ActivityRow{r}
+	if err := attachLinks(ctx, h, rows); err != nil {
+		return ActivityRow{}, err
+	}
+	return rows[0], nil
+}
