@@ -227,7 +227,7 @@ func (c *Client) fillTags(ctx context.Context, evs []providers.Event) error {
 				for k, v := range r.Headers {
 					hdr.Set(k, v)
 				}
-				return c.sent.scrub(c.subError("read event tags", r.Status, hdr, r.Body))
+				return c.sent.scrub(c.subError("read event tags", r.Status, hdr, r.Body), c.ts.Redact)
 			}
 		}
 		if len(got) != len(chunk) {

@@ -175,7 +175,7 @@ func (c *Client) do(ctx context.Context, req httpapi.Request, out any) (*httpapi
 		resp, err = c.api.Do(ctx, req, out)
 	}
 	if err != nil {
-		err = c.sent.scrub(err)
+		err = c.sent.scrub(err, c.ts.Redact)
 	}
 	return resp, err
 }

@@ -52,19 +52,20 @@ func (s *secretTracker) secrets() []string {
 	return append([]string(nil), s.vals...)
 }
 
-// scrub removes every tracked secret from a provider error's texts.
-func (s *secretTracker) scrub(err error) error {
+// scrub removes every tracked secret from a provider error's texts; also, when given,
+// whatever more redact knows (the token source's current tokens and client secret).
+func (s *secretTracker) scrub(err error, redact func(string) string) error {
 	pe, ok := providers.AsError(err)
 	if !ok {
 		return err
 	}
 	sec := s.secrets()
-	if len(sec) == 0 {
-		return err
-	}
 	cp := *pe
 	cp.Message = httpapi.RedactString(cp.Message, sec...)
 	cp.Hint = httpapi.RedactString(cp.Hint, sec...)
+	if redact != nil {
+		cp.Message, cp.Hint = redact(cp.Message), redact(cp.Hint)
+	}
 	if cp.Err != nil {
 		for _, x := range sec {
 			if strings.Contains(cp.Err.Error(), x) {
