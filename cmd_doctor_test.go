@@ -314,3 +314,37 @@ func TestBundleNeverHoldsSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorFixAsksOnATerminal(t *testing.T) {
+	c := newDocCLI(t)
+	st := c.store()
+	a := c.seedAccount(st, nil)
+	ctx := context.Background()
+	s, _ := store.GetSyncSettings(ctx, st.DB, a.ID)
+	s.Enabled = false
+	if err := store.PutSyncSettings(ctx, st.DB, s); err != nil {
+		t.Fatal(err)
+	}
+	runTTY := func(stdin string) (int, string) {
+		var out, errb bytes.Buffer
+		env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: time.Now, Interactive: true}
+		code := run(ctx, env, []string{"--data-dir", c.dir, "doctor", "--offline", "--symptom", "not-showing", "--fix"})
+		return code, out.String()
+	}
+	// Declined: nothing changes and the problem remains (exit 1).
+	code, out := runTTY("n\n")
+	if code != exitFailure || !strings.Contains(out, "Apply: switch sync on for Work") || !strings.Contains(out, "(enable sync 1)? [y/N]") {
+		t.Fatalf("declined: exit %d\n%s", code, out)
+	}
+	if s, _ := store.GetSyncSettings(ctx, st.DB, a.ID); s.Enabled {
+		t.Fatal("a declined fix changed the settings")
+	}
+	// Accepted: sync is on, and the re-run says so (exit 0).
+	code, out = runTTY("y\n")
+	if code != exitOK || !strings.Contains(out, "applied switch sync on") {
+		t.Fatalf("accepted: exit %d\n%s", code, out)
+	}
+	if s, _ := store.GetSyncSettings(ctx, st.DB, a.ID); !s.Enabled {
+		t.Fatal("sync not switched on")
+	}
+}

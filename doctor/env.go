@@ -29,7 +29,8 @@ type Env struct {
 	Reconnect func(ctx context.Context, accountID string) error
 	// Prober probes the network; nil uses a default with short timeouts.
 	Prober *Prober
-	// Offline skips the checks that talk to providers or write test data.
+	// Offline skips the checks that talk to providers or write test data, and fixes do not
+	// sync afterwards (the next scheduled sync applies them).
 	Offline bool
 }
 

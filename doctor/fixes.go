@@ -127,7 +127,7 @@ func settingsFix(id, title, desc string, impact Impact, accountID string, change
 			return Applied{}, err
 		}
 		msg := title + " (applied)"
-		if e.Sync != nil && next.Enabled {
+		if e.Sync != nil && next.Enabled && !e.Offline {
 			if err := e.Sync(ctx, accountID); err != nil {
 				msg += "; the sync run after it failed: " + err.Error()
 			} else {

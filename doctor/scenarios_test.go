@@ -2,14 +2,17 @@ package doctor
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/caldav/caldavfake"
 	"github.com/calsync/calsync/providers/google/googlefake"
 	"github.com/calsync/calsync/store"
+	syncpkg "github.com/calsync/calsync/sync"
 )
 
 func TestScenarioHealthy(t *testing.T) {
@@ -463,5 +466,108 @@ func TestScenarioAppPassword(t *testing.T) {
 	}
 	if r.Exit != ExitOK {
 		t.Fatalf("exit %d\n%s", r.Exit, dump(r))
+	}
+}
+
+func TestScenarioStaleStateResyncRelinksWithoutDuplicates(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now().UTC()
+	for i := 0; i < 3; i++ {
+		w.activity(fmt.Sprintf("Follow-up %d", i), store.TypeCall, w.me.ID, now.Add(time.Duration(i+1)*time.Hour), now)
+	}
+	w.sync(w.acct.ID)
+	// Local state is lost: the links go (as after restoring an old database).
+	links, err := store.ListLinks(w.ctx, w.st.DB, w.acct.ID)
+	if err != nil || len(links) != 3 {
+		t.Fatalf("links %d %v", len(links), err)
+	}
+	for _, l := range links {
+		if err := store.DeleteLink(w.ctx, w.st.DB, l.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := w.run(NotShowing)
+	ss := w.finding(r, "stale-state", w.acct.ID)
+	if ss.Status != Fail || !strings.Contains(ss.Summary, "3 of its events are not linked") || ss.Fixes[0].ID != "resync" {
+		t.Fatalf("stale-state: %s %s\n%s", ss.Status, ss.Summary, dump(r))
+	}
+	var applied []Applied
+	for _, fx := range ss.Fixes {
+		a, err := fx.Apply(w.ctx, w.env, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied = append(applied, a)
+	}
+	if !strings.Contains(applied[0].Message, "0 duplicated tags, 0 unlinked calsync events") {
+		t.Fatalf("resync proof: %s", applied[0].Message)
+	}
+	if r = w.run(NotShowing); r.Exit != ExitOK {
+		t.Fatalf("after resync exit %d\n%s", r.Exit, dump(r))
+	}
+	if loc, rem := w.counts(); loc != 3 || rem != 3 {
+		t.Fatalf("after resync local %d remote %d: nothing may be duplicated", loc, rem)
+	}
+}
+
+func TestRoundTripOneWaySaysWhichDirectionIsExpected(t *testing.T) {
+	w := newWorld(t)
+	w.settings(w.acct.ID, func(s *store.SyncSettings) { s.Direction = store.DirToCalendar })
+	r := w.run(NotShowing)
+	rt := w.finding(r, "round-trip", w.acct.ID)
+	if rt.Status != Pass || rt.Summary != "CRM -> calendar OK, calendar -> CRM not expected (direction to-calendar)" {
+		t.Fatalf("round trip: %s %q", rt.Status, rt.Summary)
+	}
+	if loc, rem := w.counts(); loc != 0 || rem != 0 {
+		t.Fatalf("round trip left test data: local %d remote %d", loc, rem)
+	}
+}
+
+// blindPull hides calendar-made events from the engine's listings: calendar -> CRM is broken.
+type blindPull struct{ providers.Provider }
+
+func (b blindPull) Changes(ctx context.Context, cal, cursor string, win providers.Window) (providers.ChangePage, error) {
+	p, err := b.Provider.Changes(ctx, cal, cursor, win)
+	var keep []providers.Event
+	for _, e := range p.Events {
+		if !strings.Contains(e.Subject, "(from the calendar)") {
+			keep = append(keep, e)
+		}
+	}
+	p.Events = keep
+	return p, err
+}
+
+func TestRoundTripNamesTheBrokenDirection(t *testing.T) {
+	w := newWorld(t)
+	eng := &syncpkg.Engine{Store: w.st, Open: func(ctx context.Context, a store.Account) (providers.Provider, error) {
+		p, err := w.env.Open(ctx, a, nil)
+		return blindPull{p}, err
+	}}
+	w.env.Sync = func(ctx context.Context, id string) error {
+		_, err := eng.Run(ctx, id, syncpkg.RunOptions{})
+		return err
+	}
+	r := w.run(NotShowing)
+	rt := w.finding(r, "round-trip", w.acct.ID)
+	if rt.Status != Fail || rt.Summary != "CRM -> calendar OK, calendar -> CRM broken" {
+		t.Fatalf("round trip: %s %q\n%s", rt.Status, rt.Summary, dump(r))
+	}
+	if r.Exit != ExitProblem {
+		t.Fatalf("exit %d", r.Exit)
+	}
+	// The probe's own activity is gone again (tombstoned), and its event too.
+	if loc, _ := w.counts(); loc != 0 {
+		t.Fatalf("probe activity left behind: %d", loc)
+	}
+}
+
+func TestClockSkewIsMeasuredAgainstTheProvider(t *testing.T) {
+	w := newWorld(t)
+	w.env.Now = func() time.Time { return time.Now().Add(-17 * time.Minute) }
+	r := w.run(CantConnect)
+	c := w.finding(r, "clock", w.acct.ID)
+	if c.Status != Fail || !strings.Contains(c.Summary, "17m0s behind") {
+		t.Fatalf("clock: %s %s", c.Status, c.Summary)
 	}
 }
