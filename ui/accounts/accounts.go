@@ -548,7 +548,7 @@ func (m *Model) startForm(d *accountsetup.Draft) tea.Cmd {
 			Value(&d.ClientID).Validate(accountsetup.ValidateClientID))
 		if secretVar != "" {
 			fields = append(fields, huh.NewInput().Title("OAuth client secret").
-				Description("Prefilled from "+secretVar+" when set.").
+				Description("Prefilled from "+secretVar+" when set. Background sync reads it from there, so set it in your environment too.").
 				EchoMode(huh.EchoModePassword).Value(&d.ClientSecret))
 		}
 	}

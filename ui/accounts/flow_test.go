@@ -32,18 +32,27 @@ type harness struct {
 }
 
 type frame struct {
-	mu   sync.Mutex
-	view string
+	mu     sync.Mutex
+	view   string
+	status string // the root's status bar: the last common.StatusMsg
 }
 
-func (f *frame) set(v string) { f.mu.Lock(); f.view = v; f.mu.Unlock() }
-func (f *frame) get() string  { f.mu.Lock(); defer f.mu.Unlock(); return f.view }
+func (f *frame) set(v string)       { f.mu.Lock(); f.view = v; f.mu.Unlock() }
+func (f *frame) setStatus(s string) { f.mu.Lock(); f.status = s; f.mu.Unlock() }
+func (f *frame) get() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.view + "\n[status] " + f.status
+}
 
 func (h harness) Init() tea.Cmd { return h.m.Init() }
 func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		h.m.SetSize(ws.Width, ws.Height-2)
 		return h, nil
+	}
+	if sm, ok := msg.(common.StatusMsg); ok {
+		h.last.setStatus(sm.Text)
 	}
 	_, cmd := h.m.Update(msg)
 	return h, cmd
@@ -98,6 +107,15 @@ func waitFor(t *testing.T, tm *teatest.TestModel, want ...string) {
 	if t.Failed() {
 		t.Logf("frame:\n%s", f.get())
 	}
+}
+
+// waitGone waits until the current frame no longer shows text.
+func waitGone(t *testing.T, tm *teatest.TestModel, text string) {
+	t.Helper()
+	f := lastFrame[tm]
+	teatest.WaitFor(t, tm.Output(), func([]byte) bool {
+		return !strings.Contains(strings.Join(strings.Fields(f.get()), " "), text)
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
 func keys(tm *teatest.TestModel, ks ...tea.KeyType) {
@@ -323,5 +341,107 @@ func TestMicrosoftDeviceCodeShowsCodeAndCountdown(t *testing.T) {
 	cals, _ := store.ListCalendars(context.Background(), st.DB, as[0].ID)
 	if len(cals) == 0 {
 		t.Fatal("no calendars stored for the new account")
+	}
+}
+
+func TestReconnectKeepsSettingsAndLinksThenStopAndRemove(t *testing.T) {
+	fake := googlefake.New(googlefake.Options{Login: "pat@example.com", ClientID: "cid", ClientSecret: "csecret"})
+	hs := httptest.NewServer(fake.Handler())
+	defer hs.Close()
+	ep := googlefake.EndpointsAt(hs.URL)
+	env := map[string]string{
+		"CALSYNC_GOOGLE_CLIENT_ID": "cid", "CALSYNC_GOOGLE_CLIENT_SECRET": "csecret",
+		"CALSYNC_GOOGLE_API_URL": ep.API, "CALSYNC_GOOGLE_AUTH_URL": ep.Auth, "CALSYNC_GOOGLE_TOKEN_URL": ep.Token,
+		"CALSYNC_OPEN_BROWSER": "http-get",
+	}
+	st := openStore(t)
+	ctx := context.Background()
+
+	// An account that synced before, then lost its sign-in (the token was revoked).
+	mgr := accountsetup.NewManager(st, func(k string) string { return env[k] }, time.Now)
+	g, _ := accountsetup.ChoiceByID("google")
+	conn, err := mgr.Connect(ctx, accountsetup.Draft{Choice: g, Name: "Work", ClientID: "cid", ClientSecret: "csecret"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := mgr.Save(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := store.DefaultSyncSettings(acct.ID)
+	settings.CalendarID, settings.Enabled, settings.Direction = "pat@example.com", true, store.DirToCalendar
+	if settings, err = mgr.ApplySettings(ctx, settings); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.EnsureMe(ctx, st.DB, "Pat", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	act, err := store.CreateActivity(ctx, st.DB, store.ActivityInput{Type: store.TypeCall, Subject: "Call Bo",
+		Start: time.Now().Add(time.Hour)}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.InsertLink(ctx, st.DB, store.Link{ActivityID: act.ID, AccountID: acct.ID,
+		CalendarID: "pat@example.com", RemoteID: "ev1", State: store.LinkSynced}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetAccountState(ctx, st.DB, acct.ID, store.AccountNeedsReauth, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecordAccountError(ctx, st.DB, acct.ID, "AuthExpired", "Token has been expired or revoked.", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	fake.RevokeTokens()
+
+	tm, _ := newFlow(t, st, env)
+	waitFor(t, tm, "Work", "needs sign-in", "! AuthExpired: Token has been expired or revoked.",
+		"Work needs a fresh sign-in: press r to reconnect")
+	tm.Type("r")
+	waitFor(t, tm, "Reconnect Work")
+	googleReconnect := func() {
+		waitFor(t, tm, "┃ OAuth client ID")
+		keys(tm, tea.KeyEnter)
+		waitFor(t, tm, "┃ OAuth client secret")
+		keys(tm, tea.KeyEnter)
+	}
+	googleReconnect()
+	waitFor(t, tm, "Reconnected Work; its settings and links are kept.", "connected")
+	after, _ := store.GetAccount(ctx, st.DB, acct.ID)
+	if after.State != store.AccountConnected || after.LastErrorKind != "" {
+		t.Fatalf("account after reconnect: %+v", after)
+	}
+	s2, _ := store.GetSyncSettings(ctx, st.DB, acct.ID)
+	if s2.Direction != store.DirToCalendar || s2.CalendarID != settings.CalendarID || !s2.Enabled ||
+		s2.ActivatedAt == nil || !s2.ActivatedAt.Equal(*settings.ActivatedAt) {
+		t.Fatalf("settings changed by reconnect: %+v, was %+v", s2, settings)
+	}
+	if n, _ := store.CountLinks(ctx, st.DB, acct.ID); n != 1 {
+		t.Fatalf("links after reconnect: %d", n)
+	}
+
+	tm.Type("s")
+	waitFor(t, tm, "sync stopped", "Sync stopped for Work. Nothing is deleted")
+	if s, _ := store.GetSyncSettings(ctx, st.DB, acct.ID); s.Enabled {
+		t.Fatal("sync still enabled after stop")
+	}
+	tm.Type("s")
+	waitFor(t, tm, "Sync resumed for Work.")
+	if s, _ := store.GetSyncSettings(ctx, st.DB, acct.ID); !s.Enabled || !s.ActivatedAt.Equal(*settings.ActivatedAt) {
+		t.Fatalf("resume: %+v", s)
+	}
+
+	tm.Type("x")
+	waitFor(t, tm, "Remove Work?", "y: remove")
+	tm.Type("n")
+	waitGone(t, tm, "Remove Work?")
+	if as, _ := store.ListAccounts(ctx, st.DB); len(as) != 1 {
+		t.Fatal("n removed the account")
+	}
+	tm.Type("x")
+	waitFor(t, tm, "Remove Work?")
+	tm.Type("y")
+	waitFor(t, tm, "Removed Work. Its activities stay in the CRM.", "No calendar connected yet")
+	if _, err := store.GetActivity(ctx, st.DB, act.ID); err != nil {
+		t.Fatalf("the activity went with the account: %v", err)
 	}
 }
