@@ -170,9 +170,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			"AADSTS70003: The app requested an unsupported grant type '"+f.Get("grant_type")+"'.", 70003, ""))
 		return
 	}
-	if s.faults.token != NoTokenFault {
+	if s.st.Faults.Token != NoTokenFault {
 		s.persistLocked()
-		s.entraError(w, http.StatusBadRequest, s.tokenFaultBody(s.faults.token, clientID))
+		s.entraError(w, http.StatusBadRequest, s.tokenFaultBody(s.st.Faults.Token, clientID))
 		return
 	}
 	if f.Get("grant_type") == "refresh_token" {
@@ -262,7 +262,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	rq := ru.Query()
 	rq.Set("state", q.Get("state"))
-	switch f := s.faults.token; f {
+	switch f := s.st.Faults.Token; f {
 	case ConsentMissing, AdminConsentRequired, AdminConsentRequested, ConditionalAccessBlocked, UserNotAssigned:
 		e := s.tokenFaultBody(f, q.Get("client_id"))
 		code := "access_denied"

@@ -2,6 +2,7 @@ package graphfake
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -127,10 +128,11 @@ const (
 func (s *Server) SetTokenFault(f TokenFault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults.token = f
+	s.st.Faults.Token = f
 	if f != NoTokenFault {
 		s.expireAccessTokensLocked()
 	}
+	s.persistLocked()
 }
 
 // ExpireAccessTokens makes every access token issued so far answer 401 as expired.
@@ -162,22 +164,24 @@ func (s *Server) FailNext(n int, f APIFault, retryAfter time.Duration) {
 func (s *Server) FailAfter(skip, n int, f APIFault, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults.skip = skip
-	s.faults.apiFault = f
-	s.faults.failAll = n < 0
-	s.faults.failNext = n
+	s.st.Faults.Skip = skip
+	s.st.Faults.APIFault = f
+	s.st.Faults.FailAll = n < 0
+	s.st.Faults.FailNext = n
 	secs := int((retryAfter + time.Second - 1) / time.Second)
 	if secs < 1 {
 		secs = 1
 	}
-	s.faults.retryAfter = secs
+	s.st.Faults.RetryAfter = secs
+	s.persistLocked()
 }
 
 // ClearFaults disarms FailNext and SetTokenFault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = faults{}
+	s.st.Faults = faults{}
+	s.persistLocked()
 }
 
 // ExpireDeltaTokens makes every delta and skip token issued so far answer 410 with code
@@ -193,8 +197,8 @@ func (s *Server) ExpireDeltaTokens(code string) {
 	s.persistLocked()
 }
 
-// SetGrantedScopes changes what the token endpoint grants from now on (short names;
-// nil = everything asked) and, like SetTokenFault, expires current access tokens so the
+// SetGrantedScopes changes what the token endpoint grants from now on (short names; none
+// at all grants nothing; ClearGrantedScopes goes back to Options.GrantedScopes) and, like SetTokenFault, expires current access tokens so the
 // client's next call refreshes and gets the new, narrower grant — what happens when a
 // user withdraws calendar access in their account's app permissions.
 func (s *Server) SetGrantedScopes(scopes ...string) {
@@ -208,20 +212,30 @@ func (s *Server) SetGrantedScopes(scopes ...string) {
 	s.persistLocked()
 }
 
+// ClearGrantedScopes undoes SetGrantedScopes: Options.GrantedScopes applies again.
+func (s *Server) ClearGrantedScopes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.GrantedScopes = nil
+	s.persistLocked()
+}
+
 // apiFaultLocked returns the fault to answer with now, consuming one FailNext.
 func (s *Server) apiFaultLocked() (APIFault, int) {
-	f := s.faults
-	if f.apiFault == 0 || (!f.failAll && f.failNext <= 0) {
+	f := s.st.Faults
+	if f.APIFault == 0 || (!f.FailAll && f.FailNext <= 0) {
 		return 0, 0
 	}
-	if f.skip > 0 {
-		s.faults.skip--
+	if f.Skip > 0 {
+		s.st.Faults.Skip--
+		s.persistLocked()
 		return 0, 0
 	}
-	if !f.failAll {
-		s.faults.failNext--
+	if !f.FailAll {
+		s.st.Faults.FailNext--
+		s.persistLocked()
 	}
-	return f.apiFault, f.retryAfter
+	return f.APIFault, f.RetryAfter
 }
 
 func writeAPIFault(s *Server, w http.ResponseWriter, f APIFault, retryAfter int) {
@@ -288,4 +302,66 @@ func hasAnyScope(have []string, want ...string) bool {
 		}
 	}
 	return false
+}
+
+// Named faults, for demo scenarios and command lines: each name arms what PROVIDERS.md's
+// table lists for Microsoft.
+const (
+	FaultRevokedRefreshToken = "revoked-refresh-token"  // AADSTS700082 on refresh
+	FaultPasswordReset       = "password-reset"         // AADSTS50173 on refresh
+	FaultMFARequired         = "mfa-required"           // AADSTS50076 on refresh
+	FaultConsentMissing      = "consent-missing"        // AADSTS65001
+	FaultAdminConsent        = "admin-consent-required" // AADSTS90094
+	FaultConditionalAccess   = "conditional-access"     // AADSTS53003
+	FaultUserNotAssigned     = "user-not-assigned"      // AADSTS50105
+	FaultReadOnlyCalendar    = "read-only-calendar"     // canEdit false + 403 ErrorAccessDenied on writes
+	FaultMissingScope        = "missing-scope"          // grants drop Calendars.*; 403 ErrorAccessDenied
+	FaultRateLimit           = "rate-limit"             // 429 TooManyRequests + Retry-After on every call
+	FaultServerError         = "server-error"           // 503 ServiceNotAvailable on every call
+	FaultExpiredDeltaToken   = "expired-delta-token"    // 410 SyncStateNotFound
+)
+
+// FaultNames lists the names Inject accepts.
+var FaultNames = []string{FaultRevokedRefreshToken, FaultPasswordReset, FaultMFARequired, FaultConsentMissing,
+	FaultAdminConsent, FaultConditionalAccess, FaultUserNotAssigned, FaultReadOnlyCalendar, FaultMissingScope,
+	FaultRateLimit, FaultServerError, FaultExpiredDeltaToken}
+
+// ErrUnknownFault is returned by Inject for a name not in FaultNames.
+var ErrUnknownFault = errors.New("graphfake: unknown fault")
+
+// Inject arms a named fault. cal is the calendar a calendar fault applies to ("" = the
+// default calendar). Rate-limit and server-error faults last until ClearFaults.
+func (s *Server) Inject(name, cal string) error {
+	if cal == "" {
+		cal = s.DefaultCalendar()
+	}
+	switch name {
+	case FaultRevokedRefreshToken:
+		s.SetTokenFault(RefreshTokenInactive)
+	case FaultPasswordReset:
+		s.SetTokenFault(GrantRevoked)
+	case FaultMFARequired:
+		s.SetTokenFault(MFARequired)
+	case FaultConsentMissing:
+		s.SetTokenFault(ConsentMissing)
+	case FaultAdminConsent:
+		s.SetTokenFault(AdminConsentRequired)
+	case FaultConditionalAccess:
+		s.SetTokenFault(ConditionalAccessBlocked)
+	case FaultUserNotAssigned:
+		s.SetTokenFault(UserNotAssigned)
+	case FaultReadOnlyCalendar:
+		return s.SetCanEdit(cal, false)
+	case FaultMissingScope:
+		s.SetGrantedScopes("User.Read", "offline_access")
+	case FaultRateLimit:
+		s.FailNext(-1, Throttled, 30*time.Second)
+	case FaultServerError:
+		s.FailNext(-1, ServiceUnavailable, 10*time.Second)
+	case FaultExpiredDeltaToken:
+		s.ExpireDeltaTokens("")
+	default:
+		return fmt.Errorf("%w %q (known: %s)", ErrUnknownFault, name, strings.Join(FaultNames, ", "))
+	}
+	return nil
 }

@@ -460,3 +460,35 @@ func TestDeviceLoginPage(t *testing.T) {
 		t.Fatalf("token after approval: %d %v", st, tok)
 	}
 }
+
+func TestNamedFaultsSurviveRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	f1 := graphfake.New(graphfake.Options{StateFile: path})
+	rt := f1.IssueToken("Calendars.ReadWrite", "offline_access").RefreshToken
+	if err := f1.Inject(graphfake.FaultMFARequired, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f1.Inject("no-such-fault", ""); err == nil || !strings.Contains(err.Error(), graphfake.FaultRateLimit) {
+		t.Fatalf("unknown fault: %v", err)
+	}
+	f2, err := graphfake.NewErr(graphfake.Options{StateFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(f2.Handler())
+	defer srv.Close()
+	c := &tc{t: t, fake: f2, srv: srv}
+	st, m := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}})
+	if st != 400 || !strings.HasPrefix(m["error_description"].(string), "AADSTS50076") {
+		t.Fatalf("armed fault lost across restart: %d %v", st, m)
+	}
+	f2.ClearFaults()
+	if st, _ := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}}); st != 200 {
+		t.Fatal("ClearFaults")
+	}
+	for _, name := range graphfake.FaultNames {
+		if err := f2.Inject(name, ""); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -79,9 +79,8 @@ type User struct {
 type Server struct {
 	opts Options
 
-	mu     sync.Mutex
-	st     *state
-	faults faults
+	mu sync.Mutex
+	st *state
 
 	ln   net.Listener
 	hs   *http.Server

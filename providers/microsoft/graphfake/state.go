@@ -23,6 +23,7 @@ type state struct {
 	Devices map[string]*deviceGrant `json:"device_codes"` // by device_code
 	// GrantedScopes, when non-nil, overrides Options.GrantedScopes (SetGrantedScopes).
 	GrantedScopes []string `json:"granted_scopes,omitempty"`
+	Faults        faults   `json:"faults"`
 }
 
 func (st *state) init() {
@@ -163,13 +164,13 @@ func canonicalPropID(id string) string {
 	return strings.ToLower(strings.Join(strings.Fields(id), " "))
 }
 
-// faults are the switches that are not part of the persisted remote state: they are
-// armed by a test or a demo scenario for this process only.
+// faults are the armed fault switches. They are part of the saved state, so a demo
+// scenario ("MFA required") still holds after the fake restarts on another port.
 type faults struct {
-	token      TokenFault
-	skip       int
-	failNext   int
-	failAll    bool
-	apiFault   APIFault
-	retryAfter int
+	Token      TokenFault `json:"token,omitempty"`
+	Skip       int        `json:"skip,omitempty"`
+	FailNext   int        `json:"fail_next,omitempty"`
+	FailAll    bool       `json:"fail_all,omitempty"`
+	APIFault   APIFault   `json:"api_fault,omitempty"`
+	RetryAfter int        `json:"retry_after,omitempty"`
 }
