@@ -11,6 +11,7 @@ import (
 
 	"github.com/calsync/calsync/providers/caldav/radicaletest"
 	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
 	"github.com/calsync/calsync/store"
 )
 
@@ -308,5 +309,70 @@ func TestSettingsSetRefusesReadOnlyCalendarAndPreviews(t *testing.T) {
 	}
 	if len(cli.accounts()) != 0 {
 		t.Fatal("account still listed after remove")
+	}
+}
+
+func TestAccountAddMicrosoftPrintsDeviceCode(t *testing.T) {
+	const clientID = "0f3e2d1c-aaaa-bbbb-cccc-123456789abc"
+	fake := graphfake.New(graphfake.Options{ClientID: clientID, DeviceCodeInterval: 1, AutoApproveDeviceCodes: true,
+		User: graphfake.User{ID: "u1", DisplayName: "Dana", UserPrincipalName: "dana@contoso.com", Mail: "dana@contoso.com"}})
+	hs := httptest.NewServer(fake.Handler())
+	defer hs.Close()
+	ep := graphfake.Endpoints(hs.URL)
+	cli := newAcctCLI(t)
+	cli.env = map[string]string{"CALSYNC_MICROSOFT_CLIENT_ID": clientID, "CALSYNC_MICROSOFT_API_URL": ep.API,
+		"CALSYNC_MICROSOFT_AUTH_URL": ep.Auth, "CALSYNC_MICROSOFT_TOKEN_URL": ep.Token,
+		"CALSYNC_MICROSOFT_DEVICE_CODE_URL": ep.DeviceCode}
+	code, out, errOut := cli.run("", "account", "add", "microsoft", "--name", "Office")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "open "+hs.URL+"/devicelogin on any device and enter the code") || !strings.Contains(errOut, "The code expires at") {
+		t.Fatalf("the device code was not shown:\n%s", errOut)
+	}
+	as := cli.accounts()
+	if len(as) != 1 || as[0].Kind != "microsoft" || as[0].Name != "Office" || as[0].Login == "" {
+		t.Fatalf("accounts: %+v", as)
+	}
+	code, out, _ = cli.run("", "account", "list")
+	if code != 0 || !strings.Contains(out, "Office") || !strings.Contains(out, "microsoft") || !strings.Contains(out, "connected") {
+		t.Fatalf("account list:\n%s", out)
+	}
+	// Tokens never reach the output.
+	_, jsonOut, _ := cli.run("", "account", "list", "--json")
+	if strings.Contains(jsonOut, "access_token") || strings.Contains(jsonOut, "refresh_token") {
+		t.Fatalf("token material in --json:\n%s", jsonOut)
+	}
+}
+
+func TestSettingsSetUsageErrors(t *testing.T) {
+	cli, _ := googleCLI(t, googlefake.Options{Login: "pat@example.com"})
+	if code, out, errOut := cli.run("", "account", "add", "google"); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out, errOut)
+	}
+	id := cli.accounts()[0].ID
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--direction", "sideways"}, exitUsage, "two-way, to-calendar, from-calendar"},
+		{[]string{"--types", "call,party"}, exitUsage, `"party"`},
+		{[]string{"--import-type", "party"}, exitUsage, "--import-type"},
+		{[]string{"--enable", "--disable"}, exitUsage, "contradict"},
+		{[]string{"--interval", "10s"}, exitUsage, "shortest is 1m"},
+		{[]string{"--backfill-from", "yesterday"}, exitUsage, "YYYY-MM-DD"},
+		{[]string{"--enable"}, exitFailure, "choose a calendar before switching sync on"},
+		{[]string{"--calendar", "nope"}, exitFailure, "calsync calendars --account " + id},
+	}
+	for _, c := range cases {
+		code, _, errOut := cli.run("", append([]string{"settings", "set", "--account", id}, c.args...)...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("settings set %q: exit %d, stderr %q; want %d mentioning %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+	code, _, errOut := cli.run("", "settings", "show", "--account", "nope")
+	if code != exitFailure || !strings.Contains(errOut, `no account "nope"`) {
+		t.Errorf("show unknown account: %d %s", code, errOut)
 	}
 }
