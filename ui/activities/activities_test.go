@@ -255,14 +255,44 @@ func TestWindowHoldsOnlyVisibleRowsPlusMargin(t *testing.T) {
 	if !strings.Contains(m.View(), "Row 599") {
 		t.Fatal("last row not drawn")
 	}
-	// Walk back up a page at a time: every visible row is loaded when drawn.
-	for i := 0; i < 10; i++ {
-		out.press(t, m, "pgup")
+	// Walk back up and down a page and a row at a time: every visible row is loaded when
+	// drawn, holds what the store has at that position, and the window stays small.
+	check := func(step string) {
+		t.Helper()
 		for p := m.top; p < min(m.top+v, m.shown); p++ {
 			if _, ok := m.rowAt(p); !ok {
-				t.Fatalf("row %d visible but not loaded (window %d+%d)", p, m.winOffset, len(m.rows))
+				t.Fatalf("%s: row %d visible but not loaded (window %d+%d)", step, p, m.winOffset, len(m.rows))
 			}
 		}
+		page, err := store.ListActivities(context.Background(), f.st.DB, m.filter, m.loc, testNow, m.winOffset, len(m.rows))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range page.Rows {
+			if m.rows[i].ID != r.ID {
+				t.Fatalf("%s: window row %d (position %d) is %q, the store has %q there", step, i, m.winOffset+i, m.rows[i].Subject, r.Subject)
+			}
+		}
+		if len(m.rows) > 4*v {
+			t.Fatalf("%s: window grew to %d rows", step, len(m.rows))
+		}
+	}
+	for i := 0; i < 10; i++ {
+		out.press(t, m, "pgup")
+		check("pgup")
+	}
+	for i := 0; i < 3*v; i++ {
+		out.press(t, m, "up")
+		check("up")
+	}
+	for i := 0; i < 25; i++ {
+		out.press(t, m, "pgdown")
+		check("pgdown")
+	}
+	out.press(t, m, "home")
+	check("home")
+	if row, _ := m.Selected(); row.Subject != "Row 0" {
+		t.Fatalf("home: %q", row.Subject)
 	}
 	if m.cache.len() > rowCacheMax {
 		t.Fatalf("row cache grew to %d", m.cache.len())

@@ -64,9 +64,9 @@ type Model struct {
 	account map[string]string // account id -> name, for the detail pane
 
 	// The current window: rows[i] is list position winOffset+i.
-	gen       int // generation of the newest query; older answers are dropped
-	pending   bool
-	pendingAt int // offset of the query in flight, to not ask twice for the same window
+	gen       int                // generation of the newest query; older answers are dropped
+	pending   bool               // a read is in flight; its answer looks again at what is needed
+	cancelQ   context.CancelFunc // stops the read in flight once a newer one is asked
 	winOffset int
 	rows      []store.ActivityRow
 	total     int
@@ -225,41 +225,126 @@ func (m *Model) queryCmd() tea.Cmd {
 	}
 	offset, limit := m.windowFor(m.top)
 	m.gen++
-	m.pending, m.pendingAt = true, offset
+	m.pending = true
 	gen, loc, now := m.gen, m.loc, m.ctx.Now()
 	f := m.filter
 	f.Types = slices.Clone(f.Types)
+	// Its answer would be dropped anyway: holding pgdown must not queue up deep queries.
+	if m.cancelQ != nil {
+		m.cancelQ()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	m.cancelQ = cancel
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
 		page, err := store.ListActivities(ctx, st.DB, f, loc, now, offset, limit)
 		return pageMsg{gen: gen, offset: offset, page: page, err: err}
 	}
 }
 
-// ensureWindow queries when the visible rows are not all loaded, or when the cursor came
-// within a third of a screen of the loaded window's edge and there is more beyond it.
+// ensureWindow reads more rows when the visible ones are not all loaded, or when the
+// cursor came within a third of a screen of the loaded window's edge and there is more
+// beyond it. Next to the window it pages by key (store.ListActivitiesAfter: cost bounded
+// by the page, however deep); the last row is read backwards from the end; only a jump
+// far from the window reads by OFFSET, with the counts.
 func (m *Model) ensureWindow() tea.Cmd {
-	if !m.ready {
-		return nil
+	if !m.ready || m.pending {
+		return nil // the answer in flight calls ensureWindow again
 	}
 	v := m.visibleRows()
 	end := min(m.top+v, m.shown)
 	loadedEnd := m.winOffset + len(m.rows)
 	covered := m.top >= m.winOffset && end <= loadedEnd
-	nearEdge := (m.top-m.winOffset < v/3 && m.winOffset > 0) ||
-		(loadedEnd-end < v/3 && loadedEnd < m.shown)
-	if covered && !nearEdge {
+	needBelow := loadedEnd < m.shown && loadedEnd-end < v/3+1
+	needAbove := m.winOffset > 0 && m.top-m.winOffset < v/3+1
+	switch {
+	case covered && !needBelow && !needAbove:
 		return nil
-	}
-	want, _ := m.windowFor(m.top)
-	if m.pending && m.pendingAt == want {
-		return nil
-	}
-	if covered && want == m.winOffset {
+	case len(m.rows) == 0 || m.top == 0 && m.winOffset > 0:
+		return m.queryCmd()
+	case m.cursor == m.shown-1 && (m.top > loadedEnd+v || m.top < m.winOffset):
+		return m.slideCmd(nil, true, 3*v, m.shown) // the end, read backwards
+	case needBelow && m.top <= loadedEnd+v:
+		last := m.rows[len(m.rows)-1].Activity
+		a := store.AnchorOf(last)
+		return m.slideCmd(&a, false, max(2*v, m.top+2*v-loadedEnd), loadedEnd)
+	case needAbove && !needBelow && m.top+v >= m.winOffset-v:
+		a := store.AnchorOf(m.rows[0].Activity)
+		return m.slideCmd(&a, true, max(2*v, m.winOffset-(m.top-v)), m.winOffset)
+	case covered:
 		return nil
 	}
 	return m.queryCmd()
+}
+
+// slideMsg answers slideCmd: rows in list order that belong just before (backward) or
+// just after the window; edge is the list position they border.
+type slideMsg struct {
+	gen      int
+	backward bool
+	edge     int
+	asked    int
+	rows     []store.ActivityRow
+	err      error
+}
+
+func (m *Model) slideCmd(anchor *store.ListAnchor, backward bool, limit, edge int) tea.Cmd {
+	st := m.store()
+	if st == nil {
+		return nil
+	}
+	m.gen++
+	m.pending = true
+	gen, loc, now := m.gen, m.loc, m.ctx.Now()
+	f := m.filter
+	f.Types = slices.Clone(f.Types)
+	if m.cancelQ != nil {
+		m.cancelQ()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	m.cancelQ = cancel
+	return func() tea.Msg {
+		defer cancel()
+		rows, err := store.ListActivitiesAfter(ctx, st.DB, f, loc, now, anchor, backward, limit)
+		if backward {
+			slices.Reverse(rows)
+		}
+		return slideMsg{gen: gen, backward: backward, edge: edge, asked: limit, rows: rows, err: err}
+	}
+}
+
+// applySlide joins the new rows to the window and trims it back to a few screens.
+func (m *Model) applySlide(msg slideMsg) tea.Cmd {
+	v := m.visibleRows()
+	switch {
+	case msg.edge == m.shown && msg.backward: // read from the end
+		if len(msg.rows) < min(msg.asked, m.shown) {
+			return m.queryCmd() // fewer than the counts said: the list changed, recount
+		}
+		m.rows, m.winOffset = msg.rows, m.shown-len(msg.rows)
+	case !msg.backward && msg.edge == m.winOffset+len(m.rows):
+		if len(msg.rows) < min(msg.asked, m.shown-msg.edge) {
+			return m.queryCmd()
+		}
+		m.rows = append(m.rows[:len(m.rows):len(m.rows)], msg.rows...)
+	case msg.backward && msg.edge == m.winOffset:
+		if len(msg.rows) < min(msg.asked, m.winOffset) {
+			return m.queryCmd()
+		}
+		m.rows = append(msg.rows[:len(msg.rows):len(msg.rows)], m.rows...)
+		m.winOffset -= len(msg.rows)
+	default:
+		return m.queryCmd() // the window moved under the answer: read afresh
+	}
+	// Keep a screen above and two below the visible rows: memory stays bounded.
+	if drop := (m.top - v) - m.winOffset; drop > 0 {
+		drop = min(drop, len(m.rows))
+		m.rows, m.winOffset = m.rows[drop:], m.winOffset+drop
+	}
+	if keep := (m.top + 3*v) - m.winOffset; keep >= 0 && keep < len(m.rows) {
+		m.rows = m.rows[:keep]
+	}
+	return m.ensureWindow()
 }
 
 // filterChanged resets the list to the top, saves the filter and queries.
@@ -331,6 +416,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.hiddenBy = msg.page.HiddenList()
 		m.clampCursor()
 		return m, m.ensureWindow()
+	case slideMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		m.pending = false
+		if msg.err != nil {
+			m.loadErr = msg.err
+			return m, common.StatusErr(fmt.Errorf("read activities: %w", msg.err))
+		}
+		return m, m.applySlide(msg)
 	case savedViewMsg:
 		if msg.err != nil {
 			return m, common.StatusErr(fmt.Errorf("the filter applies now but could not be saved for next time: %w", msg.err))
