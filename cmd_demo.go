@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/calsync/calsync/store"
+)
+
+const demoUsage = `calsync demo [--data-dir DIR] [--no-tui] [--seed N]
+  Makes a sandbox with 3 people and about 300 activities and opens the app on it.
+  Without --data-dir the sandbox is a new temporary directory; with it, the sandbox
+  persists there and every other command works on it (calsync --data-dir DIR ...).`
+
+// demoActivityCount is how many activities a sandbox gets.
+const demoActivityCount = 300
+
+func init() {
+	register(&command{
+		Name:    "demo",
+		Summary: "try calsync in a sandbox with a demo team and 300 activities",
+		Usage:   demoUsage,
+		Run:     runDemo,
+	})
+}
+
+func runDemo(ctx context.Context, env *Env, args []string) int {
+	c := commands["demo"]
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	noTUI := fs.Bool("no-tui", false, "only make the sandbox and print how to use it")
+	seed := fs.Int64("seed", demoSeedDefault, "seed of the generated activities")
+	pos, err := actParse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(env.Stdout, "usage: %s\n", demoUsage)
+			return exitOK
+		}
+		return usagef(env, c, "%v", err)
+	}
+	if len(pos) > 0 {
+		return usagef(env, c, "unexpected argument %q", pos[0])
+	}
+
+	// Only an explicit --data-dir is used as the sandbox: the default data directory (or
+	// $CALSYNC_DATA_DIR) may hold the person's real data.
+	dir := env.DataDir
+	if def, err := resolveDataDir("", env.Getenv); err != nil || def == dir {
+		tmp, err := os.MkdirTemp("", "calsync-demo-")
+		if err != nil {
+			return failf(env, "cannot make a sandbox directory: %v", err)
+		}
+		dir = tmp
+	}
+	env.DataDir = dir
+	st, err := openStore(ctx, env)
+	if err != nil {
+		return failf(env, "cannot open the sandbox %s: %v", dir, err)
+	}
+	defer st.Close()
+
+	now := env.Now()
+	loc, err := store.UserLocation(ctx, st.DB)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
+	}
+	prior, isDemo, err := store.GetMeta(ctx, st.DB, metaDemoSeed)
+	if err != nil {
+		return failf(env, "cannot read the sandbox %s: %v", dir, err)
+	}
+	var users []store.User
+	count := 0
+	if isDemo {
+		// Reuse it: a sandbox keeps what the person did in it.
+		page, err := store.CountActivities(ctx, st.DB, store.ListFilter{Owner: store.OwnerAll, Status: store.StatusAll}, loc, now)
+		if err != nil {
+			return failf(env, "cannot read the sandbox %s: %v", dir, err)
+		}
+		count = page.Total
+		if users, err = store.ListUsers(ctx, st.DB); err != nil {
+			return failf(env, "cannot read the sandbox %s: %v", dir, err)
+		}
+		fmt.Fprintf(env.Stdout, "Reusing the demo sandbox in %s (seed %s): %d people, %d activities.\n", dir, prior, len(users), count)
+	} else {
+		existing, err := store.ListUsers(ctx, st.DB)
+		if err != nil {
+			return failf(env, "cannot read %s: %v", dir, err)
+		}
+		if len(existing) > 0 {
+			return failf(env, "%s already holds calsync data that is not a demo sandbox; give --data-dir an empty or new directory", dir)
+		}
+		sum, err := seedDemo(ctx, st, *seed, demoActivityCount, now, loc)
+		if err != nil {
+			return failf(env, "cannot fill the sandbox %s: %v", dir, err)
+		}
+		users, count = sum.Users, sum.Activities
+		fmt.Fprintf(env.Stdout, "Made a demo sandbox in %s: %d people, %d activities.\n", dir, len(users), count)
+	}
+	for _, u := range users {
+		me := ""
+		if u.IsMe {
+			me = " (me)"
+		}
+		fmt.Fprintf(env.Stdout, "  %s%s  id %s\n", u.Name, me, u.ID)
+	}
+	q := strconv.Quote(dir)
+	if q == `"`+dir+`"` {
+		q = dir
+	}
+	fmt.Fprintf(env.Stdout, `
+Try it (every command works on the sandbox):
+  calsync --data-dir %[1]s                                        the terminal app
+  calsync --data-dir %[1]s activity list                          my open activities
+  calsync --data-dir %[1]s activity list --owner all --period this-week
+  calsync --data-dir %[1]s activity list --period overdue
+  calsync --data-dir %[1]s activity list --status all --search müller
+  calsync --data-dir %[1]s activity add --subject "Call Zoë" --type call --start "tomorrow 9:30"
+(from the source tree, "go run . --data-dir %[1]s ..." does the same)
+When done: rm -r %[1]s
+`, q)
+
+	if *noTUI || !env.Interactive {
+		return exitOK
+	}
+	return openApp(ctx, env, st)
+}
