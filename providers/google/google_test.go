@@ -543,3 +543,64 @@ func TestEchoingAPICannotLeakToken(t *testing.T) {
 		t.Fatalf("token leaked: %v", err)
 	}
 }
+
+func TestEditAndDeleteOneInstanceOfSeries(t *testing.T) {
+	e := newEnv(t, googlefake.Options{})
+	cal := e.primary()
+	if _, err := e.fake.PutEvent(cal, googlefake.Event{ID: "series0001", Summary: "Standup",
+		Start: &googlefake.EventDateTime{DateTime: "2026-11-02T09:00:00Z"}, End: &googlefake.EventDateTime{DateTime: "2026-11-02T09:15:00Z"},
+		Recurrence: []string{"RRULE:FREQ=DAILY;COUNT=5"}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, cursor := listAll(t, e.client, cal, "")
+	if len(evs) != 5 {
+		t.Fatalf("%d instances", len(evs))
+	}
+	second, third := evs[1], evs[2]
+	second.Subject = "Standup (moved)"
+	second.Start, second.End = second.Start.Add(time.Hour), second.End.Add(time.Hour)
+	up, err := e.client.Update(ctx, cal, second, second.ETag)
+	if err != nil {
+		t.Fatalf("update one instance: %v", err)
+	}
+	if up.SeriesID != "series0001" || up.Subject != "Standup (moved)" || up.RemoteID != second.RemoteID {
+		t.Fatalf("updated instance %+v", up)
+	}
+	if err := e.client.Delete(ctx, cal, third.RemoteID, third.ETag); err != nil {
+		t.Fatalf("delete one instance: %v", err)
+	}
+	inc, _, _ := listAll(t, e.client, cal, cursor)
+	if len(inc) != 2 {
+		t.Fatalf("increment %+v", inc)
+	}
+	for _, ev := range inc {
+		switch ev.RemoteID {
+		case second.RemoteID:
+			if ev.Deleted || ev.Subject != "Standup (moved)" {
+				t.Errorf("moved instance in increment: %+v", ev)
+			}
+		case third.RemoteID:
+			if !ev.Deleted {
+				t.Errorf("deleted instance not marked: %+v", ev)
+			}
+		default:
+			t.Errorf("unexpected %+v", ev)
+		}
+	}
+	evs, _, _ = listAll(t, e.client, cal, "")
+	if len(evs) != 4 {
+		t.Fatalf("after edits the full listing has %d instances, want 4: %+v", len(evs), evs)
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.RemoteID == second.RemoteID {
+			n++
+			if !ev.Start.Equal(second.Start) {
+				t.Errorf("moved instance starts %v", ev.Start)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("moved instance listed %d times", n)
+	}
+}

@@ -316,6 +316,9 @@ func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]item, error) {
 				continue
 			}
 			for _, in := range ins {
+				if _, exception := cal.Events[in.ID]; exception {
+					continue // listed on its own
+				}
 				if cancelled {
 					in = minimalCancelled(in)
 				}
@@ -371,6 +374,10 @@ func (s *Server) getLocked(w http.ResponseWriter, calID, id string) {
 	}
 	se, ok := cal.Events[id]
 	if !ok {
+		if in, ok := virtualInstance(cal, id); ok {
+			writeJSON(w, 200, in)
+			return
+		}
 		writeErr(w, errNotFound())
 		return
 	}
@@ -521,6 +528,10 @@ func (s *Server) updateLocked(w http.ResponseWriter, r *http.Request, calID, id 
 		return
 	}
 	se, ok := cal.Events[id]
+	if !ok {
+		// Changing one instance of a series makes it an exception, stored on its own.
+		se, ok = s.materialiseLocked(cal, id)
+	}
 	if !ok || se.Raw != nil {
 		writeErr(w, errNotFound())
 		return
@@ -580,6 +591,9 @@ func (s *Server) deleteLocked(w http.ResponseWriter, r *http.Request, calID, id 
 	}
 	se, ok := cal.Events[id]
 	if !ok {
+		se, ok = s.materialiseLocked(cal, id)
+	}
+	if !ok {
 		writeErr(w, errNotFound())
 		return
 	}
@@ -591,8 +605,18 @@ func (s *Server) deleteLocked(w http.ResponseWriter, r *http.Request, calID, id 
 		writeErr(w, errConditionNotMet())
 		return
 	}
-	s.cancelLocked(se)
+	s.cancelSeriesLocked(cal, se)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// cancelSeriesLocked cancels a recurring master's exceptions with it, as Google does.
+func (s *Server) cancelSeriesLocked(cal *calendar, master *storedEvent) {
+	for _, ex := range cal.Events {
+		if ex.Raw == nil && ex.Event.RecurringEventID == master.Event.ID && ex.Event.Status != "cancelled" {
+			s.cancelLocked(ex)
+		}
+	}
+	s.cancelLocked(master)
 }
 
 func (s *Server) cancelLocked(se *storedEvent) {
@@ -620,4 +644,50 @@ func randomID() string {
 		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
 	}
 	return string(b)
+}
+
+// virtualInstance finds the not-yet-materialised instance id of a recurring master
+// ("master_20261110T090000Z" or "master_20261110").
+func virtualInstance(cal *calendar, id string) (Event, bool) {
+	i := strings.LastIndexByte(id, '_')
+	if i <= 0 {
+		return Event{}, false
+	}
+	master, ok := cal.Events[id[:i]]
+	if !ok || master.Raw != nil || len(master.Event.Recurrence) == 0 || master.Event.Status == "cancelled" {
+		return Event{}, false
+	}
+	var orig time.Time
+	var err error
+	if len(id)-i-1 == 8 {
+		orig, err = time.Parse("20060102", id[i+1:])
+	} else {
+		orig, err = time.Parse("20060102T150405Z", id[i+1:])
+	}
+	if err != nil {
+		return Event{}, false
+	}
+	ins, err := instances(master.Event, cal.TimeZone, orig.Add(-48*time.Hour), orig.Add(48*time.Hour))
+	if err != nil {
+		return Event{}, false
+	}
+	for _, in := range ins {
+		if in.ID == id {
+			return in, true
+		}
+	}
+	return Event{}, false
+}
+
+// materialiseLocked turns a virtual instance into a stored exception (same etag, so an
+// If-Match with the instance's etag still holds).
+func (s *Server) materialiseLocked(cal *calendar, id string) (*storedEvent, bool) {
+	in, ok := virtualInstance(cal, id)
+	if !ok {
+		return nil, false
+	}
+	se := &storedEvent{Event: in, Seq: cal.Events[in.RecurringEventID].Seq}
+	cal.Events[id] = se
+	s.dirty = true
+	return se, true
 }

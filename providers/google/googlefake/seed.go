@@ -124,7 +124,7 @@ func (s *Server) DeleteEvent(calID, id string) error {
 	if !ok {
 		return errors.New("googlefake: no such event")
 	}
-	s.cancelLocked(se)
+	s.cancelSeriesLocked(c, se)
 	s.saveLocked()
 	return nil
 }
