@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -323,36 +324,31 @@ func scanCandidates(ctx context.Context, e *Env, a *AccountView) (eligibleStats,
 		return st, err
 	}
 	from, to := window(a.Settings, e.now())
-	rows, err := e.Store.DB.QueryContext(ctx, `SELECT a.id FROM activities a
-		WHERE a.deleted_at IS NULL AND a.owner_id = ? AND a.origin = 'local' AND a.start_at BETWEEN ? AND ?
-		AND NOT EXISTS (SELECT 1 FROM links l WHERE l.activity_id = a.id AND l.account_id = ?)
-		ORDER BY a.start_at`, me.ID, from.Unix(), to.Unix(), a.Account.ID)
-	if err != nil {
-		return st, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return st, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	for _, id := range ids {
-		act, err := store.GetActivity(ctx, e.Store.DB, id)
+	// The engine's own query for first-push candidates, paged.
+	after := ""
+	for {
+		page, err := store.SyncUnlinkedActivities(ctx, e.Store.DB, a.Account.ID, a.Settings.CalendarID, from, to, after, 5000)
 		if err != nil {
 			return st, err
 		}
-		if !hasType(a.Settings.Types, act.Type) {
-			st.wrongType[act.Type]++
-			continue
+		for _, act := range page {
+			if act.OwnerID != me.ID || (act.Origin != "" && act.Origin != "local") {
+				continue
+			}
+			if !hasType(a.Settings.Types, act.Type) {
+				st.wrongType[act.Type]++
+				continue
+			}
+			if beforeActivation(a.Settings, act) {
+				st.beforeActivation = append(st.beforeActivation, act)
+			}
 		}
-		if beforeActivation(a.Settings, act) {
-			st.beforeActivation = append(st.beforeActivation, act)
+		if len(page) < 5000 {
+			break
 		}
+		after = page[len(page)-1].ID
 	}
+	sort.Slice(st.beforeActivation, func(i, j int) bool { return st.beforeActivation[i].Start.Before(st.beforeActivation[j].Start) })
 	return st, nil
 }
 
