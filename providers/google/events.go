@@ -250,10 +250,12 @@ func encodeEvent(ev providers.Event) (map[string]any, error) {
 	if ev.End.Before(ev.Start) {
 		return nil, fmt.Errorf("event ends before it starts")
 	}
-	tz := ev.TimeZone
-	loc, err := loadLocation(firstNonEmpty(tz, "UTC"))
+	// The zone is always sent: without it Google reads an all-day date in the calendar's
+	// zone, and the event would not read back as written.
+	tz := firstNonEmpty(ev.TimeZone, "UTC")
+	loc, err := loadLocation(tz)
 	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q", tz)
+		return nil, fmt.Errorf("unknown time zone %q", httpapi.Sanitize(tz))
 	}
 	when := func(t time.Time) map[string]any {
 		m := map[string]any{}
@@ -262,9 +264,7 @@ func encodeEvent(ev providers.Event) (map[string]any, error) {
 		} else {
 			m["date"], m["dateTime"] = nil, t.In(loc).Format(time.RFC3339)
 		}
-		if tz != "" {
-			m["timeZone"] = tz
-		}
+		m["timeZone"] = tz
 		return m
 	}
 	end := ev.End

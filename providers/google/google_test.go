@@ -604,3 +604,17 @@ func TestEditAndDeleteOneInstanceOfSeries(t *testing.T) {
 		t.Fatalf("moved instance listed %d times", n)
 	}
 }
+
+func TestAllDayWithoutZoneReadsBackInAnotherZoneCalendar(t *testing.T) {
+	e := newEnv(t, googlefake.Options{TimeZone: "Pacific/Auckland"})
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	ev := providers.Event{ActivityID: "act-day", Subject: "Offsite", AllDay: true, Start: day, End: day.AddDate(0, 0, 1)}
+	got, err := e.client.Create(ctx, e.primary(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _ := listAll(t, e.client, e.primary(), "")
+	if len(evs) != 1 || !evs[0].Start.Equal(day) || !got.Start.Equal(day) || !evs[0].AllDay {
+		t.Fatalf("created %+v listed %+v", got, evs)
+	}
+}
