@@ -40,6 +40,11 @@ func Classify(resp *httpapi.Response) *providers.Error {
 	case low == "syncstatenotfound" || low == "resyncrequired" || low == "syncstateinvalid" || resp.Status == http.StatusGone:
 		pe.Kind = providers.CursorExpired
 		pe.Hint = "Microsoft no longer knows the saved change token: calsync does a full listing of the calendar."
+	case low == "mailboxnotenabledforrestapi" || low == "mailboxnotsupportedforrestapi" || low == "errormailboxnotenabledforrestapi":
+		// The account signed in but has no Exchange Online mailbox (unlicensed, or hosted
+		// on-premises): signing in again will not help.
+		pe.Kind = providers.Invalid
+		pe.Hint = "This Microsoft account has no Exchange Online mailbox (no licence, or the mailbox is on-premises): use an account with an Outlook mailbox, or connect the server over CalDAV."
 	case resp.Status == http.StatusUnauthorized || low == "invalidauthenticationtoken":
 		pe.Kind = providers.AuthExpired
 		pe.Hint = "The Microsoft sign-in expired or was revoked: reconnect the account."
