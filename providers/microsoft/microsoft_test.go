@@ -530,3 +530,34 @@ func TestOpenWithoutClientIDOrSecret(t *testing.T) {
 		t.Fatalf("unreadable secret: %v", err)
 	}
 }
+
+func TestZonesRoundTrip(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	day := time.Now().In(berlin).AddDate(0, 0, 5)
+	mid := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, berlin)
+	allDay := providers.Event{ActivityID: "z-1", Subject: "Holiday", AllDay: true, TimeZone: "Europe/Berlin",
+		Start: mid.UTC(), End: mid.AddDate(0, 0, 2).UTC()}
+	at := time.Date(day.Year(), day.Month(), day.Day(), 9, 30, 0, 0, tokyo)
+	timed := providers.Event{ActivityID: "z-2", Subject: "Tokyo call", TimeZone: "Asia/Tokyo", Start: at.UTC(), End: at.Add(time.Hour).UTC(),
+		Description: "agenda:\n1. a\n2. b <not html> & more"}
+	for _, ev := range []providers.Event{allDay, timed} {
+		if _, err := e.client.Create(ctx, cal, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, _, _ := listAll(t, e.client, cal, "")
+	byAct := map[string]providers.Event{}
+	for _, ev := range evs {
+		byAct[ev.ActivityID] = ev
+	}
+	for _, want := range []providers.Event{allDay, timed} {
+		got := byAct[want.ActivityID]
+		if !got.Start.Equal(want.Start) || !got.End.Equal(want.End) || got.AllDay != want.AllDay ||
+			got.TimeZone != want.TimeZone || got.Description != want.Description {
+			t.Errorf("%s read back as %+v, want %+v", want.Subject, got, want)
+		}
+	}
+}
