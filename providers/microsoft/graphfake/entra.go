@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/calsync/calsync/providers/oauth"
+	"golang.org/x/oauth2"
 )
 
 // graphResource prefixes Graph scopes in token responses, as Entra does.
@@ -377,4 +380,17 @@ func (s *Server) serveDeviceLogin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprint(w, `<html><body><form method="post"><p>Enter code</p><input name="user_code">`+
 		`<button name="action" value="approve">Next</button><button name="action" value="deny">Cancel</button></form></body></html>`)
+}
+
+// IssueSecret is IssueToken encoded as the secret calsync stores for a Microsoft account
+// (oauth.EncodeSecret: token, expiry, granted scopes), for demo seeding and tests that
+// skip the sign-in.
+func (s *Server) IssueSecret(scopes ...string) ([]byte, error) {
+	t := s.IssueToken(scopes...)
+	var granted []string
+	for _, sc := range strings.Fields(t.Scope) {
+		granted = append(granted, shortScope(sc))
+	}
+	return oauth.EncodeSecret(&oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType,
+		RefreshToken: t.RefreshToken, Expiry: s.opts.Now().Add(time.Duration(t.ExpiresIn) * time.Second)}, granted)
 }

@@ -492,3 +492,20 @@ func TestNamedFaultsSurviveRestart(t *testing.T) {
 		}
 	}
 }
+
+func TestIssueSecretOpensAProvider(t *testing.T) {
+	f := graphfake.New(graphfake.Options{})
+	b, err := f.IssueSecret("Calendars.ReadWrite", "offline_access")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		AccessToken  string   `json:"access_token"`
+		RefreshToken string   `json:"refresh_token"`
+		Granted      []string `json:"granted_scopes"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil || s.AccessToken == "" || s.RefreshToken == "" ||
+		strings.Join(s.Granted, " ") != "Calendars.ReadWrite offline_access" {
+		t.Fatalf("secret %+v %v", s, err)
+	}
+}

@@ -11,10 +11,25 @@
 // URL, errors use the Graph envelope {"error":{"code","message","innerError"}}, and Entra
 // errors carry the AADSTS codes of the real service.
 //
-// The fault switches (SetTokenFault, FailNext, ExpireDeltaTokens, SetCanEdit,
-// SetGrantedScopes) make it produce each failure in ../../../PROVIDERS.md's table. Demo mode
-// runs it on a loopback port (Start) and keeps its state in Options.StateFile so a
-// restart on another port finds the same calendars, events, change log and tokens.
+// Use from Go (tests, demo mode):
+//
+//	f := graphfake.New(graphfake.Options{StateFile: path, AutoApproveDeviceCodes: true})
+//	base, _ := f.Start("127.0.0.1:0")        // or httptest.NewServer(f.Handler())
+//	ep := graphfake.Endpoints(base)           // providers.Endpoints for the microsoft provider
+//	tok := f.IssueToken("Calendars.ReadWrite", "offline_access", "User.Read") // skip sign-in
+//	cal := f.AddCalendar(graphfake.Calendar{Name: "Team", CanEdit: false})
+//	f.PutEvent(cal, graphfake.Event{Subject: "Standup", Start: t0, End: t1})
+//	f.Inject(graphfake.FaultMFARequired, "") // or SetTokenFault, FailNext, ExpireDeltaTokens, ...
+//
+// Sign-in works through the real endpoints too: the authorization endpoint consents at
+// once and redirects to the loopback redirect_uri, and device codes are approved with
+// Approve(userCode), the /devicelogin page, or Options.AutoApproveDeviceCodes.
+//
+// The fault switches (SetTokenFault, FailNext/FailAfter, ExpireDeltaTokens, SetCanEdit,
+// SetGrantedScopes, or Inject by name) make it produce each failure in PROVIDERS.md's
+// table. Demo mode runs it on a loopback port (Start) and keeps its state — calendars,
+// events, change log, issued tokens and armed faults — in Options.StateFile, so a restart
+// on another port finds everything as it was.
 package graphfake
 
 import (
