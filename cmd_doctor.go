@@ -107,6 +107,8 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
 		return exitUsage
 	}
+	scrub := doctor.SecretRedactor(ctx, st)
+	rep = scrub.Report(rep)
 	out := doctorOutput{Report: rep}
 	if !*asJSON {
 		printReport(env.Stdout, rep)
@@ -118,6 +120,7 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
 			return exitUsage
 		}
+		after = scrub.Report(after)
 		out.After = &after
 		if !*asJSON {
 			fmt.Fprintln(env.Stdout)

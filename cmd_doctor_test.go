@@ -261,6 +261,14 @@ func TestBundleNeverHoldsSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The doctor's own output (terminal and --json) never repeats a secret either.
+	for _, args := range [][]string{{"doctor", "--offline"}, {"doctor", "--offline", "--json"}, {"explain", "--search", "Globex", "--json"}} {
+		_, out, stderr := c.run("", args...)
+		if strings.Contains(out+stderr, "CANARY") || args[0] == "doctor" && !strings.Contains(out, "[secret removed]") {
+			t.Fatalf("%v printed a secret:\n%s", args, out)
+		}
+	}
+
 	read := func(private bool) string {
 		path := filepath.Join(t.TempDir(), "b.zip")
 		args := []string{"bundle", "-o", path}

@@ -60,6 +60,7 @@ func runExplain(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return failf(env, "%v", err)
 	}
+	x = doctor.SecretRedactor(ctx, st).Explanation(x)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/calsync/calsync/store"
 )
 
 // Redactor removes secrets from text, and (unless private data is allowed) replaces
@@ -137,4 +140,65 @@ func (r *Redactor) Field(kind, v string) string {
 		return ""
 	}
 	return r.Pseudonym(kind, v)
+}
+
+// SecretRedactor knows every stored secret and keeps personal text: what the doctor's own
+// output (terminal, --json, the wizard) passes through, so a provider message that
+// quoted a token could not carry it further.
+func SecretRedactor(ctx context.Context, st *store.Store) *Redactor {
+	r := NewRedactor(true)
+	accts, err := store.ListAccounts(ctx, st.DB)
+	if err != nil {
+		return r
+	}
+	for _, a := range accts {
+		if _, v, err := store.GetSecret(ctx, st.DB, a.ID); err == nil {
+			r.AddSecret(v)
+		}
+	}
+	return r
+}
+
+// Finding returns f with every text field scrubbed.
+func (r *Redactor) Finding(f Finding) Finding {
+	f.Summary, f.Remediation, f.AdminNote, f.Ask = r.Text(f.Summary), r.Text(f.Remediation), r.Text(f.AdminNote), r.Text(f.Ask)
+	ev := make([]Evidence, len(f.Evidence))
+	for i, e := range f.Evidence {
+		ev[i] = Evidence{Observed: r.Text(e.Observed), Expected: r.Text(e.Expected), Source: r.Text(e.Source)}
+	}
+	f.Evidence = ev
+	return f
+}
+
+// Report returns rep with every finding scrubbed.
+func (r *Redactor) Report(rep Report) Report {
+	fs := make([]Finding, len(rep.Findings))
+	for i, f := range rep.Findings {
+		fs[i] = r.Finding(f)
+	}
+	rep.Findings = fs
+	return rep
+}
+
+// Explanation returns x with its verdicts and journal entries scrubbed.
+func (r *Redactor) Explanation(x Explanation) Explanation {
+	x.Headline = r.Text(x.Headline)
+	vs := make([]AccountVerdict, len(x.Verdicts))
+	for i, v := range x.Verdicts {
+		v.Summary = r.Text(v.Summary)
+		ev := make([]Evidence, len(v.Evidence))
+		for j, e := range v.Evidence {
+			ev[j] = Evidence{Observed: r.Text(e.Observed), Expected: r.Text(e.Expected), Source: r.Text(e.Source)}
+		}
+		v.Evidence = ev
+		vs[i] = v
+	}
+	x.Verdicts = vs
+	js := make([]store.JournalEntry, len(x.Journal))
+	for i, j := range x.Journal {
+		j.Detail, j.Reason = r.Text(j.Detail), r.Text(j.Reason)
+		js[i] = j
+	}
+	x.Journal = js
+	return x
 }
