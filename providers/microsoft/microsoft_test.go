@@ -561,3 +561,32 @@ func TestZonesRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestEventDeletedBetweenPageAndTagRead(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	kept, _ := e.client.Create(ctx, cal, timedEvent("keep", "kept"))
+	gone, _ := e.client.Create(ctx, cal, timedEvent("gone", "deleted meanwhile"))
+	// Another client deletes one event after the delta page went out, before the tags are read.
+	inner := e.srv.Config.Handler
+	e.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/$batch") {
+			e.fake.DeleteEvent(gone.RemoteID)
+		}
+		inner.ServeHTTP(w, r)
+	})
+	evs, bad, cur := listAll(t, e.client, cal, "")
+	if len(bad) != 0 || len(evs) != 2 {
+		t.Fatalf("page: %d events, %d bad", len(evs), len(bad))
+	}
+	for _, ev := range evs {
+		if ev.RemoteID == kept.RemoteID && ev.ActivityID != "keep" {
+			t.Fatalf("tag of the surviving event lost: %+v", ev)
+		}
+	}
+	e.srv.Config.Handler = inner
+	inc, _, _ := listAll(t, e.client, cal, cur)
+	if len(inc) != 1 || inc[0].RemoteID != gone.RemoteID || !inc[0].Deleted {
+		t.Fatalf("the deletion must arrive with the next increment: %+v", inc)
+	}
+}
