@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 	"github.com/calsync/calsync/ui"
 	"github.com/calsync/calsync/ui/common"
 )
@@ -60,7 +61,15 @@ func openApp(ctx context.Context, env *Env, st *store.Store) int {
 		return failf(env, "cannot prepare the data directory %s: %v", env.DataDir, err)
 	}
 	c := common.NewContext(st, env.Getenv, env.Now)
-	p := tea.NewProgram(ui.New(c), tea.WithAltScreen(), tea.WithContext(ctx),
+	// The app syncs in the background with the same engine `calsync sync` uses; the store's
+	// lease keeps it from overlapping a cron run.
+	eng := sync.New(st)
+	eng.Open = sync.DefaultOpener(st, env.Getenv)
+	eng.Now = env.Now
+	c.Services.Engine = eng
+	root := ui.New(c)
+	defer root.Stop()
+	p := tea.NewProgram(root, tea.WithAltScreen(), tea.WithContext(ctx),
 		tea.WithInput(env.Stdin), tea.WithOutput(env.Stdout))
 	if _, err := p.Run(); err != nil {
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {

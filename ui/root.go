@@ -16,12 +16,14 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/calsync/calsync/sync"
 	"github.com/calsync/calsync/ui/accounts"
 	"github.com/calsync/calsync/ui/activities"
 	"github.com/calsync/calsync/ui/common"
 	"github.com/calsync/calsync/ui/home"
 	"github.com/calsync/calsync/ui/logview"
 	"github.com/calsync/calsync/ui/safetext"
+	"github.com/calsync/calsync/ui/syncstatus"
 	"github.com/calsync/calsync/ui/troubleshoot"
 )
 
@@ -54,6 +56,11 @@ type Model struct {
 	statusErr bool
 	statusGen int // a clear tick only clears the status it was armed for
 
+	// sync runs the engine in the background (when main gave us one) and draws the
+	// right-hand side of the status bar.
+	sync   *syncstatus.Model
+	runner *syncstatus.Runner // nil without an engine
+
 	busy        map[string]bool
 	confirmQuit bool
 	fatal       error
@@ -82,20 +89,34 @@ func New(c *common.Context, opts ...Option) *Model {
 	h := help.New()
 	h.Styles = c.Styles.Help
 	m := &Model{ctx: c, screens: screensFor(c), help: h, busy: map[string]bool{}}
+	var runner *syncstatus.Runner
+	if eng, ok := c.Services.Engine.(*sync.Engine); ok && eng != nil {
+		runner = syncstatus.NewRunner(eng)
+	}
+	m.sync, m.runner = syncstatus.New(c, runner), runner
 	for _, o := range opts {
 		o(m)
 	}
 	return m
 }
 
+// Stop ends the background sync (a run in flight is cancelled and rolls back). Call it
+// after the program returned.
+func (m *Model) Stop() {
+	if m.runner != nil {
+		m.runner.Stop()
+	}
+}
+
 type clearStatusMsg struct{ gen int }
 
 // Init starts every screen's first load and activates the first tab.
 func (m *Model) Init() tea.Cmd {
-	cmds := make([]tea.Cmd, 0, len(m.screens)+1)
+	cmds := make([]tea.Cmd, 0, len(m.screens)+2)
 	for _, s := range m.screens {
 		cmds = append(cmds, s.Init())
 	}
+	cmds = append(cmds, m.sync.Init())
 	cmds = append(cmds, func() tea.Msg { return activateMsg{} })
 	return tea.Batch(cmds...)
 }
@@ -147,6 +168,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.FatalMsg:
 		m.fatal = msg.Err
 		return m, nil
+	case syncstatus.ProgressMsg, syncstatus.IdleMsg:
+		return m, m.sync.Update(msg)
 	}
 	return m, m.broadcast(msg)
 }
@@ -177,6 +200,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m, m.quit()
+	case key.Matches(msg, m.sync.Keys.SyncNow):
+		return m, m.sync.SyncNow()
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		m.layout()
@@ -196,7 +221,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 
 // quit leaves at once unless something is being written; then it asks.
 func (m *Model) quit() tea.Cmd {
-	if len(m.busy) > 0 {
+	if len(m.busy) > 0 || m.sync.Running() {
 		m.confirmQuit = true
 		return nil
 	}
@@ -291,6 +316,9 @@ func (m *Model) quitDialog() string {
 		what = append(what, k)
 	}
 	sort.Strings(what)
+	if m.sync.Running() {
+		what = append(what, "a sync (it would be rolled back)")
+	}
 	body := st.Warn.Render("Still writing: "+strings.Join(what, ", ")) + "\n\n" +
 		st.Text.Render("Quitting now may cut that off. Quit anyway?") + "\n\n" +
 		st.Key.Render("y") + st.Muted.Render(" quit   ") + st.Key.Render("n") + st.Muted.Render(" stay")
@@ -346,7 +374,7 @@ func (m *Model) statusBar() string {
 			left = st.StatusInfo.Render(m.status)
 		}
 	}
-	right := ""
+	right := m.sync.View()
 	if len(m.busy) > 0 {
 		right = st.StatusBusy.Render("writing…")
 	}
@@ -360,7 +388,7 @@ func (m *Model) statusBar() string {
 // helpView is the active screen's keys and the global ones. In the short form the global
 // keys are drawn last but never cut: the screen's keys give way first.
 func (m *Model) helpView() string {
-	km := rootKeyMap{screen: m.screens[m.active], global: m.ctx.Keys}
+	km := rootKeyMap{screen: m.screens[m.active], global: m.ctx.Keys, syncNow: m.sync.Keys.SyncNow}
 	if m.help.ShowAll {
 		return m.help.View(km)
 	}
@@ -382,8 +410,9 @@ func (m *Model) helpView() string {
 
 // rootKeyMap is the active screen's keys followed by the global ones.
 type rootKeyMap struct {
-	screen common.Screen
-	global *common.GlobalKeys
+	screen  common.Screen
+	global  *common.GlobalKeys
+	syncNow key.Binding
 }
 
 func (k rootKeyMap) ShortHelp() []key.Binding {
@@ -391,7 +420,9 @@ func (k rootKeyMap) ShortHelp() []key.Binding {
 }
 
 func (k rootKeyMap) FullHelp() [][]key.Binding {
-	return append(append([][]key.Binding{}, k.screen.FullHelp()...), k.global.FullHelp()...)
+	global := k.global.FullHelp()
+	global[len(global)-1] = append(global[len(global)-1], k.syncNow)
+	return append(append([][]key.Binding{}, k.screen.FullHelp()...), global...)
 }
 
 // fitBlock pads or cuts s to exactly h lines of at most w cells, so a screen that draws

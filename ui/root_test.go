@@ -12,7 +12,9 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
+	"github.com/calsync/calsync/sync"
 	"github.com/calsync/calsync/ui/common"
+	"github.com/calsync/calsync/ui/syncstatus"
 )
 
 func TestMain(m *testing.M) {
@@ -262,31 +264,35 @@ func TestNoColorStyles(t *testing.T) {
 	}
 }
 
-// placeholderRoot is the app with every tab a placeholder like the Log one: what a tab
-// that is not built yet shows.
-func placeholderRoot(t *testing.T) *Model {
-	c := common.NewContext(nil, func(string) string { return "" }, func() time.Time { return testNow })
-	screens := make([]common.Screen, common.TabCount)
-	for i := range screens {
-		p := newLogPlaceholder(c)
-		if i != common.TabLog {
-			p.title = common.TabTitles[i]
-		}
-		screens[i] = p
-	}
-	return New(c, WithScreens(screens), WithTab(common.TabLog))
-}
-
-// Golden: a placeholder tab at 80x24 says what it will hold and what to run today.
-func TestGoldenLogPlaceholder(t *testing.T) {
-	m := placeholderRoot(t)
-	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	golden.RequireEqual(t, []byte(m.View()))
-}
-
+// Golden: the full help lists the screen's keys, the tabs and the global keys.
 func TestGoldenFullHelp(t *testing.T) {
-	m := placeholderRoot(t)
-	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m, _ := newStubRoot(t, 80, 24)
 	press(m, "?")
 	golden.RequireEqual(t, []byte(m.View()))
+}
+
+// The background sync shows in the status bar, and quitting while it runs asks first.
+func TestSyncStatusInStatusBarAndQuit(t *testing.T) {
+	m, _ := newStubRoot(t, 80, 24)
+	m.Update(syncstatus.ProgressMsg{Progress: sync.Progress{AccountID: "a1", AccountName: "Work", Phase: sync.PhasePull, Done: 3}})
+	if v := m.View(); !strings.Contains(v, "⟳ Work: reading calendar… 3 events") {
+		t.Fatalf("running sync not shown:\n%s", v)
+	}
+	if isQuit(press(m, "q")) || !strings.Contains(m.View(), "a sync (it would be rolled back)") {
+		t.Fatalf("q during a sync should ask:\n%s", m.View())
+	}
+	press(m, "n")
+	m.Update(syncstatus.ProgressMsg{Progress: sync.Progress{AccountID: "a1", AccountName: "Work", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Pulled: 2, Pushed: 5}}})
+	if v := m.View(); !strings.Contains(v, "✓ synced") || !strings.Contains(v, "↓2 ↑5") {
+		t.Fatalf("finished sync not shown:\n%s", v)
+	}
+	if !isQuit(press(m, "q")) {
+		t.Fatal("q after the sync finished should quit at once")
+	}
+	// Without an engine, ctrl+r says sync is not available instead of failing.
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlR})
+	if msg, ok := cmd().(common.StatusMsg); !ok || !strings.Contains(msg.Text, "not available") {
+		t.Fatalf("sync now without engine: %#v", cmd())
+	}
 }

@@ -42,7 +42,7 @@ func newKeyMap() keyMap {
 		Done:      b([]string{" "}, "space", "done/to do"),
 		Delete:    b([]string{"d", "delete"}, "d", "delete"),
 		Why:       b([]string{"w"}, "w", "why not in calendar?"),
-		Reload:    b([]string{"r", "ctrl+r"}, "r", "reload"),
+		Reload:    b([]string{"r"}, "r", "reload"),
 		Left:      b([]string{"left", "h"}, "←/h", "previous filter"),
 		Right:     b([]string{"right", "l"}, "→/l", "next filter"),
 		Toggle:    b([]string{" ", "enter"}, "space", "toggle"),

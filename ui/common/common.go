@@ -63,8 +63,9 @@ type Context struct {
 // anyone.
 type Services struct {
 	Store *store.Store
-	// Engine and Doctor are filled by main once those packages exist; their owners will
-	// replace `any` with a typed field (or add one next to it).
+	// Engine is the *sync.Engine main built (the root runs it in the background through
+	// ui/syncstatus); Doctor is a *doctor.Env when main provides one (ui/troubleshoot
+	// builds its own otherwise). Typed as any so common stays free of those packages.
 	Engine any
 	Doctor any
 }

@@ -57,7 +57,7 @@ func New(c *common.Context) *Model {
 	return &Model{ctx: c, keys: keyMap{
 		Activities:   key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "activities")),
 		Troubleshoot: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "troubleshoot")),
-		Reload:       key.NewBinding(key.WithKeys("r", "ctrl+r"), key.WithHelp("r", "reload")),
+		Reload:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
 	}}
 }
 
