@@ -147,7 +147,8 @@ func DeviceSignIn(ctx context.Context, opts DeviceOptions) (*Grant, error) {
 			return nil, fail(providers.AuthExpired, re.ErrorCode, "the sign-in code expired before it was entered",
 				"Start the sign-in again and enter the new code before it expires.", nil)
 		}
-		return nil, TokenError(opts.Provider, "sign in", re, opts.Classify)
+		// A token endpoint may echo the request back: the device code must not reach the error.
+		return nil, scrub(TokenError(opts.Provider, "sign in", re, opts.Classify), da.DeviceCode)
 	}
 }
 

@@ -314,3 +314,35 @@ func TestClassifyAADSTSTable(t *testing.T) {
 		t.Errorf("90094 hint must name client ID and scope: %q", h)
 	}
 }
+
+func TestDeviceSignInEchoedDeviceCodeIsScrubbed(t *testing.T) {
+	const dc = "canaryDeviceCode0123456789abcdef"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/devicecode") {
+			json.NewEncoder(w).Encode(map[string]any{"device_code": dc, "user_code": "ABCDEFGHJ",
+				"verification_uri": "https://example.test/devicelogin", "expires_in": 900, "interval": 1})
+			return
+		}
+		w.WriteHeader(400)
+		json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant", "error_codes": []int{70000},
+			"error_description": "AADSTS70000: the code " + r.PostForm.Get("device_code") + " is not valid"})
+	}))
+	defer srv.Close()
+	_, err := oauth.DeviceSignIn(context.Background(), oauth.DeviceOptions{Provider: "microsoft",
+		Config: oauth2.Config{ClientID: "c", Scopes: []string{"Calendars.ReadWrite"},
+			Endpoint: oauth2.Endpoint{DeviceAuthURL: srv.URL + "/devicecode", TokenURL: srv.URL + "/token"}},
+		Classify: oauth.EntraClassifier("c"), Show: func(oauth.DeviceCode) {},
+		Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	pe, _ := providers.AsError(err)
+	if txt := err.Error() + pe.Message + pe.Hint + pe.Code; strings.Contains(txt, dc) {
+		t.Fatalf("device code leaked: %s", txt)
+	}
+	if pe.Kind != providers.AuthExpired || pe.Code != "AADSTS70000" {
+		t.Fatalf("got %+v", pe)
+	}
+}
