@@ -206,7 +206,8 @@ func (m *Model) runStep() tea.Cmd {
 	return tea.Batch(func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		return stepMsg{gen: gen, index: i, finding: sess.RunStep(ctx, i)}
+		f := sess.RunStep(ctx, i)
+		return stepMsg{gen: gen, index: i, finding: doctor.SecretRedactor(ctx, sess.Env.Store).Finding(f)}
 	}, m.spin.Tick)
 }
 
@@ -233,7 +234,7 @@ func (m *Model) applyFix(input string) tea.Cmd {
 		a, err := fx.Apply(ctx, sess.Env, input)
 		msg := appliedMsg{gen: gen, applied: a, err: err}
 		if err == nil {
-			msg.verified = sess.Verify(ctx, f)
+			msg.verified = doctor.SecretRedactor(ctx, sess.Env.Store).Finding(sess.Verify(ctx, f))
 		}
 		return msg
 	}, m.spin.Tick)
