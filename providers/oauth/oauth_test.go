@@ -52,7 +52,7 @@ func TestLoopbackSignInGrantsAndShowsURL(t *testing.T) {
 	_, cfg := fakeServer(t, googlefake.Options{GrantScopes: []string{"openid"}})
 	var shown string
 	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg,
-		OpenBrowser: get, ShowURL: func(u string) { shown = u }})
+		AuthOpts: []oauth2.AuthCodeOption{oauth2.AccessTypeOffline}, OpenBrowser: get, ShowURL: func(u string) { shown = u }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,5 +384,16 @@ func TestPrintingSecretsHidesTokens(t *testing.T) {
 		if strings.Contains(out, "PRINTCANARY") {
 			t.Fatalf("printed: %s", out)
 		}
+	}
+}
+
+func TestNoRefreshTokenWithoutOfflineAccess(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{})
+	g, err := oauth.Loopback(context.Background(), oauth.LoopbackOptions{Provider: "google", Config: cfg, OpenBrowser: get, ShowURL: func(string) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Token.AccessToken == "" || g.Token.RefreshToken != "" {
+		t.Fatalf("online access must give an access token only: refresh=%v", g.Token.RefreshToken != "")
 	}
 }

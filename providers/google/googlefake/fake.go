@@ -140,6 +140,7 @@ type authCode struct {
 	Method      string    `json:"method"`
 	Scopes      []string  `json:"scopes"`
 	Expiry      time.Time `json:"expiry"`
+	Offline     bool      `json:"offline"` // access_type=offline: a refresh token is issued
 }
 
 type accessToken struct {

@@ -57,7 +57,8 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
 	granted := s.grantLocked(asked)
 	code := "4/0" + randomToken(32)
 	s.st.Codes[code] = &authCode{ClientID: q.Get("client_id"), RedirectURI: redirect,
-		Challenge: q.Get("code_challenge"), Method: method, Scopes: granted, Expiry: s.now().Add(10 * time.Minute)}
+		Challenge: q.Get("code_challenge"), Method: method, Scopes: granted, Expiry: s.now().Add(10 * time.Minute),
+		Offline: q.Get("access_type") == "offline"}
 	s.dirty = true
 	back(url.Values{"code": {code}, "scope": {strings.Join(granted, " ")}})
 }
@@ -146,11 +147,16 @@ func (s *Server) exchangeLocked(w http.ResponseWriter, r *http.Request, clientID
 			return
 		}
 	}
-	rt := "1//0" + randomToken(40)
-	s.st.Refresh[rt] = &refreshToken{Scopes: ac.Scopes, Issued: s.now()}
 	at := s.issueAccessLocked(ac.Scopes)
-	writeJSON(w, 200, map[string]any{"access_token": at, "expires_in": int(s.opts.AccessTokenTTL / time.Second),
-		"refresh_token": rt, "scope": strings.Join(ac.Scopes, " "), "token_type": "Bearer"})
+	resp := map[string]any{"access_token": at, "expires_in": int(s.opts.AccessTokenTTL / time.Second),
+		"scope": strings.Join(ac.Scopes, " "), "token_type": "Bearer"}
+	// Like Google, a refresh token only for access_type=offline.
+	if ac.Offline {
+		rt := "1//0" + randomToken(40)
+		s.st.Refresh[rt] = &refreshToken{Scopes: ac.Scopes, Issued: s.now()}
+		resp["refresh_token"] = rt
+	}
+	writeJSON(w, 200, resp)
 }
 
 func (s *Server) refreshLocked(w http.ResponseWriter, r *http.Request) {
