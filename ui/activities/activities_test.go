@@ -88,9 +88,16 @@ func TestEachTypeOnItsOwnAndAll(t *testing.T) {
 func TestOwnerCyclesThroughUsersAndStatusPeriod(t *testing.T) {
 	f := seedTeam(t)
 	m, out := open(t, f, 100, 30)
+	_ = m.View() // rows drawn without the owner column get cached
 	out.press(t, m, "o")
 	if m.filter.Owner != store.OwnerAll || m.shown != 44 {
 		t.Fatalf("owner all: %q shown %d", m.filter.Owner, m.shown)
+	}
+	// With everyone's activities the owner column appears, on every row.
+	for _, line := range strings.Split(m.View(), "\n") {
+		if strings.Contains(line, "Call ") && !strings.Contains(line, " me ") {
+			t.Fatalf("row without owner after switching to everyone: %q", line)
+		}
 	}
 	out.press(t, m, "o")
 	if m.filter.Owner != f.other.ID || m.shown != 30 || !strings.Contains(m.View(), "Owner Bo") {

@@ -300,7 +300,7 @@ func (m *Model) table(w, h int) string {
 			lines = append(lines, st.Muted.Render(common.Fit("  …", w)))
 			continue
 		}
-		r := m.cache.get(row, w, day, func() renderedRow { return m.renderRow(row, cols, now) })
+		r := m.cache.get(row, cols, day, func() renderedRow { return m.renderRow(row, cols, now) })
 		switch {
 		case i == m.cursor && m.focus == focusList:
 			lines = append(lines, st.Selected.Render("▸"+r.plain))
@@ -462,14 +462,14 @@ func (m *Model) FullHelp() [][]key.Binding {
 	}
 }
 
-// rowCache keeps rendered rows by (id, rev, sync state, width, day). It is dropped whole
-// when it grows past a few windows, so memory stays bounded however long the list is.
+// rowCache keeps rendered rows by (id, rev, sync state, column widths, day). It is dropped
+// whole when it grows past a few windows, so memory stays bounded however long the list is.
 type rowKey struct {
-	id    string
-	rev   int64
-	sync  string
-	width int
-	day   int64
+	id   string
+	rev  int64
+	sync string
+	cols columns // the width, and whether the owner column shows
+	day  int64
 }
 
 type rowCache struct{ m map[rowKey]renderedRow }
@@ -478,8 +478,8 @@ const rowCacheMax = 2048
 
 func newRowCache() rowCache { return rowCache{m: make(map[rowKey]renderedRow, 256)} }
 
-func (c *rowCache) get(r store.ActivityRow, width int, day int64, render func() renderedRow) renderedRow {
-	k := rowKey{r.ID, r.Rev, r.SyncState + "|" + r.OwnerName, width, day}
+func (c *rowCache) get(r store.ActivityRow, cols columns, day int64, render func() renderedRow) renderedRow {
+	k := rowKey{r.ID, r.Rev, r.SyncState + "|" + r.OwnerName, cols, day}
 	if v, ok := c.m[k]; ok {
 		return v
 	}
