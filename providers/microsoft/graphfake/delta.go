@@ -26,6 +26,7 @@ type deltaToken struct {
 	AfterSeq int64  `json:"as,omitempty"`
 	AfterID  string `json:"ai,omitempty"`
 	Gen      int    `json:"g"`
+	Issued   int64  `json:"i,omitempty"` // when the link was made (unix), for Options.DeltaTokenTTL
 }
 
 func encodeToken(t deltaToken) string {
@@ -86,8 +87,12 @@ func (s *Server) delta(q *request, cal string) {
 			s.graphError(q.w, http.StatusBadRequest, "ErrorInvalidUrlQuery", "The value of the delta or skip token is not valid.")
 			return
 		}
-		if t.Gen != s.st.DeltaGeneration {
+		expired := s.opts.DeltaTokenTTL > 0 && s.now().Sub(time.Unix(t.Issued, 0)) > s.opts.DeltaTokenTTL
+		if t.Gen != s.st.DeltaGeneration || expired {
 			code := s.st.DeltaExpiredCode
+			if code == "" {
+				code = "SyncStateNotFound"
+			}
 			msg := "The sync state generation is not found. Please resync."
 			if strings.EqualFold(code, "resyncRequired") {
 				msg = "Resync required. Replace any local items with the server's items to avoid duplication or loss of data."
@@ -181,11 +186,11 @@ func (s *Server) delta(q *request, cal string) {
 	out := map[string]any{"@odata.context": q.base + "/v1.0/$metadata#Collection(event)", "value": values}
 	if end < len(items) {
 		next := tok
-		next.AfterSeq, next.AfterID = page[len(page)-1].seq, page[len(page)-1].id
+		next.AfterSeq, next.AfterID, next.Issued = page[len(page)-1].seq, page[len(page)-1].id, s.now().Unix()
 		out["@odata.nextLink"] = link + "$skiptoken=" + encodeToken(next)
 	} else {
 		last := tok
-		last.AfterSeq, last.AfterID, last.Full = 0, "", false
+		last.AfterSeq, last.AfterID, last.Full, last.Issued = 0, "", false, s.now().Unix()
 		out["@odata.deltaLink"] = link + "$deltatoken=" + encodeToken(last)
 	}
 	q.w.Header().Set("Preference-Applied", fmt.Sprintf("odata.maxpagesize=%d", size))

@@ -509,3 +509,25 @@ func TestIssueSecretOpensAProvider(t *testing.T) {
 		t.Fatalf("secret %+v %v", s, err)
 	}
 }
+
+func TestDeltaTokenTTL(t *testing.T) {
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	c := newTC(t, graphfake.Options{DeltaTokenTTL: 7 * 24 * time.Hour, Now: func() time.Time { return now }})
+	c.token = c.fake.IssueToken("Calendars.Read").AccessToken
+	cal := c.fake.DefaultCalendar()
+	st, _, m := c.call("GET", "/v1.0/me/calendars/"+cal+"/calendarView/delta?startDateTime=2026-11-01T00:00:00Z&endDateTime=2027-01-01T00:00:00Z", nil, nil)
+	if st != 200 {
+		t.Fatal(st, m)
+	}
+	link := m["@odata.deltaLink"].(string)
+	now = now.Add(6 * 24 * time.Hour)
+	c.token = c.fake.IssueToken("Calendars.Read").AccessToken
+	if st, _, m := c.call("GET", link, nil, nil); st != 200 {
+		t.Fatalf("a 6-day-old delta link: %d %v", st, m)
+	}
+	now = now.Add(2 * 24 * time.Hour)
+	c.token = c.fake.IssueToken("Calendars.Read").AccessToken
+	if st, _, m := c.call("GET", link, nil, nil); st != 410 || errCode(m) != "SyncStateNotFound" {
+		t.Fatalf("an 8-day-old delta link: %d %v", st, m)
+	}
+}

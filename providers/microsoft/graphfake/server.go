@@ -77,6 +77,9 @@ type Options struct {
 	User User
 	// ClientID, when set, is the only application id the token endpoints accept.
 	ClientID string
+	// DeltaTokenTTL, when > 0, makes delta and skip links older than this answer 410
+	// SyncStateNotFound, as Graph's do after a while unused.
+	DeltaTokenTTL time.Duration
 	// Calendar, when non-empty, names the default calendar created for a new (not loaded)
 	// state; "" = "Calendar" as in Outlook.
 	Calendar string
