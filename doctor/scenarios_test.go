@@ -571,3 +571,53 @@ func TestClockSkewIsMeasuredAgainstTheProvider(t *testing.T) {
 		t.Fatalf("clock: %s %s", c.Status, c.Summary)
 	}
 }
+
+func TestScenarioTimeZoneShift(t *testing.T) {
+	w := newWorld(t)
+	if err := store.SetUserTimeZone(w.ctx, w.st.DB, "Europe/Paris"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.fake.AddCalendar(googlefake.Calendar{ID: "ny@group.calendar.google.com", Summary: "New York", TimeZone: "America/New_York", AccessRole: "owner"}); err != nil {
+		t.Fatal(err)
+	}
+	w.cal = "ny@group.calendar.google.com"
+	w.settings(w.acct.ID, func(s *store.SyncSettings) { s.CalendarID = w.cal })
+	store.ReplaceCalendars(w.ctx, w.st.DB, w.acct.ID, []store.Calendar{{AccountID: w.acct.ID, RemoteID: w.cal, Name: "New York", TimeZone: "America/New_York", HasEvents: true}}, time.Now())
+	now := time.Now().UTC()
+	a := w.activity("Call with Gus", store.TypeCall, w.me.ID, now.Add(24*time.Hour).Truncate(time.Hour), now)
+	w.sync(w.acct.ID)
+	r := w.run(NotShowing)
+	tz := w.finding(r, "time-zones", w.acct.ID)
+	if tz.Status != Warn || !strings.Contains(tz.Summary, "Europe/Paris") || !strings.Contains(tz.Summary, "America/New_York") {
+		t.Fatalf("time-zones: %s %s", tz.Status, tz.Summary)
+	}
+	// The event shows an hour off in the calendar.
+	for _, e := range w.fake.Events(w.cal) {
+		if e.ExtendedProperties != nil && e.Status != "cancelled" {
+			st := a.Start.Add(time.Hour)
+			e.Start = &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339)}
+			e.End = &googlefake.EventDateTime{DateTime: st.Add(30 * time.Minute).Format(time.RFC3339)}
+			if _, err := w.fake.PutEvent(w.cal, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r = w.run(NotShowing)
+	tz = w.finding(r, "time-zones", w.acct.ID)
+	if tz.Status != Fail || !strings.Contains(tz.Summary, "1h0m0s off") || len(tz.Fixes) != 1 {
+		t.Fatalf("time-zones with a shifted event: %s %s", tz.Status, tz.Summary)
+	}
+	applied, err := tz.Fixes[0].Apply(w.ctx, w.env, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc, _ := store.UserLocation(w.ctx, w.st.DB); loc.String() != "America/New_York" {
+		t.Fatalf("zone %s", loc)
+	}
+	if _, err := Undo(w.ctx, w.env, applied.JournalID); err != nil {
+		t.Fatal(err)
+	}
+	if loc, _ := store.UserLocation(w.ctx, w.st.DB); loc.String() != "Europe/Paris" {
+		t.Fatalf("undo: zone %s", loc)
+	}
+}
