@@ -94,7 +94,19 @@ func (c *Client) explainDenied(ctx context.Context, cal string, err error) error
 	}
 	_, cerr := c.do(ctx, httpapi.Request{Op: "read calendar", Path: "me/calendars/" + url.PathEscape(cal),
 		Query: url.Values{"$select": {"canEdit,name"}}}, &cj)
-	if cerr == nil && cj.CanEdit != nil && !*cj.CanEdit {
+	if cerr != nil {
+		if providers.KindOf(cerr).Retryable() {
+			// No evidence now; a retry will decide. Better than guessing the wrong fix.
+			return cerr
+		}
+		c.mu.Lock()
+		known, ok := c.canEdit[cal]
+		c.mu.Unlock()
+		if ok {
+			cj.CanEdit = &known
+		}
+	}
+	if cj.CanEdit != nil && !*cj.CanEdit {
 		c.mu.Lock()
 		c.canEdit[cal] = false
 		c.mu.Unlock()

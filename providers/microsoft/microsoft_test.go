@@ -590,3 +590,18 @@ func TestEventDeletedBetweenPageAndTagRead(t *testing.T) {
 		t.Fatalf("the deletion must arrive with the next increment: %+v", inc)
 	}
 }
+
+func TestForbiddenWriteWhileCalendarLookupThrottled(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	e.fake.SetCanEdit(cal, false)
+	// The write's 403 goes through; the canEdit lookup that would explain it is throttled.
+	e.fake.FailAfter(1, 1, graphfake.Throttled, 5*time.Second)
+	_, err := e.client.Create(ctx, cal, timedEvent("t-1", "x"))
+	if !providers.IsKind(err, providers.RateLimited) {
+		t.Fatalf("without evidence the answer must be 'retry', got %v", err)
+	}
+	if _, err := e.client.Create(ctx, cal, timedEvent("t-1", "x")); !providers.IsKind(err, providers.ReadOnly) {
+		t.Fatalf("retried: %v", err)
+	}
+}
