@@ -117,7 +117,7 @@ func (e *deviceEnv) noSecretsIn(t *testing.T, s string) {
 	t.Helper()
 	for _, sec := range e.spy.secrets() {
 		if strings.Contains(s, sec) {
-			t.Fatalf("a secret handed out by the server appears in %q", s)
+			t.Fatalf("a secret handed out by the server appears in %q", strings.ReplaceAll(s, sec, "<SECRET>"))
 		}
 	}
 }
@@ -340,7 +340,7 @@ func TestDeviceSignInEchoedDeviceCodeIsScrubbed(t *testing.T) {
 	}
 	pe, _ := providers.AsError(err)
 	if txt := err.Error() + pe.Message + pe.Hint + pe.Code; strings.Contains(txt, dc) {
-		t.Fatalf("device code leaked: %s", txt)
+		t.Fatalf("device code leaked (masked here): %s", strings.ReplaceAll(txt, dc, "<DEVICE CODE>"))
 	}
 	if pe.Kind != providers.AuthExpired || pe.Code != "AADSTS70000" {
 		t.Fatalf("got %+v", pe)
