@@ -21,6 +21,7 @@ func init() {
 		Summary: "find why sync misbehaves, show the evidence, and fix it",
 		Usage: "calsync doctor [--symptom not-showing|one-way|duplicates|cant-connect|permissions|all]\n" +
 			"               [--activity ID | --search TEXT] [--json] [--fix [--yes]] [--offline]\n" +
+			"       calsync doctor --undo JOURNAL-ID     (undo a fix; the id is printed when it is applied)\n" +
 			"exit: 0 nothing wrong, 1 problem found (or remains after --fix), 2 usage/config error,\n" +
 			"      3 some checks could not run and none failed, 75 temporary failure (network, rate limit)",
 		Run: runDoctor,
@@ -64,8 +65,15 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 	fix := fs.Bool("fix", false, "")
 	yes := fs.Bool("yes", false, "")
 	offline := fs.Bool("offline", false, "")
+	undo := fs.Int64("undo", 0, "")
 	if err := fs.Parse(args); err != nil {
 		return usagef(env, c, "%v", err)
+	}
+	if flagSet(fs, "undo") {
+		if fs.NFlag() > 1 || fs.NArg() > 0 {
+			return usagef(env, c, "--undo takes only the journal id of the fix")
+		}
+		return runDoctorUndo(ctx, env, *undo)
 	}
 	if fs.NArg() > 0 {
 		return usagef(env, c, "unexpected argument %q", fs.Arg(0))
@@ -213,7 +221,11 @@ func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report,
 				rec.Error = err.Error()
 				say("could not apply %s: %s\n", title, safetext.Line(err.Error()))
 			} else {
-				say("applied %s: %s (undo: journal entry #%d)\n", title, safetext.Line(a.Message), a.JournalID)
+				if fx.Undoable {
+					say("applied %s: %s (undo: calsync doctor --undo %d)\n", title, safetext.Line(a.Message), a.JournalID)
+				} else {
+					say("applied %s: %s\n", title, safetext.Line(a.Message))
+				}
 			}
 			out = append(out, rec)
 		}
@@ -284,7 +296,25 @@ func printReport(w io.Writer, r doctor.Report) {
 			}
 		}
 		if hasFix {
-			fmt.Fprintln(w, "Run `calsync doctor --fix` to apply the fixes (each one can be undone from the Troubleshoot tab).")
+			fmt.Fprintln(w, "Run `calsync doctor --fix` to apply the fixes; each applied fix prints how to undo it (`calsync doctor --undo ID`).")
 		}
 	}
+}
+
+func runDoctorUndo(ctx context.Context, env *Env, id int64) int {
+	if id <= 0 {
+		return usagef(env, commands["doctor"], "--undo needs the journal id of a fix (a positive number)")
+	}
+	st, err := openStore(ctx, env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	msg, err := doctor.Undo(ctx, newDoctorEnv(st, env), id)
+	if err != nil {
+		return failf(env, "%v", err)
+	}
+	fmt.Fprintln(env.Stdout, safetext.Line(msg))
+	return exitOK
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -191,6 +192,20 @@ func TestDoctorFixYesAndUndoableFilters(t *testing.T) {
 	e, err := store.GetJournalEntry(ctx, st.DB, res.Applied[0].JournalID)
 	if err != nil || e.Op != store.OpFixed || !strings.Contains(e.Detail, `"undo":"list-view"`) {
 		t.Fatalf("journal: %+v %v", e, err)
+	}
+	// Undo from the command line puts the person's filters back, once.
+	undoID := fmt.Sprint(res.Applied[0].JournalID)
+	if code, out, _ := c.run("", "doctor", "--undo", undoID); code != exitOK || !strings.Contains(out, "undone: reset the activity list") {
+		t.Fatalf("undo: exit %d %s", code, out)
+	}
+	if got, _ := store.LoadListView(ctx, st.DB); got.Owner != other.ID {
+		t.Fatalf("undo did not restore the owner filter: %+v", got)
+	}
+	if code, _, stderr := c.run("", "doctor", "--undo", undoID); code != exitFailure || !strings.Contains(stderr, "already undone") {
+		t.Fatalf("second undo: exit %d %s", code, stderr)
+	}
+	if code, _, _ := c.run("", "doctor", "--undo", undoID, "--json"); code != exitUsage {
+		t.Fatalf("--undo with other flags: exit %d", code)
 	}
 	// explain names the rule and the evidence.
 	code, out, _ = c.run("", "explain", act.ID)
