@@ -134,6 +134,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, nil
 	case tea.KeyMsg:
+		// Keys typed faster than the terminal is read arrive as one message ("jjj"):
+		// outside text fields each is a command of its own.
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.capturing() {
+			cmds := make([]tea.Cmd, 0, len(msg.Runes))
+			for _, r := range msg.Runes {
+				_, cmd := m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+				cmds = append(cmds, cmd)
+			}
+			return m, tea.Batch(cmds...)
+		}
 		return m.handleKey(msg)
 	case activateMsg:
 		return m, m.forward(m.active, common.ActivatedMsg{})
@@ -194,7 +204,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, k.ForceQuit) {
 		return m, m.quit()
 	}
-	if c, ok := m.screens[m.active].(common.InputCapturer); ok && c.CapturingInput() {
+	if m.capturing() {
 		return m, m.forward(m.active, msg)
 	}
 	switch {
@@ -217,6 +227,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, m.forward(m.active, msg)
+}
+
+// capturing reports whether the active screen takes typed text right now.
+func (m *Model) capturing() bool {
+	c, ok := m.screens[m.active].(common.InputCapturer)
+	return ok && c.CapturingInput()
 }
 
 // quit leaves at once unless something is being written; then it asks.
@@ -393,7 +409,7 @@ func (m *Model) helpView() string {
 		return m.help.View(km)
 	}
 	globalKeys := m.ctx.Keys.ShortHelp()
-	if c, ok := m.screens[m.active].(common.InputCapturer); ok && c.CapturingInput() {
+	if m.capturing() {
 		// While typing, q is a letter: only ctrl+c leaves.
 		globalKeys = []key.Binding{m.ctx.Keys.ForceQuit}
 	}

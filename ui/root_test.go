@@ -80,6 +80,8 @@ func press(m *Model, k string) tea.Cmd {
 		msg = tea.KeyMsg{Type: tea.KeyCtrlC}
 	case "esc":
 		msg = tea.KeyMsg{Type: tea.KeyEsc}
+	case "enter":
+		msg = tea.KeyMsg{Type: tea.KeyEnter}
 	default:
 		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 	}
@@ -294,5 +296,19 @@ func TestSyncStatusInStatusBarAndQuit(t *testing.T) {
 	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlR})
 	if msg, ok := cmd().(common.StatusMsg); !ok || !strings.Contains(msg.Text, "not available") {
 		t.Fatalf("sync now without engine: %#v", cmd())
+	}
+}
+
+// Keys typed fast arrive as one message; outside text fields each must count.
+func TestFastTypedKeysAreSplitOutsideTextFields(t *testing.T) {
+	m, stubs := newStubRoot(t, 80, 24)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("xx2")})
+	if strings.Join(stubs[0].keys, ",") != "x,x" || m.active != 1 {
+		t.Fatalf("keys %v, tab %d", stubs[0].keys, m.active)
+	}
+	stubs[1].capturing = true
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q1")})
+	if strings.Join(stubs[1].keys, ",") != "q1" || m.active != 1 {
+		t.Fatalf("typed text should reach the field whole: %v", stubs[1].keys)
 	}
 }
