@@ -11,6 +11,7 @@ package settings
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -378,7 +379,12 @@ func (m *Model) startForm(v *values) tea.Cmd {
 		typeOpts = append(typeOpts, huh.NewOption(string(t), t).Selected(contains(v.types, t)))
 	}
 	intervalOpts := []huh.Option[time.Duration]{}
-	for _, d := range intervals {
+	choices := intervals
+	if !slices.Contains(choices, v.interval) {
+		// Set from the command line to something the list lacks: keep it selectable.
+		choices = append([]time.Duration{v.interval}, choices...)
+	}
+	for _, d := range choices {
 		intervalOpts = append(intervalOpts, huh.NewOption("every "+humanDuration(d), d))
 	}
 	cals := m.cals
@@ -493,7 +499,7 @@ func humanDuration(d time.Duration) string {
 	switch {
 	case d == time.Minute:
 		return "minute"
-	case d < time.Hour:
+	case d < time.Hour && d%time.Minute == 0:
 		return fmt.Sprintf("%d minutes", int(d.Minutes()))
 	case d == time.Hour:
 		return "hour"
@@ -529,9 +535,12 @@ func (m *Model) View() string {
 			b.WriteString(st.Banner.Render("Preview: " + m.preview.Sentence() + "."))
 		}
 		b.WriteString("\n\n")
-		if m.phase == phaseApplying {
+		switch {
+		case m.phase == phaseApplying:
 			b.WriteString(st.Muted.Render("Saving…"))
-		} else {
+		case m.errText != "":
+			b.WriteString(st.Muted.Render("enter: save anyway   e: edit again   esc: cancel (nothing is saved)"))
+		default:
 			b.WriteString(st.Muted.Render("enter: apply   e: edit again   esc: cancel (nothing is saved)"))
 		}
 	}
