@@ -7,13 +7,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/calsync/calsync/doctor"
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/oauth"
 	"github.com/calsync/calsync/store"
 )
 
@@ -369,5 +375,83 @@ func TestDoctorFixAsksOnATerminal(t *testing.T) {
 	}
 	if s, _ := store.GetSyncSettings(ctx, st.DB, a.ID); !s.Enabled {
 		t.Fatal("sync not switched on")
+	}
+}
+
+// End to end on the Google fake: the same calendar connected through two accounts
+// duplicates every event; `doctor --symptom duplicates --fix --yes` stops one account and
+// merges the copies, and the doctor then exits 0 with nothing lost or duplicated.
+func TestDoctorFixYesOnDuplicatesAgainstTheGoogleFake(t *testing.T) {
+	c := newDocCLI(t)
+	st := c.store()
+	ctx := context.Background()
+	fake := googlefake.New(googlefake.Options{Login: "ana@example.com"})
+	srv := httptest.NewServer(fake.Handler())
+	defer srv.Close()
+	cal := fake.Calendars()[0].ID
+	now := time.Now().UTC()
+	if _, err := store.EnsureMe(ctx, st.DB, "Ana", now.Add(-48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ep := googlefake.EndpointsAt(srv.URL)
+	epJSON, _ := json.Marshal(providers.Endpoints{API: ep.API, Auth: ep.Auth, Token: ep.Token})
+	var ids []string
+	for i, name := range []string{"Work", "Work (again)"} {
+		a, err := store.CreateAccount(ctx, st.DB, store.Account{Kind: "google", Name: name, Login: "ana@example.com", Endpoints: string(epJSON), ClientID: "calsync-test.apps.googleusercontent.com",
+			AuthKind: "oauth", State: store.AccountConnected, GrantedScopes: []string{googlefake.ScopeCalendar}, CreatedAt: now.Add(time.Duration(i-5) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		access, refresh, exp := fake.IssueToken([]string{googlefake.ScopeCalendar})
+		sec, _ := oauth.EncodeSecret(&oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: exp, TokenType: "Bearer"}, []string{googlefake.ScopeCalendar})
+		if err := store.PutSecret(ctx, st.DB, a.ID, "oauth_token", sec, now); err != nil {
+			t.Fatal(err)
+		}
+		store.ReplaceCalendars(ctx, st.DB, a.ID, []store.Calendar{{AccountID: a.ID, RemoteID: cal, Name: "Ana", Primary: true, HasEvents: true, TimeZone: "UTC"}}, now)
+		s := store.DefaultSyncSettings(a.ID)
+		s.CalendarID, s.Enabled = cal, true
+		act := now.Add(-time.Hour)
+		s.ActivatedAt = &act
+		if err := store.PutSyncSettings(ctx, st.DB, s); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	for i := 0; i < 4; i++ {
+		start := now.Add(time.Duration(i+1) * 24 * time.Hour)
+		fake.PutEvent(cal, googlefake.Event{Summary: fmt.Sprintf("Event %d", i), Start: &googlefake.EventDateTime{DateTime: start.Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: start.Add(time.Hour).Format(time.RFC3339)}})
+	}
+	for _, id := range ids {
+		if code, out, stderr := c.run("", "sync", "--account", id); code != exitOK {
+			t.Fatalf("sync: %d %s %s", code, out, stderr)
+		}
+	}
+	live := func() int {
+		var n int
+		st.DB.QueryRow(`SELECT count(*) FROM activities WHERE deleted_at IS NULL`).Scan(&n)
+		return n
+	}
+	if live() != 8 {
+		t.Fatalf("scenario: %d activities", live())
+	}
+	code, out, _ := c.run("", "doctor", "--symptom", "duplicates")
+	if code != exitFailure || !strings.Contains(out, "4 activities are extra copies") || !strings.Contains(out, "merge 4, delete 0") {
+		t.Fatalf("doctor: exit %d\n%s", code, out)
+	}
+	code, out, _ = c.run("", "doctor", "--symptom", "duplicates", "--fix", "--yes")
+	if code != exitOK {
+		t.Fatalf("--fix --yes: exit %d\n%s", code, out)
+	}
+	if code, out, _ := c.run("", "doctor", "--symptom", "duplicates"); code != exitOK {
+		t.Fatalf("doctor after fixes: exit %d\n%s", code, out)
+	}
+	remote := 0
+	for _, e := range fake.Events(cal) {
+		if e.Status != "cancelled" {
+			remote++
+		}
+	}
+	if live() != 4 || remote != 4 {
+		t.Fatalf("after fixes: %d activities, %d events; want 4 and 4", live(), remote)
 	}
 }
