@@ -148,6 +148,15 @@ func TestSearchNarrowsAndEscRestores(t *testing.T) {
 	if m.filter.Search != "q" {
 		t.Fatalf("enter should keep the search, got %q", m.filter.Search)
 	}
+	// "/" starts afresh; in the filter bar, enter on Search edits the current one.
+	out.press(t, m, "/", "T", "a", "s", "k", "enter")
+	if m.filter.Search != "Task" {
+		t.Fatalf("a new search should replace the old one, got %q", m.filter.Search)
+	}
+	out.press(t, m, "f", "l", "l", "l", "enter", " ", "1", "enter")
+	if m.filter.Search != "Task 1" {
+		t.Fatalf("editing the search from the filter bar: %q", m.filter.Search)
+	}
 }
 
 func TestHostileSubjectIsDrawnHarmless(t *testing.T) {

@@ -529,7 +529,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Period):
 		return m, m.toggleFilter(filterPeriod)
 	case key.Matches(msg, k.Search):
-		return m, m.toggleFilter(filterSearch)
+		// "/" starts a new search; esc brings the previous one back. Editing the saved
+		// one is enter on Search in the filter bar.
+		cmd := m.toggleFilter(filterSearch)
+		m.search.SetValue("")
+		return m, cmd
 	case key.Matches(msg, k.Reset):
 		return m, m.resetFilters()
 	case key.Matches(msg, k.Reload):
