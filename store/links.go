@@ -84,7 +84,9 @@ func GetLinkByRemote(ctx context.Context, h Handler, accountID, calendarID, remo
 // GetLinkByActivity finds an activity's link in an account (calendarID "" = any calendar,
 // the newest link first).
 func GetLinkByActivity(ctx context.Context, h Handler, accountID, calendarID, activityID string) (Link, error) {
-	return oneLink(h.QueryRowContext(ctx, `SELECT `+linkCols+` FROM links
+	// INDEXED BY: the planner would otherwise walk every link of the account through the
+	// (account, calendar, remote id) key; an activity has only a handful of links.
+	return oneLink(h.QueryRowContext(ctx, `SELECT `+linkCols+` FROM links INDEXED BY links_activity
 		WHERE account_id = ? AND (? = '' OR calendar_id = ?) AND activity_id = ? ORDER BY id DESC LIMIT 1`,
 		accountID, calendarID, calendarID, activityID), "activity "+activityID)
 }
@@ -309,7 +311,7 @@ func SyncDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string
 func SyncUnlinkedActivities(ctx context.Context, h Handler, accountID, calendarID string, from, to time.Time, afterID string, limit int) ([]Activity, error) {
 	rows, err := h.QueryContext(ctx, `SELECT `+syncActivityCols+` FROM activities a
 		WHERE a.deleted_at IS NULL AND a.start_at BETWEEN ? AND ? AND a.id > ?
-		AND NOT EXISTS (SELECT 1 FROM links l WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
 		ORDER BY a.id LIMIT ?`, sqTime(from), sqTime(to), afterID, accountID, calendarID, limit)
 	if err != nil {
 		return nil, err
@@ -334,7 +336,7 @@ func SyncFindUnlinkedImport(ctx context.Context, h Handler, accountID, calendarI
 	var s activityScan
 	err := h.QueryRowContext(ctx, `SELECT `+syncActivityCols+` FROM activities a
 		WHERE a.deleted_at IS NULL AND a.start_at = ? AND a.origin = ? AND a.subject = ?
-		AND NOT EXISTS (SELECT 1 FROM links l WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
 		ORDER BY a.id LIMIT 1`, sqTime(start), accountID, subject, accountID, calendarID).Scan(s.targets()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Activity{}, fmt.Errorf("unlinked import: %w", ErrNotFound)
@@ -343,4 +345,14 @@ func SyncFindUnlinkedImport(ctx context.Context, h Handler, accountID, calendarI
 		return Activity{}, err
 	}
 	return s.activity(), nil
+}
+
+// SyncHasUnlinkedImports reports whether any live activity imported by this account lacks
+// a link in the calendar (only then can an untagged event be a lost link's).
+func SyncHasUnlinkedImports(ctx context.Context, h Handler, accountID, calendarID string) (bool, error) {
+	var n int
+	err := h.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM activities a WHERE a.deleted_at IS NULL AND a.origin = ?
+		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?))`,
+		accountID, accountID, calendarID).Scan(&n)
+	return n == 1, err
 }

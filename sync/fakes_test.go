@@ -64,7 +64,10 @@ type googleRemote struct {
 
 const testGoogleClient = "calsync-test.apps.googleusercontent.com"
 
-func googleFactory(t testing.TB, now func() time.Time) remote {
+func googleFactory(t testing.TB, now func() time.Time) remote { return googleFactoryPaged(t, now, 50) }
+
+// googleFactoryPaged is googleFactory with the client's maxResults set to pageSize.
+func googleFactoryPaged(t testing.TB, now func() time.Time, pageSize int) remote {
 	fake := googlefake.New(googlefake.Options{ClientID: testGoogleClient, ClientSecret: "s", Now: now,
 		AccessTokenTTL: 10000 * time.Hour})
 	srv := httptest.NewServer(fake.Handler())
@@ -81,7 +84,7 @@ func googleFactory(t testing.TB, now func() time.Time) remote {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.PageSize = 50
+	c.PageSize = pageSize
 	return &googleRemote{fake: fake, cal: fake.Calendars()[0].ID, prov: &faultProvider{Provider: c}}
 }
 

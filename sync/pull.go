@@ -19,6 +19,10 @@ func (r *run) pull(ctx context.Context) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	var err error
+	if r.unlinkedImports, err = store.SyncHasUnlinkedImports(ctx, h, r.acct.ID, r.cal); err != nil {
+		return err
+	}
 	restarted := false
 	for {
 		err := r.listing(ctx, cursor)
@@ -164,11 +168,13 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	}
 	// An untagged event (made in the calendar) that we imported before but whose link
 	// was lost: link it again by content rather than importing a copy.
-	want := activityFrom(store.Activity{}, ev)
-	if act, err := store.SyncFindUnlinkedImport(ctx, h, r.acct.ID, r.cal, want.Subject, want.Start); err == nil {
-		return r.relink(ctx, h, act, ev, "an event imported earlier lost its link; linked again by subject and start instead of importing a copy")
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
+	if r.unlinkedImports {
+		want := activityFrom(store.Activity{}, ev)
+		if act, err := store.SyncFindUnlinkedImport(ctx, h, r.acct.ID, r.cal, want.Subject, want.Start); err == nil {
+			return r.relink(ctx, h, act, ev, "an event imported earlier lost its link; linked again by subject and start instead of importing a copy")
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
 	return r.importEvent(ctx, h, ev, "")
 }

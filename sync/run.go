@@ -38,6 +38,11 @@ type run struct {
 	// seen holds the links the current full listing showed.
 	seen map[int64]bool
 	done int
+	// jbuf collects the journal entries of the transaction in progress.
+	jbuf []store.JournalEntry
+	// unlinkedImports is whether any activity this account imported lost its link; only
+	// then are untagged events matched by content (saves a query per event otherwise).
+	unlinkedImports bool
 }
 
 // errStop wraps an error that ends the run (auth, exhausted retries, cancellation).
@@ -89,7 +94,11 @@ var errDryRollback = errors.New("dry run: roll back")
 
 func (r *run) tx(ctx context.Context, fn func(h store.Handler) error) error {
 	err := r.e.Store.Tx(ctx, func(h store.Handler) error {
+		r.jbuf = r.jbuf[:0]
 		if err := fn(h); err != nil {
+			return err
+		}
+		if err := store.AppendJournalBatch(ctx, h, r.jbuf); err != nil {
 			return err
 		}
 		if r.opts.DryRun {
@@ -124,10 +133,12 @@ func (r *run) progress(phase string) {
 }
 
 // journal appends an entry (inside the caller's transaction).
+// Entries are buffered and written by r.tx in the same transaction as the decisions
+// (one multi-row insert per page instead of one statement per event).
 func (r *run) journal(ctx context.Context, h store.Handler, activityID, remoteID, op, reason, detail string) error {
-	_, err := store.AppendJournal(ctx, h, store.JournalEntry{RunID: r.runID, At: r.now, AccountID: r.acct.ID,
+	r.jbuf = append(r.jbuf, store.JournalEntry{RunID: r.runID, At: r.now, AccountID: r.acct.ID,
 		ActivityID: activityID, RemoteID: remoteID, Op: op, Reason: reason, Detail: detail})
-	return err
+	return nil
 }
 
 // call runs one provider call with retries: retryable Kinds back off (honouring

@@ -1,0 +1,135 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/calsync/calsync/store"
+)
+
+// peakHeap samples the live heap while fn runs and returns the highest value seen, to
+// show that a long listing is streamed (bounded) rather than collected.
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	var peak uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak {
+				peak = ms.HeapAlloc
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	<-done
+	return peak
+}
+
+func seedGoogle(b *testing.B, h *harness, n int) {
+	g := h.rem.(*googleRemote)
+	for i := 0; i < n; i++ {
+		start := base.Add(time.Duration(i%300) * 24 * time.Hour / 10)
+		g.UserCreate(fmt.Sprintf("Event %d", i), start, time.Hour)
+	}
+}
+
+// BenchmarkInitialImportGoogle10k: a first sync importing 10,000 events from the Google
+// fake (real HTTP, JSON, paging at Google's default 250 per page).
+func BenchmarkInitialImportGoogle10k(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		h := newHarness(b, func(t testing.TB, now func() time.Time) remote { return googleFactoryPaged(t, now, 250) }, store.DirTwoWay)
+		seedGoogle(b, h, benchEvents)
+		b.StartTimer()
+		var s Summary
+		peak := peakHeap(func() { s = h.sync() })
+		b.StopTimer()
+		if s.Imported != benchEvents {
+			b.Fatalf("imported %d", s.Imported)
+		}
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		b.StartTimer()
+	}
+}
+
+// BenchmarkNothingToDo: a run over 2,000 synced items when nothing changed on either side.
+func BenchmarkNothingToDo(b *testing.B) {
+	for _, mk := range []struct {
+		name string
+		f    remoteFactory
+	}{{"mem", memFactory}, {"google", func(t testing.TB, now func() time.Time) remote { return googleFactoryPaged(t, now, 250) }}} {
+		b.Run(mk.name, func(b *testing.B) {
+			h := newHarness(b, mk.f, store.DirTwoWay)
+			for i := 0; i < 1000; i++ {
+				h.localCreate(fmt.Sprint("local ", i), store.TypeCall)
+				h.rem.UserCreate(fmt.Sprint("remote ", i), base.Add(48*time.Hour), time.Hour)
+			}
+			h.sync()
+			h.sync()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s := h.sync()
+				if s.Changed() {
+					b.Fatalf("not idle: %+v", s)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPush1000Edits: 1,000 activities edited in the CRM, pushed to the Google fake in one run.
+func BenchmarkPush1000Edits(b *testing.B) {
+	h := newHarness(b, func(t testing.TB, now func() time.Time) remote { return googleFactoryPaged(t, now, 250) }, store.DirTwoWay)
+	var ids []string
+	for i := 0; i < 1000; i++ {
+		ids = append(ids, h.localCreate(fmt.Sprint("a", i), store.TypeCall))
+	}
+	h.sync()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ctx := context.Background()
+		h.tick()
+		err := h.st.Tx(ctx, func(tx store.Handler) error {
+			for _, id := range ids {
+				subj := fmt.Sprintf("edit %d %s", i, id)
+				if _, err := store.UpdateActivity(ctx, tx, id, store.ActivityPatch{Subject: &subj}, h.clock); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		s := h.sync()
+		if s.Pushed != 1000 {
+			b.Fatalf("pushed %d", s.Pushed)
+		}
+	}
+}
+
+var benchEvents = envInt("CALSYNC_BENCH_EVENTS", 10000)
+
+func envInt(k string, def int) int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv(k), &n); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
