@@ -137,8 +137,16 @@ func checkStaleState(ctx context.Context, e *Env, a *AccountView) Finding {
 	}
 	ev := Evidence{Observed: fmt.Sprintf("%d events listed; %d linked events missing; %d calsync events not linked; %s", r.events, len(r.missing), r.untracked, cur),
 		Expected: "every linked event listed, every calsync event linked", Source: "full listing of the calendar vs links"}
-	if len(r.missing) == 0 && r.untracked == 0 {
+	if r.dupTags > 0 {
+		ev.Observed += fmt.Sprintf("; %d extra events carry the tag of an activity that already has one", r.dupTags)
+	}
+	if len(r.missing) == 0 && r.untracked == 0 && r.dupTags == 0 {
 		return pass("calsync's local state matches the calendar", ev)
+	}
+	if len(r.missing) == 0 && r.untracked == 0 {
+		f := fail(fmt.Sprintf("the calendar holds %d second copies of calsync's events (repeated creates, matched by their ownership tag)", r.dupTags), ev)
+		f.Remediation = "calsync keeps its link to one copy and never deletes events it cannot attribute; delete the second copies in the calendar (same title and time)."
+		return f
 	}
 	f := fail(fmt.Sprintf("calsync's local state is stale: %d events it thinks are in the calendar are gone, %d of its events are not linked", len(r.missing), r.untracked), ev)
 	f.Remediation = "Reset the change tokens and sync from a full listing: tagged events are re-linked, not imported again."

@@ -621,3 +621,25 @@ func TestScenarioTimeZoneShift(t *testing.T) {
 		t.Fatalf("undo: zone %s", loc)
 	}
 }
+
+func TestScenarioRepeatedCreatesInTheCalendar(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now().UTC()
+	a := w.activity("Renewal call", store.TypeCall, w.me.ID, now.Add(24*time.Hour).Truncate(time.Minute), now)
+	w.sync(w.acct.ID)
+	// Another client (or an old calsync without idempotent creates) wrote the event twice.
+	st := a.Start
+	if _, err := w.fake.PutEvent(w.cal, googlefake.Event{Summary: "Renewal call", Start: &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339)},
+		End: &googlefake.EventDateTime{DateTime: st.Add(30 * time.Minute).Format(time.RFC3339)},
+		ExtendedProperties: &googlefake.ExtendedProperties{Private: map[string]string{"calsyncActivityId": a.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run(Duplicates)
+	ss := w.finding(r, "stale-state", w.acct.ID)
+	if ss.Status != Fail || !strings.Contains(ss.Summary, "1 second copies") || !strings.Contains(ss.Remediation, "never deletes") {
+		t.Fatalf("stale-state: %s %s\n%s", ss.Status, ss.Summary, dump(r))
+	}
+	if loc, rem := w.counts(); loc != 1 || rem != 2 {
+		t.Fatalf("nothing may be deleted or imported: local %d remote %d", loc, rem)
+	}
+}
