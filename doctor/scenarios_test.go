@@ -630,7 +630,7 @@ func TestScenarioRepeatedCreatesInTheCalendar(t *testing.T) {
 	// Another client (or an old calsync without idempotent creates) wrote the event twice.
 	st := a.Start
 	if _, err := w.fake.PutEvent(w.cal, googlefake.Event{Summary: "Renewal call", Start: &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339)},
-		End: &googlefake.EventDateTime{DateTime: st.Add(30 * time.Minute).Format(time.RFC3339)},
+		End:                &googlefake.EventDateTime{DateTime: st.Add(30 * time.Minute).Format(time.RFC3339)},
 		ExtendedProperties: &googlefake.ExtendedProperties{Private: map[string]string{"calsyncActivityId": a.ID}}}); err != nil {
 		t.Fatal(err)
 	}
