@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calsync/calsync/providers/caldav/caldavfake"
 	"github.com/calsync/calsync/providers/caldav/radicaletest"
 	"github.com/calsync/calsync/providers/google/googlefake"
 	"github.com/calsync/calsync/providers/microsoft/graphfake"
@@ -374,5 +375,25 @@ func TestSettingsSetUsageErrors(t *testing.T) {
 	code, _, errOut := cli.run("", "settings", "show", "--account", "nope")
 	if code != exitFailure || !strings.Contains(errOut, `no account "nope"`) {
 		t.Errorf("show unknown account: %d %s", code, errOut)
+	}
+}
+
+func TestAccountAddCalDAVNextcloudStyleRefusal(t *testing.T) {
+	fake := caldavfake.New(caldavfake.Options{Style: caldavfake.Nextcloud})
+	fake.AddCalendar("personal", "Personal")
+	hs := httptest.NewServer(fake.Handler())
+	defer hs.Close()
+	normal, app := fake.Passwords()
+	cli := newAcctCLI(t)
+	code, out, errOut := cli.run(normal+"\n", "account", "add", "caldav", "--url", hs.URL, "--username", fake.User(), "--password-stdin")
+	if code != exitFailure || !strings.Contains(errOut, "AppPasswordRequired: The server refused the password. Accounts with two-factor authentication need an app password") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, normal) {
+		t.Fatal("password echoed")
+	}
+	code, out, errOut = cli.run(app+"\n", "account", "add", "caldav", "--url", hs.URL, "--username", fake.User(), "--password-stdin")
+	if code != 0 || !strings.Contains(out, "Personal") {
+		t.Fatalf("app password: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -304,6 +304,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.mode = modeSaving
 		m.gen++
+		m.draft.Password = "" // the connection carries the secret to Save; drop our copy
 		gen, b, conn := m.gen, m.backend, msg.conn
 		wasNew := conn.Draft.ReconnectID == ""
 		return m, tea.Batch(common.Busy("account:save", true), func() tea.Msg {
