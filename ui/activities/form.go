@@ -113,7 +113,7 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 			huh.NewSelect[string]().Title("Owner").Options(ownerOpts...).Value(&v.Owner),
 		).Title("What"),
 		huh.NewGroup(
-			huh.NewInput().Title("Start").Description("YYYY-MM-DD HH:MM in "+loc.String()).Value(&v.Start).
+			huh.NewInput().Title("Start").Description("YYYY-MM-DD HH:MM, "+m.zone+" time").Value(&v.Start).
 				Validate(func(s string) error { _, err := parseStart(s, loc); return err }),
 			huh.NewInput().Title("Duration").Description("30m, 1h30m; 0 for no time").Value(&v.Duration).
 				Validate(func(s string) error { _, err := parseDuration(s); return err }),
@@ -165,7 +165,7 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 	if err != nil {
 		return m, common.StatusErr(fmt.Errorf("duration: %w", err))
 	}
-	st, now, zone := m.store(), m.ctx.Now(), store.TimeZoneName(m.loc)
+	st, now, zone := m.store(), m.ctx.Now(), m.zone
 	subject := cleanLine(v.Subject)
 	typ := store.ActivityType(v.Type)
 	write := func() tea.Msg {

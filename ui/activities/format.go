@@ -50,8 +50,9 @@ func daysBetween(a, b time.Time) int {
 	return int(db.Sub(da).Hours() / 24)
 }
 
-// formatWhen is the full date for the detail pane, with the zone it was planned in.
-func formatWhen(a store.Activity, loc *time.Location) string {
+// formatWhen is the full date for the detail pane in the person's zone (named zone), with
+// the zone it was planned in when that differs.
+func formatWhen(a store.Activity, loc *time.Location, zone string) string {
 	if a.AllDay {
 		z, err := time.LoadLocation(a.TimeZone)
 		if err != nil {
@@ -64,8 +65,8 @@ func formatWhen(a store.Activity, loc *time.Location) string {
 	if a.Duration > 0 {
 		s += "–" + t.Add(a.Duration).Format("15:04")
 	}
-	s += " " + loc.String()
-	if a.TimeZone != "" && a.TimeZone != loc.String() {
+	s += " " + zone
+	if a.TimeZone != "" && a.TimeZone != zone {
 		s += " (planned in " + a.TimeZone + ")"
 	}
 	return s

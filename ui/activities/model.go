@@ -59,6 +59,7 @@ type Model struct {
 	ready   bool // the saved filter and the user's time zone are loaded
 	filter  store.ListFilter
 	loc     *time.Location
+	zone    string // loc's IANA name ("Local" resolved), for people and for new activities
 	users   []store.User
 	meID    string
 	account map[string]string // account id -> name, for the detail pane
@@ -118,6 +119,7 @@ type (
 	setupMsg struct {
 		filter  store.ListFilter
 		loc     *time.Location
+		zone    string
 		users   []store.User
 		meID    string
 		account map[string]string
@@ -184,6 +186,7 @@ func (m *Model) setupCmd() tea.Cmd {
 		if out.loc == nil {
 			out.loc = time.Local
 		}
+		out.zone = store.TimeZoneName(out.loc) // may read /etc/localtime: not in View
 		if out.users, err = store.ListUsers(ctx, st.DB); err != nil {
 			return setupMsg{err: fmt.Errorf("read users: %w", err)}
 		}
@@ -395,7 +398,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, common.StatusErr(msg.err)
 		}
 		m.ready = true
-		m.filter, m.loc, m.users, m.meID, m.account = msg.filter, msg.loc, msg.users, msg.meID, msg.account
+		m.filter, m.loc, m.zone, m.users, m.meID, m.account = msg.filter, msg.loc, msg.zone, msg.users, msg.meID, msg.account
 		var warn tea.Cmd
 		if msg.warn != nil {
 			warn = common.StatusErr(msg.warn)

@@ -409,7 +409,7 @@ func (m *Model) detail(w, h int) string {
 		field("In   ", cleanLine(acct)+" › "+cleanLine(row.LinkCalendarID), st.Text)
 		field("Event", cleanLine(row.LinkRemoteID), st.Text)
 	}
-	field("When ", formatWhen(a, m.loc), st.Text)
+	field("When ", formatWhen(a, m.loc, m.zone), st.Text)
 	owner := cleanLine(row.OwnerName)
 	if a.OwnerID == m.meID {
 		owner += " (me)"
