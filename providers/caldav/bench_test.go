@@ -36,8 +36,10 @@ func seededRadicale(b *testing.B, n int) (*radicaletest.Server, *caldav.Provider
 	return srv, p, "/alice/big/", win
 }
 
-// Initial listing of 2,000 events (target: at most 2 s). The first, cold listing (Radicale
-// parses every file) is reported as cold-ms; the timed loop is a fresh full listing each time.
+// Initial listing of 2,000 events (target: at most 2 s): each timed iteration is a fresh
+// full listing (cursor ""). first-ms is the very first listing after the files were
+// seeded, dominated by Radicale building its item cache (it parses every file once);
+// events PUT through Radicale are cached when written, so real servers never pay it.
 func BenchmarkRadicaleInitialListing2000(b *testing.B) {
 	_, p, cal, win := seededRadicale(b, benchEvents)
 	ctx := context.Background()
@@ -57,7 +59,7 @@ func BenchmarkRadicaleInitialListing2000(b *testing.B) {
 			b.Fatalf("%d events, %v", len(page.Events), err)
 		}
 	}
-	b.ReportMetric(float64(cold.Milliseconds()), "cold-ms")
+	b.ReportMetric(float64(cold.Milliseconds()), "first-ms")
 }
 
 // An increment with nothing changed on a 2,000-event calendar (target: at most 50 ms).

@@ -164,6 +164,14 @@ func (c *davClient) report(ctx context.Context, op string, u *url.URL, depth, bo
 }
 
 func (c *davClient) multistatus(ctx context.Context, op, method string, u *url.URL, depth, body string) (*multistatus, *url.URL, error) {
+	resp, ms, err := c.multistatusResp(ctx, op, method, u, depth, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ms, resp.URL, nil
+}
+
+func (c *davClient) multistatusResp(ctx context.Context, op, method string, u *url.URL, depth, body string) (*response, *multistatus, error) {
 	resp, err := c.do(ctx, op, method, u, []byte(body), map[string]string{"Depth": depth})
 	if err != nil {
 		return nil, nil, err
@@ -179,7 +187,7 @@ func (c *davClient) multistatus(ctx context.Context, op, method string, u *url.U
 		return nil, nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.Status,
 			Message: "unreadable multistatus XML: " + err.Error()}
 	}
-	return &ms, resp.URL, nil
+	return resp, &ms, nil
 }
 
 // xmlEscape escapes text for an XML element body.
