@@ -120,7 +120,7 @@ func acctPrompter(env *Env) func(accountsetup.Prompt) {
 // acctConnectFailed prints why a connection failed, with the next step, and returns 1.
 func acctConnectFailed(env *Env, choice accountsetup.Choice, err error) int {
 	a := accountsetup.Explain(choice, err, nil)
-	fmt.Fprintf(env.Stderr, "calsync: not connected. %s\n", a.String())
+	fmt.Fprintf(env.Stderr, "calsync: %s\n", a.String())
 	if a.Kind != "" && a.Kind.Retryable() {
 		return exitTempFail
 	}

@@ -396,4 +396,21 @@ func TestAccountAddCalDAVNextcloudStyleRefusal(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Personal") {
 		t.Fatalf("app password: exit %d\n%s\n%s", code, out, errOut)
 	}
+
+	// A calendar made after setup appears with --refresh.
+	id := cli.accounts()[0].ID
+	fake.AddCalendar("team", "Team")
+	if _, out, _ = cli.run("", "calendars", "--account", id); strings.Contains(out, "Team") {
+		t.Fatalf("stored list already has the new calendar:\n%s", out)
+	}
+	code, out, errOut = cli.run("", "calendars", "--account", id, "--refresh")
+	if code != 0 || !strings.Contains(out, "Team") || !strings.Contains(out, "Personal") {
+		t.Fatalf("--refresh: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// A revoked app password is reported with the next step, not a stack of HTTP details.
+	fake.RequireNewAppPassword()
+	code, _, errOut = cli.run("", "calendars", "--account", id, "--refresh")
+	if code != exitFailure || !strings.Contains(errOut, "AppPasswordRequired") || strings.Contains(errOut, app) {
+		t.Fatalf("--refresh with a revoked password: exit %d\n%s", code, errOut)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/accountsetup"
 	"github.com/calsync/calsync/ui/safetext"
 )
 
@@ -16,7 +17,7 @@ func init() {
 	register(&command{
 		Name:    "calendars",
 		Summary: "list an account's calendars (read-only ones marked)",
-		Usage:   "calsync calendars --account ID [--json]",
+		Usage:   "calsync calendars --account ID [--refresh] [--json]",
 		Run:     runCalendars,
 	})
 }
@@ -26,6 +27,7 @@ func runCalendars(ctx context.Context, env *Env, args []string) int {
 	fs := flag.NewFlagSet("calendars", flag.ContinueOnError)
 	accountID := fs.String("account", "", "account ID")
 	asJSON := fs.Bool("json", false, "print JSON")
+	refresh := fs.Bool("refresh", false, "list the calendars from the provider again")
 	pos, err := acctParse(fs, args)
 	if err != nil {
 		return usagef(env, c, "%v", err)
@@ -44,6 +46,15 @@ func runCalendars(ctx context.Context, env *Env, args []string) int {
 	cals, err := m.Calendars(ctx, *accountID)
 	if err != nil {
 		return acctNotFound(env, *accountID, err)
+	}
+	if *refresh {
+		a, err := store.GetAccount(ctx, m.Store.DB, *accountID)
+		if err != nil {
+			return acctNotFound(env, *accountID, err)
+		}
+		if cals, err = m.RefreshCalendars(ctx, a.ID); err != nil {
+			return acctConnectFailed(env, accountsetup.ChoiceForAccount(a.Kind, a.ServerURL), err)
+		}
 	}
 	s, err := m.Settings(ctx, *accountID)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/calsync/calsync/providers/caldav"
 	"github.com/calsync/calsync/providers/oauth"
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 )
 
 // Manager is the real Backend: the store, the providers (through their sign-in flows and
@@ -370,4 +371,34 @@ func (m *Manager) ApplySettings(ctx context.Context, s store.SyncSettings) (stor
 		return err
 	})
 	return saved, err
+}
+
+// RefreshCalendars lists the account's calendars from the provider again and stores them
+// (a calendar created or shared after setup appears; one deleted disappears). Settings
+// keep their calendar id even if it vanished, so the doctor can say so.
+func (m *Manager) RefreshCalendars(ctx context.Context, accountID string) ([]store.Calendar, error) {
+	a, err := store.GetAccount(ctx, m.Store.DB, accountID)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := sync.ProviderConfig(ctx, m.Store, a, m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTPClient = m.httpClient()
+	p, err := providers.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cals, err := p.Calendars(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := m.Now()
+	if err := m.Store.Tx(ctx, func(h store.Handler) error {
+		return store.ReplaceCalendars(ctx, h, a.ID, storeCalendars(a.ID, cals, now), now)
+	}); err != nil {
+		return nil, err
+	}
+	return store.ListCalendars(ctx, m.Store.DB, a.ID)
 }
