@@ -611,7 +611,7 @@ func (p *Provider) Create(ctx context.Context, cal string, ev providers.Event) (
 	if err != nil {
 		return providers.Event{}, err
 	}
-	u := calURL.JoinPath(ev.ActivityID + ".ics")
+	u := calURL.JoinPath(resourceName(ev.ActivityID) + ".ics")
 	uid := ev.ICalUID
 	if uid == "" {
 		uid = ev.ActivityID
@@ -633,6 +633,18 @@ func (p *Provider) Create(ctx context.Context, cal string, ev providers.Event) (
 		return providers.Event{}, err
 	}
 	return p.written(ctx, op, u, resp, ev, uid)
+}
+
+// resourceName maps an activity id to a safe file name: activity ids are UUIDs, but a
+// "/" or ".." must never address another collection.
+func resourceName(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // written builds the event returned by a PUT; without an ETag header (allowed when the
