@@ -477,3 +477,31 @@ func TestOwnerPickerChoosesAnyUser(t *testing.T) {
 		t.Fatalf("back to me: %q shown %d", m.filter.Owner, m.shown)
 	}
 }
+
+// Editing an activity with hostile text: the form shows it cleaned, and saving a change
+// to one field leaves the others as stored.
+func TestEditFormShowsCleanTextAndWritesOnlyChanges(t *testing.T) {
+	f := newFixture(t)
+	a, err := store.CreateActivity(context.Background(), f.st.DB, store.ActivityInput{
+		Subject: "Pay \x1b[2Jnow\x07", Note: "line one\x1b]52;c;ZXZpbA==\x07\nline two", Location: "Room\x1b[31m 5",
+		Type: store.TypeCall, Start: testNow.Add(time.Hour), TimeZone: "UTC",
+	}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "e")
+	if v := m.View(); strings.ContainsAny(v, "\x1b\a") || !strings.Contains(v, "Pay now") {
+		t.Fatalf("form view:\n%q", v)
+	}
+	if m.formVals.Note != "line one\nline two" {
+		t.Fatalf("note in the form: %q", m.formVals.Note)
+	}
+	m.formVals.Duration = "45m"
+	_, cmd := m.Update(formDoneMsg{id: m.formID})
+	out.drive(t, m, cmd)
+	got, _ := store.GetActivity(context.Background(), f.st.DB, a.ID)
+	if got.Duration != 45*time.Minute || got.Subject != a.Subject || got.Note != a.Note || got.Location != a.Location {
+		t.Fatalf("after edit: %+v", got)
+	}
+}

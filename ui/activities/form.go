@@ -14,6 +14,7 @@ import (
 
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/common"
+	"github.com/calsync/calsync/ui/safetext"
 )
 
 // formValues are what the add/edit form edits; a new set per form run.
@@ -27,6 +28,18 @@ type formValues struct {
 	AllDay   bool
 	Location string
 	Note     string
+	// orig is what the form showed first (edit only): fields left as they were are not
+	// written back, so hostile text the form showed cleaned is not changed by accident.
+	orig *formValues
+}
+
+// cleanNote is safetext per line: a note keeps its line breaks in the form.
+func cleanNote(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Clean(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // startLayouts are what the start field accepts, tried in order.
@@ -78,12 +91,15 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 		Start: now.Truncate(time.Hour).Add(time.Hour).Format("2006-01-02 15:04")}
 	if row != nil {
 		a := row.Activity
-		v = &formValues{editID: a.ID, Subject: a.Subject, Type: string(a.Type), Owner: a.OwnerID,
+		// The form draws what it edits: stored text is cleaned before it gets there.
+		v = &formValues{editID: a.ID, Subject: cleanLine(a.Subject), Type: string(a.Type), Owner: a.OwnerID,
 			Start: a.Start.In(m.loc).Format("2006-01-02 15:04"), Duration: formatFormDuration(a.Duration),
-			AllDay: a.AllDay, Location: a.Location, Note: a.Note}
+			AllDay: a.AllDay, Location: cleanLine(a.Location), Note: cleanNote(a.Note)}
 		if a.AllDay {
 			v.Start = a.Start.In(m.loc).Format("2006-01-02")
 		}
+		orig := *v
+		v.orig = &orig
 	}
 	loc := m.loc
 	typeOpts := make([]huh.Option[string], len(store.AllTypes))
@@ -128,6 +144,40 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 	m.form.SubmitCmd = func() tea.Msg { return formDoneMsg{id: id} }
 	m.form.CancelCmd = func() tea.Msg { return formDoneMsg{id: id, cancelled: true} }
 	return m.form.Init()
+}
+
+// patch holds the fields the person changed in the form.
+func (v *formValues) patch(typ store.ActivityType, start time.Time, dur time.Duration) store.ActivityPatch {
+	o := v.orig
+	var p store.ActivityPatch
+	if o == nil {
+		o = &formValues{}
+	}
+	if v.Type != o.Type {
+		p.Type = &typ
+	}
+	if v.Subject != o.Subject {
+		p.Subject = &v.Subject
+	}
+	if v.Note != o.Note {
+		p.Note = &v.Note
+	}
+	if v.Location != o.Location {
+		p.Location = &v.Location
+	}
+	if v.Start != o.Start || v.AllDay != o.AllDay {
+		p.Start = &start
+	}
+	if v.Duration != o.Duration {
+		p.Duration = &dur
+	}
+	if v.AllDay != o.AllDay {
+		p.AllDay = &v.AllDay
+	}
+	if v.Owner != o.Owner {
+		p.OwnerID = &v.Owner
+	}
+	return p
 }
 
 func formatFormDuration(d time.Duration) string {
@@ -180,9 +230,7 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 			}
 			return writeMsg{what: "Added “" + subject + "”", id: a.ID}
 		}
-		p := store.ActivityPatch{Type: &typ, Subject: &v.Subject, Note: &v.Note, Location: &v.Location,
-			Start: &start, Duration: &dur, AllDay: &v.AllDay, OwnerID: &v.Owner}
-		_, err := store.UpdateActivity(ctx, st.DB, v.editID, p, now)
+		_, err := store.UpdateActivity(ctx, st.DB, v.editID, v.patch(typ, start, dur), now)
 		if err != nil {
 			return writeMsg{err: fmt.Errorf("could not save “%s”: %w", subject, err)}
 		}
