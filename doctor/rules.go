@@ -18,6 +18,7 @@ const (
 	RuleNeedsReauth      = "needs-reauth"
 	RuleNoCalendar       = "no-calendar"
 	RuleDirection        = "direction"
+	RuleOtherAccount     = "other-account"
 	RuleNotOwner         = "not-owner"
 	RuleTypeNotSynced    = "type-not-synced"
 	RuleOutsideWindow    = "outside-window"
@@ -132,6 +133,16 @@ func Decide(ctx context.Context, st *store.Store, v *AccountView, a store.Activi
 		return out(RuleImported, "the activity came from this calendar (imported), so the event is there",
 			Evidence{Observed: "imported from " + a.Origin + ", remote id " + link.RemoteID, Source: "links"})
 	}
+	from, to := window(s, now)
+	end := a.Start.Add(a.Duration)
+	if end.Before(from) || a.Start.After(to) {
+		return out(RuleOutsideWindow, fmt.Sprintf("it starts %s, outside the sync window %s .. %s", day(a.Start), day(from), day(to)),
+			Evidence{Observed: "start " + stamp(a.Start), Expected: fmt.Sprintf("between %s and %s (%d days back, %d ahead)", day(from), day(to), s.WindowPastDays, s.WindowFutureDays), Source: src})
+	}
+	if imported && a.Origin != v.Account.ID {
+		return out(RuleOtherAccount, "it was imported from another calendar account ("+a.Origin+"); calsync does not copy events between calendars",
+			Evidence{Observed: "origin " + a.Origin, Expected: "created in the CRM or imported from this account", Source: "activity"})
+	}
 	if a.OwnerID != meID {
 		owner := a.OwnerID
 		if u, err := store.GetUser(ctx, st.DB, a.OwnerID); err == nil {
@@ -143,12 +154,6 @@ func Decide(ctx context.Context, st *store.Store, v *AccountView, a store.Activi
 	if !hasType(s.Types, a.Type) {
 		return out(RuleTypeNotSynced, fmt.Sprintf("its type %q is not among the synced types (%s)", a.Type, typesText(s.Types)),
 			Evidence{Observed: "type " + string(a.Type), Expected: "one of: " + typesText(s.Types), Source: src})
-	}
-	from, to := window(s, now)
-	end := a.Start.Add(a.Duration)
-	if end.Before(from) || a.Start.After(to) {
-		return out(RuleOutsideWindow, fmt.Sprintf("it starts %s, outside the sync window %s .. %s", day(a.Start), day(from), day(to)),
-			Evidence{Observed: "start " + stamp(a.Start), Expected: fmt.Sprintf("between %s and %s (%d days back, %d ahead)", day(from), day(to), s.WindowPastDays, s.WindowFutureDays), Source: src})
 	}
 	if link == nil && beforeActivation(s, a) {
 		exp := "changed on or after " + stamp(*s.ActivatedAt)

@@ -643,3 +643,44 @@ func TestScenarioRepeatedCreatesInTheCalendar(t *testing.T) {
 		t.Fatalf("nothing may be deleted or imported: local %d remote %d", loc, rem)
 	}
 }
+
+func TestExplainFollowsTheEngineRules(t *testing.T) {
+	w := newWorld(t)
+	second := w.addAccount("Personal", time.Now().Add(-time.Hour), []string{googlefake.ScopeCalendar})
+	w.settings(second.ID, func(s *store.SyncSettings) { s.Enabled = false })
+	now := time.Now().UTC()
+	st := now.Add(24 * time.Hour)
+	w.fake.PutEvent(w.cal, googlefake.Event{Summary: "Dentist", Start: &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: st.Add(time.Hour).Format(time.RFC3339)}})
+	w.sync(w.acct.ID)
+	ids := findBySubject(w.ctx, w.st, "Dentist")
+	if len(ids) != 1 {
+		t.Fatalf("import: %v", ids)
+	}
+	w.settings(second.ID, func(s *store.SyncSettings) { s.Enabled = true })
+	x, err := Explain(w.ctx, w.st, &Target{Activity: mustGet(t, w, ids[0]), ID: ids[0], Subject: "Dentist"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]string{}
+	for _, v := range x.Verdicts {
+		rules[v.AccountID] = v.Rule
+	}
+	if rules[w.acct.ID] != RuleImported || rules[second.ID] != RuleOtherAccount {
+		t.Fatalf("rules %v", rules)
+	}
+	// What the engine journals for the second account agrees.
+	w.sync(second.ID)
+	es, _ := store.QueryJournal(w.ctx, w.st.DB, store.JournalQuery{AccountID: second.ID, ActivityID: ids[0], Op: store.OpSkipped, Limit: 1})
+	if len(es) != 1 || es[0].Reason != RuleOtherAccount {
+		t.Fatalf("engine journal for the second account: %+v", es)
+	}
+
+	// Another owner's activity: the engine skips it as not-owner, explain says the same.
+	b := w.activity("Bruno's demo", store.TypeMeeting, w.other.ID, now.Add(48*time.Hour), now)
+	w.sync(w.acct.ID)
+	x, _ = Explain(w.ctx, w.st, &Target{Activity: b, ID: b.ID, Subject: b.Subject}, time.Now())
+	es, _ = store.QueryJournal(w.ctx, w.st.DB, store.JournalQuery{AccountID: w.acct.ID, ActivityID: b.ID, Limit: 1})
+	if x.Verdicts[0].Rule != RuleNotOwner || len(es) != 1 || es[0].Reason != RuleNotOwner || !strings.Contains(x.Headline, "belongs to Bruno") {
+		t.Fatalf("not-owner: explain %+v, journal %+v", x.Verdicts[0], es)
+	}
+}
