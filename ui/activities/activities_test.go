@@ -505,3 +505,15 @@ func TestEditFormShowsCleanTextAndWritesOnlyChanges(t *testing.T) {
 		t.Fatalf("after edit: %+v", got)
 	}
 }
+
+// A refresh that read the saved filter before a toggle was saved must not undo the toggle.
+func TestRefreshDoesNotUndoANewerFilter(t *testing.T) {
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	stale := m.setupCmd()() // read while the filter is still the saved default
+	out.press(t, m, "o")
+	m.Update(stale)
+	if m.filter.Owner != store.OwnerAll {
+		t.Fatalf("refresh reverted the owner filter to %q", m.filter.Owner)
+	}
+}

@@ -397,6 +397,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.loadErr = msg.err
 			return m, common.StatusErr(msg.err)
 		}
+		if m.ready {
+			// A refresh (tab activated, r): the filter in memory is newer than the saved
+			// one the command read, which may predate a toggle still being saved.
+			m.loc, m.zone, m.users, m.meID, m.account = msg.loc, msg.zone, msg.users, msg.meID, msg.account
+			return m, nil
+		}
 		m.ready = true
 		m.filter, m.loc, m.zone, m.users, m.meID, m.account = msg.filter, msg.loc, msg.zone, msg.users, msg.meID, msg.account
 		var warn tea.Cmd
