@@ -505,8 +505,15 @@ func checkCalendar(ctx context.Context, e *Env, a *AccountView) Finding {
 	return out
 }
 
+// safeName keeps a calendar name on one line inside a sentence; the UI and CLI still pass
+// every text through safetext before drawing it.
 func safeName(s string) string {
-	return strings.Map(func(r rune) rune { return map[bool]rune{true: ' ', false: r}[r < 0x20 || r == 0x7f] }, s)
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func checkDirection(ctx context.Context, e *Env, a *AccountView) Finding {
