@@ -1,0 +1,97 @@
+package home
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
+)
+
+var testNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func open(t *testing.T, st *store.Store) *Model {
+	t.Helper()
+	lipgloss.SetColorProfile(termenv.Ascii)
+	c := common.NewContext(st, func(string) string { return "" }, func() time.Time { return testNow })
+	m := New(c)
+	m.SetSize(100, 30)
+	m.Update(m.Init()())
+	return m
+}
+
+func TestHomeShowsAccountsStateCountsAndWayIn(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := store.SetUserTimeZone(ctx, st.DB, "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	me, err := store.EnsureMe(ctx, st.DB, "Ana", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synced := testNow.Add(-5 * time.Minute)
+	if _, err := store.CreateAccount(ctx, st.DB, store.Account{Kind: "google", Name: "Work \x1b[2JGoogle",
+		Login: "ana@example.com", LastSyncAt: &synced}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateAccount(ctx, st.DB, store.Account{ID: "acc-fm", Kind: "caldav", Name: "Fastmail",
+		State: store.AccountNeedsReauth, LastErrorKind: "AppPasswordRequired",
+		LastErrorMessage: "the server wants an app password\a"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range []time.Duration{-2 * time.Hour, time.Hour, 30 * time.Hour} { // overdue, today, later
+		if _, err := store.CreateActivity(ctx, st.DB, store.ActivityInput{OwnerID: me.ID, Type: store.TypeCall,
+			Subject: "call " + string(rune('a'+i)), Start: testNow.Add(d), TimeZone: "UTC"}, testNow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := open(t, st)
+	v := m.View()
+	for _, want := range []string{
+		"● connected  Work Google (google, ana@example.com) · synced 5 min ago",
+		"✗ needs sign-in — calsync account reconnect acc-fm",
+		"the server wants an app password",
+		"Last sync: 5 min ago",
+		"Yours to do: 3 · 1 overdue · 2 today",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("home lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.ContainsAny(v, "\x1b\a") {
+		t.Fatalf("stored text drawn with control characters: %q", v)
+	}
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("t")})
+	if msg, ok := cmd().(common.SwitchTabMsg); !ok || msg.Tab != common.TabTroubleshoot {
+		t.Fatalf("t should open Troubleshoot, got %#v", cmd())
+	}
+	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")})
+	if msg, ok := cmd().(common.SwitchTabMsg); !ok || msg.Tab != common.TabActivities {
+		t.Fatalf("a should open Activities, got %#v", cmd())
+	}
+}
+
+func TestHomeEmptyStoreSaysWhatToDo(t *testing.T) {
+	st, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	v := open(t, st).View()
+	for _, want := range []string{"No accounts yet", "calsync account add google|microsoft|caldav", "None yet", "calsync demo"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("empty home lacks %q:\n%s", want, v)
+		}
+	}
+}
