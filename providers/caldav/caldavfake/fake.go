@@ -368,3 +368,13 @@ func (h hostRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	r2.URL.Scheme, r2.URL.Host = "http", h.addr
 	return http.DefaultTransport.RoundTrip(r2)
 }
+
+// EventICS renders a simple timed event as another calendar client would write it (no
+// calsync tag), for seeding with PutEvent.
+func EventICS(uid, summary string, start, end time.Time) string {
+	f := "20060102T150405Z"
+	esc := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calsync//caldavfake//EN\r\nBEGIN:VEVENT\r\nUID:" + esc(uid) +
+		"\r\nDTSTAMP:" + time.Now().UTC().Format(f) + "\r\nDTSTART:" + start.UTC().Format(f) + "\r\nDTEND:" + end.UTC().Format(f) +
+		"\r\nSUMMARY:" + esc(summary) + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}

@@ -155,3 +155,22 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 		t.Fatalf("delete on a calendar made read-only before the restart: %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestEventICSIsValidAndQueryable(t *testing.T) {
+	s, base := start(t, caldavfake.Options{})
+	s.AddCalendar("work", "Work")
+	ics := caldavfake.EventICS("seed-1", "Lunch, with; Bob", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC))
+	href, _, err := s.PutEvent("work", "seed-1.ics", ics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, app := s.Passwords()
+	c, _ := webdavcaldav.NewClient(webdav.HTTPClientWithBasicAuth(http.DefaultClient, "alice", app), base)
+	obj, err := c.GetCalendarObject(context.Background(), href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := obj.Data.Events()[0].Props.Text("SUMMARY"); got != "Lunch, with; Bob" {
+		t.Errorf("summary %q", got)
+	}
+}
