@@ -11,19 +11,21 @@
 //     and make *Model satisfy common.Screen (tea.Model + SetSize + ShortHelp + FullHelp +
 //     Title). Update must return the same *Model (the root type-asserts it back to Screen).
 //
-//  2. The root holds one Screen per tab, in tab order (see the Tab constants). To replace a
-//     placeholder, change the one line in ui/root.go (func screensFor) that builds that
-//     tab's screen, e.g. `common.TabAccounts: accounts.New(c)`. Nothing else in the root
-//     changes.
+//  2. The root holds one Screen per tab, in tab order (see the Tab constants), built in
+//     ui/root.go, func screensFor: one line per tab, e.g. `common.TabLog: logview.New(c)`.
+//     Nothing else in the root changes when a screen is replaced.
 //
 //  3. Routing rules the root follows:
 //     - Init() of every screen runs once at start-up; keep it cheap (return a load Cmd).
 //     - Key messages go to the active screen only, after the global keys (1-5, tab,
-//     shift+tab, ?, q, ctrl+c). A screen that is typing into a text field, or shows a
-//     form, implements InputCapturer and returns true: then only ctrl+c stays global.
-//     - Every other message (window size aside, your own result messages, StatusMsg...)
-//     goes to every screen, so a result that arrives after the person switched tabs
-//     still lands. Use your own unexported message types, tagged with a generation
+//     shift+tab, ?, q, ctrl+c, ctrl+r sync now). A screen that is typing into a text
+//     field, or shows a form or a y/n question, implements InputCapturer and returns
+//     true: then only ctrl+c stays global. Outside text fields, several letters typed
+//     faster than the terminal is read ("jjj") arrive one key at a time.
+//     - Every other message goes to every screen (your own result messages,
+//     DataChangedMsg, TroubleshootActivityMsg...), so a result that arrives after the
+//     person switched tabs still lands. The root keeps to itself the window size (it calls
+//     SetSize instead), StatusMsg, BusyMsg, SwitchTabMsg and FatalMsg. Use your own unexported message types, tagged with a generation
 //     number, and drop stale ones.
 //     - When a tab becomes active its screen gets ActivatedMsg (refresh cheap data there).
 //     - SetSize(w, h) gives the space below the tab bar and above the status/help lines.
