@@ -2,6 +2,7 @@ package troubleshoot
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/calsync/calsync/doctor"
+	_ "github.com/calsync/calsync/providers/all"
+	"github.com/calsync/calsync/providers/caldav/caldavfake"
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/common"
 )
@@ -126,7 +129,7 @@ func TestWizardActivitiesNotShowingFixVerifyUndo(t *testing.T) {
 	// Cheap checks pass by; the flow stops at the list filters with the evidence and a fix.
 	waitFor(t, tm, f, "Do the activity list's filters hide it?", "Problem",
 		"the activity list's owner/type filters hide 1 of your own activities",
-		"[1] reset the activity list's owner and type filters", "activities reappearing 1")
+		"fix: reset the activity list's owner and type filters", "activities reappearing 1", "f: apply the fix")
 	if !strings.Contains(f.get(), "✓ OK") {
 		t.Fatalf("the passed steps should be listed:\n%s", f.get())
 	}
@@ -145,7 +148,7 @@ func TestWizardActivitiesNotShowingFixVerifyUndo(t *testing.T) {
 		t.Fatalf("undo did not restore the filters: %+v", got)
 	}
 	// Apply again, confirm it fixed things, and run to the end.
-	tm.Type("1")
+	tm.Type("f")
 	waitFor(t, tm, f, "Apply: reset")
 	tm.Type("y")
 	waitFor(t, tm, f, "Did this fix it?")
@@ -165,4 +168,71 @@ func TestWizardWhyIsntThisInMyCalendar(t *testing.T) {
 	tm.Send(common.TroubleshootActivityMsg{ActivityID: lunch.ID})
 	waitFor(t, tm, f, `Why isn't "Lunch with Dana" in my calendar?`,
 		"the activity list hides \"Lunch with Dana\": filter owner: Bruno and types: call")
+}
+
+// The app-password path: the wizard names the cause, takes the pasted password in a masked
+// field, tests it against the server before saving, and the re-run passes.
+func TestWizardAppPasswordIsTestedBeforeItIsSaved(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fake := caldavfake.New(caldavfake.Options{})
+	srv := httptest.NewServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	cal := fake.AddCalendar("work", "Work")
+	normal, app := fake.Passwords()
+	now := time.Now()
+	store.EnsureMe(ctx, st.DB, "Ana", now)
+	a, err := store.CreateAccount(ctx, st.DB, store.Account{Kind: "caldav", Name: "Nextcloud", Login: fake.User(), ServerURL: srv.URL, AuthKind: "password", State: store.AccountConnected, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.PutSecret(ctx, st.DB, a.ID, "password", []byte(normal), now)
+	s := store.DefaultSyncSettings(a.ID)
+	s.CalendarID, s.Enabled = cal, true
+	s.ActivatedAt = &now
+	store.PutSyncSettings(ctx, st.DB, s)
+	env := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+	if err := env.Sync(ctx, a.ID); err == nil {
+		t.Fatal("the normal password should be refused")
+	}
+
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	c.Services.Doctor = env
+	m := New(c)
+	h := harness{m: m, last: &frame{}}
+	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(120, 50))
+	t.Cleanup(func() { tm.Quit() })
+	f := h.last
+	waitFor(t, tm, f, "What goes wrong?")
+	for i := 0; i < 3; i++ {
+		tm.Send(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) // calendars can't be fetched
+	waitFor(t, tm, f, "Can calsync sign in to the account", "app-specific password", "Nextcloud", "f: apply the fix")
+	tm.Type("f")
+	waitFor(t, tm, f, "Apply: use an app-specific password", "App password:")
+	if !m.CapturingInput() {
+		t.Fatal("the password field must capture keys (so q or 4 are typed, not global)")
+	}
+	tm.Type("wrong-one")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitFor(t, tm, f, "The fix was not applied: the server refused this password, nothing was saved")
+	if strings.Contains(f.get(), "wrong-one") {
+		t.Fatal("the typed password must never be drawn")
+	}
+	tm.Type("f")
+	waitFor(t, tm, f, "App password:")
+	tm.Type(app)
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitFor(t, tm, f, "the server accepted the app password; saved", "Did this fix it?", "✓ OK")
+	if _, sec, _ := store.GetSecret(ctx, st.DB, a.ID); string(sec) != app {
+		t.Fatal("the app password was not saved")
+	}
+	if strings.Contains(f.get(), app) {
+		t.Fatal("the password must never be drawn")
+	}
 }

@@ -115,6 +115,9 @@ func (m *Model) ShortHelp() []key.Binding {
 		return []key.Binding{m.keys.Up, m.keys.Down, m.keys.Enter}
 	case stateResult:
 		b := []key.Binding{m.keys.Next}
+		if len(m.current.Fixes) > 1 {
+			b = append(b, m.keys.Up, m.keys.Down)
+		}
 		if len(m.current.Fixes) > 0 {
 			b = append(b, m.keys.Fix)
 		}
@@ -346,9 +349,11 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.gen++
 			m.state, m.cursor = statePick, 0
 		case key.Matches(msg, k.Fix) && len(m.current.Fixes) > 0:
-			return m.chooseFix(0)
-		case len(msg.Runes) == 1 && msg.Runes[0] >= '1' && msg.Runes[0] <= '9' && int(msg.Runes[0]-'1') < len(m.current.Fixes):
-			return m.chooseFix(int(msg.Runes[0] - '1'))
+			return m.chooseFix(min(m.cursor, len(m.current.Fixes)-1))
+		case key.Matches(msg, k.Up) && len(m.current.Fixes) > 1:
+			m.cursor = (m.cursor + len(m.current.Fixes) - 1) % len(m.current.Fixes)
+		case key.Matches(msg, k.Down) && len(m.current.Fixes) > 1:
+			m.cursor = (m.cursor + 1) % len(m.current.Fixes)
 		case key.Matches(msg, k.Next):
 			m.note = ""
 			return m, m.advance()
@@ -575,16 +580,24 @@ func (m *Model) viewFinding(b *strings.Builder, line func(string), wrap func(str
 		for i, fx := range f.Fixes {
 			impact := ""
 			if len(fx.Impact) > 0 {
-				impact = st.Muted.Render(" (" + fx.Impact.String() + ")")
+				impact = " (" + fx.Impact.String() + ")"
 			}
-			line(fmt.Sprintf("  %s %s%s", st.Key.Render(fmt.Sprintf("[%d]", i+1)), safetext.Line(fx.Title), impact))
+			label := "fix: " + safetext.Line(fx.Title) + impact
+			if i == m.cursor && len(f.Fixes) > 1 {
+				line("  " + st.Selected.Render("> "+label))
+			} else {
+				line("    " + st.Text.Render(label))
+			}
 		}
 		if f.Ask != "" {
 			wrap("  ? ", f.Ask, st.Warn.Render)
 		}
 		hint := "n: next step"
-		if len(f.Fixes) > 0 {
-			hint = "f or 1-9: apply a fix · " + hint
+		switch {
+		case len(f.Fixes) > 1:
+			hint = "↑/↓: choose a fix · f: apply it · " + hint
+		case len(f.Fixes) == 1:
+			hint = "f: apply the fix · " + hint
 		}
 		line(st.Muted.Render(hint))
 	case stateConfirm:
