@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -355,4 +356,91 @@ func SyncHasUnlinkedImports(ctx context.Context, h Handler, accountID, calendarI
 		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?))`,
 		accountID, accountID, calendarID).Scan(&n)
 	return n == 1, err
+}
+
+// SyncLinksByRemote loads the links of many remote events of one calendar at once (a page
+// of a listing), keyed by remote id.
+func SyncLinksByRemote(ctx context.Context, h Handler, accountID, calendarID string, remoteIDs []string) (map[string]Link, error) {
+	out := make(map[string]Link, len(remoteIDs))
+	const chunk = 400
+	for len(remoteIDs) > 0 {
+		n := min(len(remoteIDs), chunk)
+		args := []any{accountID, calendarID}
+		marks := make([]string, n)
+		for i, id := range remoteIDs[:n] {
+			marks[i] = "?"
+			args = append(args, id)
+		}
+		ls, err := queryLinks(ctx, h, `SELECT `+linkCols+` FROM links WHERE account_id = ? AND calendar_id = ?
+			AND remote_id IN (`+strings.Join(marks, ",")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			out[l.RemoteID] = l
+		}
+		remoteIDs = remoteIDs[n:]
+	}
+	return out, nil
+}
+
+// SyncImport is one activity created from a calendar event, with its link.
+type SyncImport struct {
+	Activity Activity
+	Link     Link
+}
+
+// SyncInsertImports writes many imported activities and their links with a few
+// multi-row statements (a first import of thousands of events). Each activity is
+// validated and normalised like SyncInsertActivity; one that fails validation stops
+// the batch with its ValidationError (callers validate first with NormalizeImport).
+func SyncInsertImports(ctx context.Context, h Handler, ims []SyncImport, now time.Time) error {
+	now = nowOr(now)
+	const chunk = 50 // 18 and 12 parameters per row
+	for len(ims) > 0 {
+		n := min(len(ims), chunk)
+		var qa, ql strings.Builder
+		qa.WriteString(`INSERT INTO activities (id, owner_id, type, subject, note, location, start_at, time_zone,
+			duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold) VALUES `)
+		ql.WriteString(`INSERT INTO links (activity_id, account_id, calendar_id, remote_id, remote_etag, ical_uid,
+			synced_rev, remote_updated, state, last_error, last_synced_at, created_at) VALUES `)
+		var aa, la []any
+		for i := range ims[:n] {
+			a, l := &ims[i].Activity, &ims[i].Link
+			if i > 0 {
+				qa.WriteString(",")
+				ql.WriteString(",")
+			}
+			qa.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			ql.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+			aa = append(aa, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note, a.Location, sqTime(a.Start), a.TimeZone,
+				int64(a.Duration/time.Minute), a.AllDay, a.Done, sqTimePtr(a.DoneAt), sqTime(now), sqTime(now),
+				sqTimePtr(a.DeletedAt), a.Rev, a.Origin, searchFold(a))
+			la = append(la, a.ID, l.AccountID, l.CalendarID, l.RemoteID, l.RemoteETag, l.ICalUID, a.Rev,
+				sqTimePtr(l.RemoteUpdated), l.State, l.LastError, sqTimePtr(l.LastSyncedAt), sqTime(nowOr(l.CreatedAt)))
+		}
+		if _, err := h.ExecContext(ctx, qa.String(), aa...); err != nil {
+			return fmt.Errorf("import activities: %w", err)
+		}
+		if _, err := h.ExecContext(ctx, ql.String(), la...); err != nil {
+			return fmt.Errorf("link imported activities: %w", err)
+		}
+		ims = ims[n:]
+	}
+	return nil
+}
+
+// NormalizeImport prepares an activity for SyncInsertImports: id, defaults, rev 1,
+// validation (a ValidationError says what the event lacks).
+func NormalizeImport(a Activity, now time.Time) (Activity, error) {
+	now = nowOr(now)
+	if a.ID == "" {
+		a.ID = newID()
+	}
+	if a.Origin == "" {
+		a.Origin = "local"
+	}
+	a.CreatedAt, a.UpdatedAt, a.Rev = now, now, 1
+	err := a.normalize()
+	return a, err
 }

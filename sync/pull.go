@@ -78,10 +78,29 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 		full = full || page.Full
 		events += len(page.Events)
 		err = r.tx(ctx, func(h store.Handler) error {
+			// One query for the links of the whole page instead of one per event.
+			ids := make([]string, 0, len(page.Events))
+			for _, ev := range page.Events {
+				if ev.RemoteID != "" {
+					ids = append(ids, ev.RemoteID)
+				}
+			}
+			var err error
+			if r.pageLinks, err = store.SyncLinksByRemote(ctx, h, r.acct.ID, r.cal, ids); err != nil {
+				return err
+			}
+			r.pageIDs = make(map[string]bool, len(ids))
+			for _, id := range ids {
+				r.pageIDs[id] = true
+			}
+			defer func() { r.pageLinks, r.pageIDs, r.imports = nil, nil, r.imports[:0] }()
 			for _, ev := range page.Events {
 				if err := r.pullEvent(ctx, h, ev, seen); err != nil {
 					return err
 				}
+			}
+			if err := r.flushImports(ctx, h); err != nil {
+				return err
 			}
 			for _, bad := range page.Bad {
 				r.sum.fail(ReasonForError(bad.Err))
@@ -135,7 +154,7 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	if ev.Deleted {
 		return r.remoteDeleted(ctx, h, ev.RemoteID)
 	}
-	link, err := store.GetLinkByRemote(ctx, h, r.acct.ID, r.cal, ev.RemoteID)
+	link, err := r.linkByRemote(ctx, h, ev.RemoteID)
 	switch {
 	case err == nil:
 		seen[link.ID] = true
@@ -164,6 +183,10 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 		return err
 	}
 	if ev.ActivityID != "" {
+		// Tagged events look activities up by id: write pending imports first.
+		if err := r.flushImports(ctx, h); err != nil {
+			return err
+		}
 		return r.tagged(ctx, h, ev, seen)
 	}
 	// An untagged event (made in the calendar) that we imported before but whose link
@@ -257,7 +280,7 @@ func (r *run) importEvent(ctx context.Context, h store.Handler, ev providers.Eve
 			fmt.Sprintf("starts %s, outside the sync window", ev.Start.Format("2006-01-02")))
 	}
 	a := activityFrom(store.Activity{ID: id, OwnerID: r.meID, Type: r.set.ImportType, Origin: r.acct.ID}, ev)
-	a, err := store.SyncInsertActivity(ctx, h, a, r.now)
+	a, err := store.NormalizeImport(a, r.now)
 	if err != nil {
 		var ve *store.ValidationError
 		if errors.As(err, &ve) {
@@ -266,22 +289,20 @@ func (r *run) importEvent(ctx context.Context, h store.Handler, ev providers.Eve
 		}
 		return err
 	}
-	l, err := store.InsertLink(ctx, h, store.Link{ActivityID: a.ID, AccountID: r.acct.ID, CalendarID: r.cal,
-		RemoteID: ev.RemoteID, RemoteETag: ev.ETag, ICalUID: ev.ICalUID, SyncedRev: a.Rev,
-		RemoteUpdated: timePtr(ev.Updated), State: store.LinkSynced, LastSyncedAt: &r.now, CreatedAt: r.now})
-	if err != nil {
-		return err
-	}
-	r.seen[l.ID] = true
+	// Written in batches (flushImports): a first import of thousands of events costs a
+	// few statements per page instead of several per event.
+	r.imports = append(r.imports, store.SyncImport{Activity: a, Link: store.Link{ActivityID: a.ID, AccountID: r.acct.ID,
+		CalendarID: r.cal, RemoteID: ev.RemoteID, RemoteETag: ev.ETag, ICalUID: ev.ICalUID, SyncedRev: a.Rev,
+		RemoteUpdated: timePtr(ev.Updated), State: store.LinkSynced, LastSyncedAt: &r.now, CreatedAt: r.now}})
 	r.sum.Pulled++
 	r.sum.Imported++
-	r.touched[a.ID] = true
+	r.touch(a.ID)
 	return r.journal(ctx, h, a.ID, ev.RemoteID, store.OpPulled, ReasonImported, "")
 }
 
 // remoteChanged handles a linked event whose etag moved.
 func (r *run) remoteChanged(ctx context.Context, h store.Handler, link store.Link, act store.Activity, ev providers.Event) error {
-	r.touched[act.ID] = true
+	r.touch(act.ID)
 	ackRemote := func() error {
 		link.RemoteETag, link.ICalUID = ev.ETag, ev.ICalUID
 		link.RemoteUpdated = timePtr(ev.Updated)
@@ -375,7 +396,7 @@ func (r *run) applyRemote(ctx context.Context, h store.Handler, link store.Link,
 
 // remoteDeleted handles an event that is gone from the calendar.
 func (r *run) remoteDeleted(ctx context.Context, h store.Handler, remoteID string) error {
-	link, err := store.GetLinkByRemote(ctx, h, r.acct.ID, r.cal, remoteID)
+	link, err := r.linkByRemote(ctx, h, remoteID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // never linked (or already handled)
 	}
@@ -386,7 +407,7 @@ func (r *run) remoteDeleted(ctx context.Context, h store.Handler, remoteID strin
 	if err != nil {
 		return err
 	}
-	r.touched[act.ID] = true
+	r.touch(act.ID)
 	if link.State == store.LinkPendingDelete || act.DeletedAt != nil {
 		// Deleted on both sides (or our own delete whose answer was lost).
 		if err := store.DeleteLink(ctx, h, link.ID); err != nil {
@@ -454,7 +475,8 @@ func (r *run) vanished(ctx context.Context, h store.Handler, seen map[int64]bool
 		}
 		for _, l := range page {
 			after = l.ID
-			if seen[l.ID] || l.State != store.LinkSynced {
+			// Links made by this run (imports) were in the listing by definition.
+			if seen[l.ID] || l.State != store.LinkSynced || !l.CreatedAt.Before(r.now) {
 				continue
 			}
 			act, err := store.SyncGetActivity(ctx, h, l.ActivityID)
@@ -486,4 +508,26 @@ func (r *run) vanished(ctx context.Context, h store.Handler, seen map[int64]bool
 		}
 	}
 	return true, nil
+}
+
+// linkByRemote finds the link of a remote event, from the page's preloaded links when
+// the event is on the current page.
+func (r *run) linkByRemote(ctx context.Context, h store.Handler, remoteID string) (store.Link, error) {
+	if r.pageIDs[remoteID] {
+		if l, ok := r.pageLinks[remoteID]; ok {
+			return l, nil
+		}
+		return store.Link{}, fmt.Errorf("link for remote event %s: %w", remoteID, store.ErrNotFound)
+	}
+	return store.GetLinkByRemote(ctx, h, r.acct.ID, r.cal, remoteID)
+}
+
+// flushImports writes the activities imported so far on this page.
+func (r *run) flushImports(ctx context.Context, h store.Handler) error {
+	if len(r.imports) == 0 {
+		return nil
+	}
+	err := store.SyncInsertImports(ctx, h, r.imports, r.now)
+	r.imports = r.imports[:0]
+	return err
 }

@@ -38,6 +38,11 @@ type run struct {
 	// seen holds the links the current full listing showed.
 	seen map[int64]bool
 	done int
+	// pageLinks holds the links of the events on the page being applied (pageIDs).
+	pageLinks map[string]store.Link
+	pageIDs   map[string]bool
+	// imports are activities decided on this page, written in a batch.
+	imports []store.SyncImport
 	// jbuf collects the journal entries of the transaction in progress.
 	jbuf []store.JournalEntry
 	// unlinkedImports is whether any activity this account imported lost its link; only
@@ -243,4 +248,11 @@ func (r *run) synced(t store.ActivityType) bool { return slices.Contains(r.set.T
 // so a quiet run writes nothing.
 func (r *run) freshNews(a store.Activity) bool {
 	return r.lastOK.IsZero() || !a.UpdatedAt.Before(r.lastOK) || !r.set.UpdatedAt.Before(r.lastOK)
+}
+
+// touch remembers, in a dry run only, that the pull phase counted this activity.
+func (r *run) touch(id string) {
+	if r.opts.DryRun {
+		r.touched[id] = true
+	}
 }
