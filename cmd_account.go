@@ -106,13 +106,10 @@ func acctPrompter(env *Env) func(accountsetup.Prompt) {
 			if !p.ExpiresAt.IsZero() {
 				fmt.Fprintf(env.Stderr, "The code expires at %s. Waiting…\n", p.ExpiresAt.Local().Format("15:04:05"))
 			}
+		case p.AuthURL != "" && p.BrowserOpened:
+			fmt.Fprintln(env.Stderr, "(a browser window opened with that address)")
 		case p.AuthURL != "":
-			fmt.Fprintf(env.Stderr, "Open this address in a browser to sign in:\n\n    %s\n\n", safetext.Clean(p.AuthURL))
-			if p.BrowserOpened {
-				fmt.Fprintln(env.Stderr, "(a browser window should have opened) Waiting…")
-			} else {
-				fmt.Fprintln(env.Stderr, "Waiting…")
-			}
+			fmt.Fprintf(env.Stderr, "Open this address in a browser to sign in:\n\n    %s\n\nWaiting…\n", safetext.Clean(p.AuthURL))
 		}
 	}
 }

@@ -34,12 +34,22 @@ func (m *Manager) connectOAuth(ctx context.Context, d Draft, prompt func(Prompt)
 func (m *Manager) connectGoogle(ctx context.Context, d Draft, prompt func(Prompt)) (*Connection, error) {
 	cfg := providers.Config{Kind: google.Kind, ClientID: d.ClientID, ClientSecret: d.ClientSecret,
 		Endpoints: d.Endpoints, HTTPClient: m.httpClient()}
+	open := m.openBrowser()
+	if open == nil {
+		open = oauth.DefaultOpenBrowser
+	}
 	grant, err := google.SignIn(ctx, cfg, oauth.LoopbackOptions{
-		OpenBrowser: m.openBrowser(),
-		NoBrowser:   m.NoBrowser,
-		ShowURL: func(u string) {
-			prompt(Prompt{AuthURL: u, BrowserOpened: !m.NoBrowser})
+		// The URL is shown first; only when the browser really opened does the screen
+		// say so (no display, no xdg-open: the person opens the URL themselves).
+		OpenBrowser: func(u string) error {
+			err := open(u)
+			if err == nil {
+				prompt(Prompt{AuthURL: u, BrowserOpened: true})
+			}
+			return err
 		},
+		NoBrowser:  m.NoBrowser,
+		ShowURL:    func(u string) { prompt(Prompt{AuthURL: u}) },
 		HTTPClient: m.httpClient(),
 	})
 	if err != nil {
