@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 	"github.com/calsync/calsync/ui/common"
 )
 
@@ -184,5 +185,23 @@ func TestFlowTypeOffBannerReset(t *testing.T) {
 	f, err := store.LoadListView(context.Background(), st.DB)
 	if err != nil || len(f.Active()) != 0 {
 		t.Fatalf("saved filter %+v (%v), want everything shown", f, err)
+	}
+}
+
+// With an engine the root runs the background sync, ctrl+r asks for a run, and Stop ends it.
+func TestAppWithEngineSyncsInBackground(t *testing.T) {
+	st := openTeamStore(t)
+	c := common.NewContext(st, func(string) string { return "" }, func() time.Time { return testNow })
+	c.Services.Engine = sync.New(st)
+	m := New(c)
+	defer m.Stop()
+	if m.runner == nil {
+		t.Fatal("no runner although main gave an engine")
+	}
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	_ = m.Init() // starts the scheduler; its wait command is not run here
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlR})
+	if msg, ok := cmd().(common.StatusMsg); !ok || msg.Text != "sync started" {
+		t.Fatalf("ctrl+r: %#v", cmd())
 	}
 }
