@@ -89,7 +89,12 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		if err != nil {
 			return failf(env, "cannot read %s: %v", dir, err)
 		}
-		if len(existing) > 0 {
+		page, err := store.CountActivities(ctx, st.DB, store.ListFilter{Owner: store.OwnerAll, Status: store.StatusAll}, loc, now)
+		if err != nil {
+			return failf(env, "cannot read %s: %v", dir, err)
+		}
+		// A fresh data directory has only me (made on open); anything more is someone's data.
+		if len(existing) > 1 || page.Total > 0 {
 			return failf(env, "%s already holds calsync data that is not a demo sandbox; give --data-dir an empty or new directory", dir)
 		}
 		sum, err := seedDemo(ctx, st, *seed, demoActivityCount, now, loc)

@@ -14,7 +14,7 @@ import (
 // Demo data: a small sales team's CRM, deterministic for a seed and a "now", so tests and
 // demo scenarios (issue 8) can rely on what is in it.
 
-// demoPeople are the sandbox's users; the first is me.
+// demoPeople are the sandbox's users; the first is me unless me exists already.
 var demoPeople = []store.User{
 	{Name: "Alex Morgan", Email: "alex.morgan@example.com", IsMe: true},
 	{Name: "Sofía Hernández", Email: "sofia.hernandez@example.com"},
@@ -169,8 +169,15 @@ type demoSummary struct {
 func seedDemo(ctx context.Context, st *store.Store, seed int64, n int, now time.Time, loc *time.Location) (demoSummary, error) {
 	var sum demoSummary
 	err := st.Tx(ctx, func(h store.Handler) error {
-		var owners []string
-		for _, p := range demoPeople {
+		// Me is whoever runs the demo when the store already knows (openStore makes me on
+		// first run), else the first demo person.
+		me, err := store.EnsureMe(ctx, h, demoPeople[0].Name, now)
+		if err != nil {
+			return fmt.Errorf("create demo user me: %w", err)
+		}
+		sum.Users = append(sum.Users, me)
+		owners := []string{me.ID}
+		for _, p := range demoPeople[1:] {
 			p.CreatedAt = now
 			u, err := store.CreateUser(ctx, h, p)
 			if err != nil {

@@ -16,7 +16,7 @@ func TestDemoMakesARealisticSandbox(t *testing.T) {
 	c := &actCLI{t: t, dir: filepath.Join(t.TempDir(), "sandbox"), env: map[string]string{"USER": "ann"}}
 	out := c.ok("demo", "--no-tui")
 	if !strings.Contains(out, "Made a demo sandbox in "+c.dir+": 3 people, 300 activities.") ||
-		!strings.Contains(out, "calsync --data-dir "+c.dir+" activity list") || !strings.Contains(out, "Alex Morgan (me)") {
+		!strings.Contains(out, "calsync --data-dir "+c.dir+" activity list") || !strings.Contains(out, "ann (me)") {
 		t.Fatalf("demo said:\n%s", out)
 	}
 	var lj listOutput
@@ -52,7 +52,7 @@ func TestDemoMakesARealisticSandbox(t *testing.T) {
 			withLocation++
 		}
 	}
-	if len(types) != 6 || len(owners) != 3 || owners["Alex Morgan"] < 100 || owners["Sofía Hernández"] < 30 || owners["Jürgen Weiß"] < 30 {
+	if len(types) != 6 || len(owners) != 3 || owners["ann"] < 100 || owners["Sofía Hernández"] < 30 || owners["Jürgen Weiß"] < 30 {
 		t.Errorf("types %v owners %v", types, owners)
 	}
 	for _, n := range []struct {

@@ -223,6 +223,11 @@ func openStore(ctx context.Context, env *Env) (*store.Store, error) {
 	for _, p := range s.Tightened {
 		fmt.Fprintf(env.Stderr, "calsync: %s was readable by others; permissions tightened to owner-only\n", p)
 	}
+	// The first run on a data directory makes the person "me", whatever the command.
+	if _, err := store.EnsureMe(ctx, s.DB, env.Getenv("USER"), env.Now()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("prepare %s: %w", env.DataDir, err)
+	}
 	return s, nil
 }
 
