@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/calsync/calsync/providers/microsoft"
 	"github.com/calsync/calsync/providers/microsoft/graphfake"
 	"github.com/calsync/calsync/providers/oauth"
+	"github.com/calsync/calsync/store"
 )
 
 // faultProvider fails calls on request before they reach the real client.
@@ -205,3 +208,167 @@ func (g *graphRemote) Live() map[string]providers.Event {
 
 func TestDirectionMatrixGoogle(t *testing.T) { runMatrix(t, googleFactory) }
 func TestDirectionMatrixGraph(t *testing.T)  { runMatrix(t, graphFactory) }
+
+// Faults the fakes produce themselves (their real error bodies and headers), so the
+// provider's classification is part of what these tests exercise.
+type faultyRemote interface {
+	remote
+	// RateLimitNext makes the next n API calls (n < 0: all) answer 429 with Retry-After.
+	RateLimitNext(n int, retryAfter time.Duration)
+	// RevokeSignIn revokes the refresh token and expires the access token.
+	RevokeSignIn()
+}
+
+func (g *googleRemote) RateLimitNext(n int, ra time.Duration) {
+	if n < 0 {
+		n = 0 // the fake's "until cleared"
+	}
+	g.fake.SetFaults(googlefake.Faults{RateLimited: true, FailCount: n, RetryAfterSeconds: int(ra / time.Second)})
+}
+func (g *googleRemote) RevokeSignIn() { g.fake.RevokeTokens(); g.fake.ExpireAccessTokens() }
+
+func (g *graphRemote) RateLimitNext(n int, ra time.Duration) {
+	g.fake.FailNext(n, graphfake.Throttled, ra)
+}
+func (g *graphRemote) RevokeSignIn() { g.fake.SetTokenFault(graphfake.RefreshTokenInactive) }
+
+var fakeFactories = []struct {
+	name string
+	mk   remoteFactory
+}{{"google", googleFactory}, {"graph", graphFactory}}
+
+func TestFakesTokenRevokedMidRun(t *testing.T) {
+	for _, f := range fakeFactories {
+		t.Run(f.name, func(t *testing.T) {
+			h := newHarness(t, f.mk, store.DirTwoWay)
+			for i := 0; i < 5; i++ {
+				h.localCreate(fmt.Sprint("call ", i), store.TypeCall)
+			}
+			fr := h.rem.(faultyRemote)
+			creates := 0
+			h.rem.SetFault(func(op string) error {
+				if op == "create" {
+					if creates++; creates == 3 {
+						fr.RevokeSignIn() // revoked in the middle of the run
+					}
+				}
+				return nil
+			})
+			s, err := h.runWith(RunOptions{})
+			if !providers.KindOf(err).NeedsReauth() || !s.NeedsReauth || s.Created != 2 {
+				t.Fatalf("err %v summary %+v", err, s)
+			}
+			a, _ := store.GetAccount(h.ctx, h.st.DB, h.acct.ID)
+			if a.State != store.AccountNeedsReauth || a.LastErrorKind == "" {
+				t.Fatalf("account %+v", a)
+			}
+			if len(h.rem.Live()) != 2 {
+				t.Fatalf("%d events after the revoke", len(h.rem.Live()))
+			}
+			// Nothing is half-done: the three unsynced activities wait with pending links
+			// or none, and no run touches the provider until the account is reconnected.
+			if _, err := h.runWith(RunOptions{}); !errors.Is(err, ErrNeedsReauth) {
+				t.Fatalf("second run: %v", err)
+			}
+		})
+	}
+}
+
+func TestFakesRateLimitStorm(t *testing.T) {
+	for _, f := range fakeFactories {
+		t.Run(f.name, func(t *testing.T) {
+			h := newHarness(t, f.mk, store.DirTwoWay)
+			for i := 0; i < 6; i++ {
+				h.localCreate(fmt.Sprint("call ", i), store.TypeCall)
+			}
+			fr := h.rem.(faultyRemote)
+			// A storm: the listing is throttled four times in a row, then the first
+			// create four times again (each within the per-call attempt limit).
+			fr.RateLimitNext(4, 3*time.Second)
+			armed := false
+			h.rem.SetFault(func(op string) error {
+				if op == "create" && !armed {
+					armed = true
+					fr.RateLimitNext(4, 3*time.Second)
+				}
+				return nil
+			})
+			s := h.sync()
+			if len(h.slept) != 8 {
+				t.Fatalf("%d waits, want 8 (one per 429): %v", len(h.slept), h.slept)
+			}
+			if s.Created != 6 || len(h.rem.Live()) != 6 || s.Errors != 0 {
+				t.Fatalf("storm: %+v, %d events", s, len(h.rem.Live()))
+			}
+			if len(h.slept) == 0 {
+				t.Fatal("no backoff")
+			}
+			for _, d := range h.slept {
+				if d != 3*time.Second {
+					t.Fatalf("waits %v: Retry-After (3s) not honoured", h.slept)
+				}
+			}
+			// A storm that does not end: the run gives up within its retry budget, as a
+			// temporary failure (exit 75), and the account stays connected.
+			h.rem.SetFault(nil)
+			fr.RateLimitNext(-1, 20*time.Second)
+			h.slept = nil
+			h.localCreate("one more", store.TypeCall)
+			s, err := h.runWith(RunOptions{})
+			if !providers.IsKind(err, providers.RateLimited) || !s.Temporary {
+				t.Fatalf("endless storm: %v %+v", err, s)
+			}
+			var waited time.Duration
+			for _, d := range h.slept {
+				waited += d
+			}
+			if waited > 2*time.Minute {
+				t.Fatalf("waited %v, over the 2 min budget", waited)
+			}
+			if a, _ := store.GetAccount(h.ctx, h.st.DB, h.acct.ID); a.State != store.AccountConnected {
+				t.Fatalf("throttling marked the account %s", a.State)
+			}
+		})
+	}
+}
+
+func TestFakesChangeTokenExpiresMidRun(t *testing.T) {
+	for _, f := range fakeFactories {
+		t.Run(f.name, func(t *testing.T) {
+			h := newHarness(t, f.mk, store.DirTwoWay)
+			for i := 0; i < 40; i++ {
+				h.localCreate(fmt.Sprint("local ", i), store.TypeCall)
+				h.remoteCreate(fmt.Sprint("remote ", i))
+			}
+			h.sync()
+			h.sync()
+			for i := 0; i < 70; i++ { // enough changes for several pages
+				h.remoteCreate(fmt.Sprint("new ", i))
+			}
+			// Links of CRM-made activities lost too (a restored backup): only their
+			// ownership tags can prevent copies now.
+			h.st.DB.Exec(`DELETE FROM links WHERE activity_id IN (SELECT id FROM activities WHERE origin = 'local')`)
+			pages := 0
+			h.rem.SetFault(func(op string) error {
+				if op == "changes" {
+					if pages++; pages == 2 {
+						h.rem.ExpireCursors() // the token dies between two pages of the increment
+					}
+				}
+				return nil
+			})
+			s := h.sync()
+			if !s.FullListing || s.Relinked < 40 {
+				t.Fatalf("no full listing with relinking: %+v\n", s)
+			}
+			h.rem.SetFault(nil)
+			h.sync()
+			if n, m := len(h.liveActivities()), len(h.rem.Live()); n != 150 || m != 150 {
+				t.Fatalf("%d activities, %d events; want 150 each (duplicates or losses)", n, m)
+			}
+			if len(h.journal(store.JournalQuery{Reason: ReasonCursorExpired})) != 1 {
+				t.Fatal("expiry not journaled")
+			}
+		})
+	}
+}
