@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -356,5 +357,16 @@ func TestParseWhen(t *testing.T) {
 		if _, _, err := parseWhen(bad, actBerlin, actNow); err == nil || !strings.Contains(err.Error(), "accepted:") {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+func TestVersionNamesTheSchema(t *testing.T) {
+	c := newActCLI(t)
+	out := c.ok("version")
+	if want := "calsync " + version + " (schema v" + strconv.Itoa(store.LatestSchemaVersion()) + ")\n"; out != want || store.LatestSchemaVersion() < 3 {
+		t.Errorf("version said %q, want %q", out, want)
+	}
+	if _, errs, code := c.run("version", "extra"); code != 2 || !strings.Contains(errs, "takes no arguments") {
+		t.Errorf("version extra: %d %q", code, errs)
 	}
 }
