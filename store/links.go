@@ -444,3 +444,22 @@ func NormalizeImport(a Activity, now time.Time) (Activity, error) {
 	err := a.normalize()
 	return a, err
 }
+
+// SyncCountDirtyLinks counts what SyncDirtyLinks would return in total (progress bars).
+func SyncCountDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string) (int, error) {
+	var n int
+	err := h.QueryRowContext(ctx, `SELECT count(*) FROM links l JOIN activities a ON a.id = l.activity_id
+		WHERE l.account_id = ? AND l.calendar_id = ?
+		AND (a.rev > l.synced_rev OR l.state IN ('pending_create','pending_delete'))`, accountID, calendarID).Scan(&n)
+	return n, err
+}
+
+// SyncCountUnlinked counts what SyncUnlinkedActivities would return in total.
+func SyncCountUnlinked(ctx context.Context, h Handler, accountID, calendarID string, from, to time.Time) (int, error) {
+	var n int
+	err := h.QueryRowContext(ctx, `SELECT count(*) FROM activities a
+		WHERE a.deleted_at IS NULL AND a.start_at BETWEEN ? AND ?
+		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)`,
+		sqTime(from), sqTime(to), accountID, calendarID).Scan(&n)
+	return n, err
+}

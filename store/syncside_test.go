@@ -397,3 +397,63 @@ func TestRuns(t *testing.T) {
 		t.Fatalf("runs %+v", rs)
 	}
 }
+
+func TestBatchImportsAndPageLookups(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	me := mustMe(t, s)
+	a := mustAccount(t, s)
+	var ims []SyncImport
+	for i := 0; i < 120; i++ { // more than one statement's worth
+		act, err := NormalizeImport(Activity{OwnerID: me, Type: TypeMeeting, Subject: fmt.Sprint("ev ", i), Start: t0, Origin: a.ID}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ims = append(ims, SyncImport{Activity: act, Link: Link{AccountID: a.ID, CalendarID: "c", RemoteID: fmt.Sprint("r", i),
+			RemoteETag: "e", State: LinkSynced}})
+	}
+	if _, err := NormalizeImport(Activity{OwnerID: me, Type: TypeMeeting, Subject: "  ", Start: t0}, t0); err == nil {
+		t.Fatal("an import without a subject validated")
+	}
+	if err := s.Tx(ctx, func(h Handler) error { return SyncInsertImports(ctx, h, ims, t0) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := SyncLinksByRemote(ctx, s.DB, a.ID, "c", []string{"r0", "r119", "nope"})
+	if err != nil || len(got) != 2 || got["r119"].ActivityID != ims[119].Activity.ID || got["r0"].SyncedRev != 1 {
+		t.Fatalf("links %+v %v", got, err)
+	}
+	act, err := SyncGetActivity(ctx, s.DB, ims[5].Activity.ID)
+	if err != nil || act.Subject != "ev 5" || act.Origin != a.ID || act.Rev != 1 {
+		t.Fatalf("imported activity %+v %v", act, err)
+	}
+	if has, _ := SyncHasUnlinkedImports(ctx, s.DB, a.ID, "c"); has {
+		t.Fatal("all imports are linked")
+	}
+	s.DB.Exec(`DELETE FROM links WHERE remote_id = 'r7'`)
+	if has, _ := SyncHasUnlinkedImports(ctx, s.DB, a.ID, "c"); !has {
+		t.Fatal("a lost link not noticed")
+	}
+	if lost, err := SyncFindUnlinkedImport(ctx, s.DB, a.ID, "c", "ev 7", t0); err != nil || lost.ID != ims[7].Activity.ID {
+		t.Fatalf("lost import %+v %v", lost, err)
+	}
+	// Journal batches of more than one statement.
+	var es []JournalEntry
+	for i := 0; i < 230; i++ {
+		es = append(es, JournalEntry{AccountID: a.ID, Op: OpPulled, Reason: "imported", Detail: fmt.Sprint(i)})
+	}
+	es[7].Reason = "relinked"
+	if err := AppendJournalBatch(ctx, s.DB, es); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := QueryJournal(ctx, s.DB, JournalQuery{Limit: 1000})
+	if len(all) != 230 || all[0].Detail != "229" {
+		t.Fatalf("batch journal: %d entries, newest %q", len(all), all[0].Detail)
+	}
+	rs, _ := JournalReasons(ctx, s.DB)
+	if strings.Join(rs, ",") != "imported,relinked" {
+		t.Fatalf("reasons %v", rs)
+	}
+	if err := AppendJournalBatch(ctx, s.DB, []JournalEntry{{}}); err == nil {
+		t.Fatal("entry without op accepted")
+	}
+}

@@ -12,12 +12,24 @@ import (
 // push writes CRM changes to the calendar: first activities that have a link (edits,
 // deletions, interrupted creates and deletes), then eligible activities without one.
 func (r *run) push(ctx context.Context) error {
-	r.done = 0
+	r.done, r.total = 0, 0
 	var after int64
+	first := true
 	for {
 		batch, err := store.SyncDirtyLinks(ctx, r.e.Store.DB, r.acct.ID, r.cal, after, r.e.pageSize())
 		if err != nil {
 			return err
+		}
+		if first {
+			// Count only when there is more than a batch: a long push gets a progress
+			// bar, a quiet run no extra query.
+			first = false
+			r.total += len(batch)
+			if len(batch) == r.e.pageSize() {
+				if r.total, err = store.SyncCountDirtyLinks(ctx, r.e.Store.DB, r.acct.ID, r.cal); err != nil {
+					return err
+				}
+			}
 		}
 		for _, la := range batch {
 			after = la.Link.ID
@@ -38,10 +50,21 @@ func (r *run) push(ctx context.Context) error {
 		}
 	}
 	lastID := ""
+	first = true
 	for {
 		batch, err := store.SyncUnlinkedActivities(ctx, r.e.Store.DB, r.acct.ID, r.cal, r.win.Start, r.win.End, lastID, r.e.pageSize())
 		if err != nil {
 			return err
+		}
+		if first {
+			first = false
+			n := len(batch)
+			if n == r.e.pageSize() {
+				if n, err = store.SyncCountUnlinked(ctx, r.e.Store.DB, r.acct.ID, r.cal, r.win.Start, r.win.End); err != nil {
+					return err
+				}
+			}
+			r.total += n
 		}
 		for _, a := range batch {
 			lastID = a.ID

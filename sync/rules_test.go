@@ -400,3 +400,32 @@ func TestCrashAfterCreateNeverDuplicates(t *testing.T) {
 		t.Fatalf("link %+v", l)
 	}
 }
+
+func TestProgressReportsPushTotals(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	for i := 0; i < 25; i++ {
+		h.localCreate("c", store.TypeCall)
+	}
+	var last Progress
+	var phases []string
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	e := h.engine(ctx, cancel)
+	e.PageSize = 10 // several batches: a "long" push
+	e.Observer = func(p Progress) {
+		phases = append(phases, p.Phase)
+		if p.Phase == PhasePush {
+			last = p
+		}
+	}
+	h.clock = h.clock.Add(time.Second)
+	if _, err := e.Run(ctx, h.acct.ID, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if last.Total != 25 || last.Done != 25 || last.Summary.Created != 25 {
+		t.Fatalf("last push progress %+v", last)
+	}
+	if phases[0] != PhaseStart || phases[len(phases)-1] != PhaseDone {
+		t.Fatalf("phases %v", phases)
+	}
+}

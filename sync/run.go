@@ -38,6 +38,8 @@ type run struct {
 	// seen holds the links the current full listing showed.
 	seen map[int64]bool
 	done int
+	// total is the push phase's size when known (0: not known).
+	total int
 	// pageLinks holds the links of the events on the page being applied (pageIDs).
 	pageLinks map[string]store.Link
 	pageIDs   map[string]bool
@@ -134,7 +136,11 @@ func (r *run) renew(ctx context.Context) error {
 }
 
 func (r *run) progress(phase string) {
-	r.e.observe(Progress{AccountID: r.acct.ID, AccountName: r.acct.Name, Phase: phase, Done: r.done, Summary: *r.sum})
+	p := Progress{AccountID: r.acct.ID, AccountName: r.acct.Name, Phase: phase, Done: r.done, Summary: *r.sum}
+	if phase == PhasePush {
+		p.Total = max(r.total, r.done)
+	}
+	r.e.observe(p)
 }
 
 // journal appends an entry (inside the caller's transaction).
