@@ -294,8 +294,10 @@ func TestSettingsSetRefusesReadOnlyCalendarAndPreviews(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || !shown.ActivatedAt.Equal(first) {
 		t.Fatalf("activated_at moved: %+v", shown)
 	}
+	cli.run("", "settings", "set", "--account", id, "--conflicts", "remote-wins", "--window-past-days", "7", "--window-future-days", "90")
 	code, out, _ = cli.run("", "settings", "show", "--account", id)
-	if code != 0 || !strings.Contains(out, "Direction:    two-way: Activities appear in the calendar") {
+	if code != 0 || !strings.Contains(out, "Direction:    two-way: Activities appear in the calendar") ||
+		!strings.Contains(out, "Conflicts:    remote-wins") || !strings.Contains(out, "Window:       7 days back, 90 days ahead") {
 		t.Fatalf("settings show: %s", out)
 	}
 
@@ -363,6 +365,8 @@ func TestSettingsSetUsageErrors(t *testing.T) {
 		{[]string{"--enable", "--disable"}, exitUsage, "contradict"},
 		{[]string{"--interval", "10s"}, exitUsage, "shortest is 1m"},
 		{[]string{"--backfill-from", "yesterday"}, exitUsage, "YYYY-MM-DD"},
+		{[]string{"--conflicts", "coin-toss"}, exitUsage, "newest-wins, local-wins or remote-wins"},
+		{[]string{"--window-future-days", "0"}, exitUsage, "1..3650 days ahead"},
 		{[]string{"--enable"}, exitFailure, "choose a calendar before switching sync on"},
 		{[]string{"--calendar", "nope"}, exitFailure, "calsync calendars --account " + id},
 	}

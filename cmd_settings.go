@@ -18,7 +18,8 @@ import (
 const settingsUsage = `calsync settings show --account ID [--json]
        calsync settings set --account ID [--calendar ID] [--direction two-way|to-calendar|from-calendar]
                             [--types T,...] [--import-type T] [--backfill-from DATE|none] [--interval 5m]
-                            [--enable|--disable] [--preview]
+                            [--conflicts newest-wins|local-wins|remote-wins] [--window-past-days N]
+                            [--window-future-days N] [--enable|--disable] [--preview]
   --preview runs the first sync dry and prints what it would do; nothing is saved.`
 
 func init() {
@@ -190,6 +191,9 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 	importType := fs.String("import-type", "", "type of activities imported from the calendar")
 	backfill := fs.String("backfill-from", "", "also push activities from this date (YYYY-MM-DD, or none)")
 	interval := fs.Duration("interval", 0, "background sync interval (e.g. 5m)")
+	conflicts := fs.String("conflicts", "", "who wins when both sides changed: newest-wins, local-wins, remote-wins")
+	pastDays := fs.Int("window-past-days", 0, "sync events from this many days back")
+	futureDays := fs.Int("window-future-days", 0, "sync events up to this many days ahead")
 	enable := fs.Bool("enable", false, "switch sync on")
 	disable := fs.Bool("disable", false, "switch sync off")
 	preview := fs.Bool("preview", false, "dry run: print what the first sync would do, save nothing")
@@ -229,6 +233,14 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 			return usagef(env, c, "%v", err)
 		}
 	}
+	switch *conflicts {
+	case "", store.PolicyNewestWins, store.PolicyLocalWins, store.PolicyRemoteWins:
+	default:
+		return usagef(env, c, "--conflicts %q: use newest-wins, local-wins or remote-wins", *conflicts)
+	}
+	if (set["window-past-days"] && (*pastDays < 0 || *pastDays > 3650)) || (set["window-future-days"] && (*futureDays < 1 || *futureDays > 3650)) {
+		return usagef(env, c, "the sync window is 0..3650 days back and 1..3650 days ahead")
+	}
 	if set["interval"] && *interval < accountsetup.MinInterval {
 		return usagef(env, c, "--interval %s: the shortest is %s", *interval, accountsetup.MinInterval)
 	}
@@ -267,6 +279,15 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 	}
 	if set["interval"] {
 		s.Interval = *interval
+	}
+	if *conflicts != "" {
+		s.ConflictPolicy = *conflicts
+	}
+	if set["window-past-days"] {
+		s.WindowPastDays = *pastDays
+	}
+	if set["window-future-days"] {
+		s.WindowFutureDays = *futureDays
 	}
 	if *enable {
 		s.Enabled = true

@@ -72,6 +72,7 @@ type (
 	loadedMsg struct {
 		gen      int
 		accounts []store.Account
+		syncs    map[string]string // account id -> what it syncs, in words
 		err      error
 	}
 	pickedMsg struct {
@@ -124,6 +125,7 @@ type Model struct {
 	gen           int
 
 	accounts []store.Account
+	syncs    map[string]string
 	cursor   int
 	loadErr  string
 
@@ -155,8 +157,16 @@ func (m *Model) load() tea.Cmd {
 	m.gen++
 	gen, b := m.gen, m.backend
 	return func() tea.Msg {
-		as, err := b.Accounts(context.Background())
-		return loadedMsg{gen: gen, accounts: as, err: err}
+		ctx := context.Background()
+		as, err := b.Accounts(ctx)
+		if err != nil {
+			return loadedMsg{gen: gen, err: err}
+		}
+		syncs := map[string]string{}
+		for _, a := range as {
+			syncs[a.ID] = syncLine(ctx, b, a.ID)
+		}
+		return loadedMsg{gen: gen, accounts: as, syncs: syncs}
 	}
 }
 
@@ -230,6 +240,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.accounts = msg.accounts
+		m.syncs = msg.syncs
 		m.cursor = min(max(m.cursor, 0), max(len(m.accounts)-1, 0))
 		return m, nil
 
@@ -737,12 +748,13 @@ func (m *Model) listView() string {
 			" to add Google, Microsoft 365, iCloud, Fastmail, Nextcloud or another CalDAV calendar.")
 		return b.String()
 	}
-	nameW := min(24, max(10, w/4))
+	nameW := min(24, max(10, w/5))
 	provW := 10
-	loginW := min(28, max(10, w/4))
+	loginW := min(28, max(10, w/5))
 	stateW := 14
+	lastW := 16
 	header := common.Fit("NAME", nameW) + " " + common.Fit("PROVIDER", provW) + " " +
-		common.Fit("LOGIN", loginW) + " " + common.Fit("STATE", stateW) + " LAST SYNC"
+		common.Fit("LOGIN", loginW) + " " + common.Fit("STATE", stateW) + " " + common.Fit("LAST SYNC", lastW) + " SYNCS"
 	b.WriteString(st.TableHeader.Render(common.Truncate(header, w)))
 	b.WriteString("\n")
 	for i, a := range m.accounts {
@@ -751,7 +763,8 @@ func (m *Model) listView() string {
 			last = a.LastSyncAt.Local().Format("2006-01-02 15:04")
 		}
 		row := common.Fit(safetext.Line(a.Name), nameW) + " " + common.Fit(a.Kind, provW) + " " +
-			common.Fit(safetext.Line(a.Login), loginW) + " " + common.Fit(stateWord(a.State), stateW) + " " + last
+			common.Fit(safetext.Line(a.Login), loginW) + " " + common.Fit(stateWord(a.State), stateW) + " " +
+			common.Fit(last, lastW) + " " + m.syncs[a.ID]
 		row = common.Fit(row, w)
 		switch {
 		case i == m.cursor:
@@ -781,6 +794,31 @@ func (m *Model) listView() string {
 			"(its settings and links are kept).", w)))
 	}
 	return b.String()
+}
+
+// syncLine says in a few words what an account syncs: "two-way with Work", or "off".
+// The calendar name comes from the store, so it is cleaned before it is returned.
+func syncLine(ctx context.Context, b accountsetup.Backend, accountID string) string {
+	s, err := b.Settings(ctx, accountID)
+	if err != nil {
+		return "?"
+	}
+	if s.CalendarID == "" {
+		return "not set up: press enter"
+	}
+	name := s.CalendarID
+	if cals, err := b.Calendars(ctx, accountID); err == nil {
+		for _, c := range cals {
+			if c.RemoteID == s.CalendarID {
+				name = c.Name
+			}
+		}
+	}
+	line := s.Direction + " with " + safetext.Line(name)
+	if !s.Enabled {
+		line += " (off)"
+	}
+	return line
 }
 
 func stateWord(s string) string {

@@ -251,16 +251,21 @@ func TestCalDAVRefusesNormalPasswordThenAcceptsAppPassword(t *testing.T) {
 	keys(tm, tea.KeyEnter)
 	waitFor(t, tm, "┃ Sync in the background")
 	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ When an activity and its event both changed")
+	keys(tm, tea.KeyDown)
+	waitFor(t, tm, "┃ > the CRM wins")
+	keys(tm, tea.KeyEnter)
 	waitFor(t, tm, "┃ Sync this account")
 	keys(tm, tea.KeyEnter)
-	waitFor(t, tm, "Calendar: Work", "Preview: the first sync will skip 1 created before sync was switched on.", "enter: apply")
+	waitFor(t, tm, "Calendar: Work", "Conflicts: the CRM wins", "Preview: the first sync will skip 1 created before sync was switched on.", "enter: apply")
 	if s, _ := store.GetSyncSettings(context.Background(), st.DB, as[0].ID); s.Enabled {
 		t.Fatal("settings were saved before the preview was confirmed")
 	}
 	keys(tm, tea.KeyEnter)
 	waitFor(t, tm, "Accounts", fake.User(), "connected")
 	s, _ = store.GetSyncSettings(context.Background(), st.DB, as[0].ID)
-	if !s.Enabled || s.ActivatedAt == nil || s.Direction != store.DirTwoWay || !strings.HasSuffix(s.CalendarID, "/work/") {
+	if !s.Enabled || s.ActivatedAt == nil || s.Direction != store.DirTwoWay || !strings.HasSuffix(s.CalendarID, "/work/") ||
+		s.ConflictPolicy != store.PolicyLocalWins {
 		t.Fatalf("settings after apply: %+v", s)
 	}
 	if n := len(fake.Events("work")); n != 0 {
@@ -394,7 +399,7 @@ func TestReconnectKeepsSettingsAndLinksThenStopAndRemove(t *testing.T) {
 	fake.RevokeTokens()
 
 	tm, _ := newFlow(t, st, env)
-	waitFor(t, tm, "Work", "needs sign-in", "! AuthExpired: Token has been expired or revoked.",
+	waitFor(t, tm, "Work", "needs sign-in", "to-calendar with pat@example.com", "! AuthExpired: Token has been expired or revoked.",
 		"Work needs a fresh sign-in: press r to reconnect")
 	tm.Type("r")
 	waitFor(t, tm, "Reconnect Work")

@@ -92,6 +92,7 @@ type values struct {
 	importType store.ActivityType
 	backfill   string // YYYY-MM-DD or ""
 	interval   time.Duration
+	policy     string
 	enabled    bool
 }
 
@@ -285,7 +286,11 @@ func valuesFrom(s store.SyncSettings, cals []store.Calendar) *values {
 		types:      append([]store.ActivityType(nil), s.Types...),
 		importType: s.ImportType,
 		interval:   s.Interval,
+		policy:     s.ConflictPolicy,
 		enabled:    s.Enabled,
+	}
+	if v.policy == "" {
+		v.policy = store.PolicyNewestWins
 	}
 	if v.direction == "" {
 		v.direction = store.DirTwoWay
@@ -324,6 +329,7 @@ func (m *Model) settingsFrom(v values) store.SyncSettings {
 	s.ImportType = v.importType
 	s.Interval = v.interval
 	s.Enabled = v.enabled
+	s.ConflictPolicy = v.policy
 	s.BackfillFrom = nil
 	if t, err := parseDate(v.backfill); err == nil && !t.IsZero() {
 		s.BackfillFrom = &t
@@ -451,6 +457,14 @@ func (m *Model) startForm(v *values) tea.Cmd {
 				Title("Sync in the background").
 				Options(intervalOpts...).
 				Value(&v.interval),
+			huh.NewSelect[string]().
+				Title("When an activity and its event both changed").
+				Description("The losing version is kept in the journal either way.").
+				Options(
+					huh.NewOption("the newest change wins", store.PolicyNewestWins),
+					huh.NewOption("the CRM wins", store.PolicyLocalWins),
+					huh.NewOption("the calendar wins", store.PolicyRemoteWins)).
+				Value(&v.policy),
 			huh.NewConfirm().
 				Title("Sync this account").
 				Affirmative("On").Negative("Off").
@@ -478,6 +492,16 @@ func directionGuide() string {
 		lines = append(lines, d.Label+": "+d.Line)
 	}
 	return strings.Join(lines, "\n")
+}
+
+func policyWords(p string) string {
+	switch p {
+	case store.PolicyLocalWins:
+		return "the CRM wins"
+	case store.PolicyRemoteWins:
+		return "the calendar wins"
+	}
+	return "the newest change wins"
 }
 
 func formKeyMap() *huh.KeyMap {
@@ -573,6 +597,6 @@ func (m *Model) summary() string {
 	if s.Enabled {
 		state = "on, every " + humanDuration(s.Interval)
 	}
-	lines = append(lines, "Sync:       "+state)
+	lines = append(lines, "Conflicts:  "+policyWords(s.ConflictPolicy), "Sync:       "+state)
 	return common.Wrap(strings.Join(lines, "\n"), max(20, m.width-2))
 }

@@ -120,7 +120,7 @@ func TestFailedPreviewIsExplainedAndNothingIsSavedUntilConfirmed(t *testing.T) {
 	}
 	submitAll := func() {
 		for _, focus := range []string{"┃ Sync direction", "┃ Calendar", "┃ Activity types", "┃ Type for events",
-			"┃ Backfill", "┃ Sync in the background", "┃ Sync this account"} {
+			"┃ Backfill", "┃ Sync in the background", "┃ When an activity and its event both changed", "┃ Sync this account"} {
 			wait(focus)
 			if focus == "┃ Sync in the background" {
 				wait("┃ > every 2 minutes")
