@@ -127,6 +127,8 @@ func TestExplainOtherKinds(t *testing.T) {
 		{&providers.Error{Kind: providers.Network, Provider: "google"}, "Could not reach"},
 		{&providers.Error{Kind: providers.Unavailable, Provider: "google", Status: 503}, "HTTP 503"},
 		{ErrCancelled, "cancelled"},
+		{&providers.Error{Kind: providers.AuthExpired, Provider: "microsoft", Code: "expired_token"}, "code expired before it was entered"},
+		{&providers.Error{Kind: providers.InsufficientScope, Provider: "microsoft", Code: "authorization_declined"}, "The sign-in was declined"},
 		{errors.New("plain\nerror"), "plain error"},
 	}
 	for _, c := range cases {

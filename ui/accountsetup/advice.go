@@ -46,6 +46,16 @@ func Explain(choice Choice, err error, missing []string) Advice {
 		label = pe.Provider
 	}
 	a := Advice{Kind: pe.Kind}
+	// OAuth answers whose code says more than their kind.
+	switch pe.Code {
+	case "expired_token":
+		a.Text = "The sign-in code expired before it was entered. Start the sign-in again and enter the new code before it expires."
+		return a
+	case "authorization_declined", "access_denied":
+		a.Text = "The sign-in was declined. Start it again and accept calsync's request for calendar access; " +
+			"if your organisation does not let you, ask your IT admin."
+		return a
+	}
 	switch pe.Kind {
 	case providers.AppPasswordRequired:
 		a.Text = fmt.Sprintf("%s refused the password. Accounts with two-factor authentication need an %s: %s.",
