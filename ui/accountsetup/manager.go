@@ -100,8 +100,14 @@ func EndpointOverrides(kind string, getenv func(string) string) providers.Endpoi
 	}
 }
 
+// errNoStore guards a screen built without a data directory (some UI tests).
+var errNoStore = errors.New("no data directory is open")
+
 // Accounts lists the stored accounts.
 func (m *Manager) Accounts(ctx context.Context) ([]store.Account, error) {
+	if m.Store == nil {
+		return nil, errNoStore
+	}
 	return store.ListAccounts(ctx, m.Store.DB)
 }
 
