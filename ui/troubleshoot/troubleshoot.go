@@ -451,7 +451,8 @@ var statusWord = map[doctor.Status]string{
 func (m *Model) View() string {
 	st := m.ctx.Styles
 	w := max(20, m.width-2)
-	var b strings.Builder
+	var head, body strings.Builder
+	b := &head
 	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
 	wrap := func(prefix, s string, style func(...string) string) {
 		pad := strings.Repeat(" ", len([]rune(prefix)))
@@ -495,17 +496,17 @@ func (m *Model) View() string {
 			line("")
 			wrap("", m.note, m.noteStyle().Render)
 		}
-		return b.String()
+		return head.String()
 	}
 
-	head := doctor.SymptomTitle(doctor.All)
+	title := doctor.SymptomTitle(doctor.All)
 	if m.sess != nil {
-		head = doctor.SymptomTitle(m.sess.Symptom)
+		title = doctor.SymptomTitle(m.sess.Symptom)
 	}
 	if m.target != nil {
-		head = fmt.Sprintf("Why isn't %q in my calendar?", safetext.Line(m.target.Subject))
+		title = fmt.Sprintf("Why isn't %q in my calendar?", safetext.Line(m.target.Subject))
 	}
-	line(st.Title.Render(head))
+	line(st.Title.Render(title))
 	if m.explain != "" {
 		wrap("", m.explain, st.Muted.Render)
 	}
@@ -513,10 +514,12 @@ func (m *Model) View() string {
 	if m.sess != nil {
 		total = len(m.sess.Steps)
 	}
-	// The steps already passed, one line each.
+	// The steps already passed, one line each; the oldest give way when space runs out.
+	var passed []string
 	for _, f := range m.done[:max(0, len(m.done)-1)] {
-		line(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(safetext.Line(f.Title))))
+		passed = append(passed, common.Truncate(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(safetext.Line(f.Title))), w))
 	}
+	b = &body
 	line("")
 	switch m.state {
 	case stateRunning:
@@ -538,13 +541,25 @@ func (m *Model) View() string {
 		}
 		line(st.Muted.Render("Still stuck? `calsync bundle` writes a support file without any password or token."))
 	default:
-		m.viewFinding(&b, line, wrap, status, total)
+		m.viewFinding(line, wrap, status, total)
 	}
 	if m.note != "" && m.state != statePick {
 		line("")
 		wrap("", m.note, m.noteStyle().Render)
 	}
-	return b.String()
+	if m.height > 0 {
+		room := m.height - strings.Count(head.String(), "\n") - strings.Count(body.String(), "\n")
+		if len(passed) > room {
+			keep := max(0, room-1)
+			hidden := len(passed) - keep
+			passed = append([]string{st.Muted.Render(fmt.Sprintf("… %d earlier steps", hidden))}, passed[hidden:]...)
+		}
+	}
+	out := head.String()
+	for _, p := range passed {
+		out += p + "\n"
+	}
+	return out + body.String()
 }
 
 func (m *Model) noteStyle() interface{ Render(...string) string } {
@@ -554,7 +569,7 @@ func (m *Model) noteStyle() interface{ Render(...string) string } {
 	return m.ctx.Styles.OK
 }
 
-func (m *Model) viewFinding(b *strings.Builder, line func(string), wrap func(string, string, func(...string) string), status func(doctor.Status) string, total int) {
+func (m *Model) viewFinding(line func(string), wrap func(string, string, func(...string) string), status func(doctor.Status) string, total int) {
 	st := m.ctx.Styles
 	f := m.current
 	line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(safetext.Line(f.Title))))
@@ -584,9 +599,9 @@ func (m *Model) viewFinding(b *strings.Builder, line func(string), wrap func(str
 			}
 			label := "fix: " + safetext.Line(fx.Title) + impact
 			if i == m.cursor && len(f.Fixes) > 1 {
-				line("  " + st.Selected.Render("> "+label))
+				wrap("  > ", label, st.Selected.Render)
 			} else {
-				line("    " + st.Text.Render(label))
+				wrap("    ", label, st.Text.Render)
 			}
 		}
 		if f.Ask != "" {

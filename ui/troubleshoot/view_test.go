@@ -1,0 +1,88 @@
+package troubleshoot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
+
+	"github.com/calsync/calsync/doctor"
+	"github.com/calsync/calsync/ui/common"
+)
+
+func init() { lipgloss.SetColorProfile(termenv.Ascii) }
+
+// drive runs a Cmd chain synchronously (tests only): every message it produces goes back
+// into Update until nothing is left; spinner ticks are dropped.
+func drive(m *Model, cmd tea.Cmd) {
+	queue := []tea.Cmd{cmd}
+	for i := 0; len(queue) > 0 && i < 500; i++ {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case nil, spinner.TickMsg:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			_, next := m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+// Golden: the symptom picker and a stopped step (evidence, fix, impact) at 80x24.
+func TestGoldenWizard80x24(t *testing.T) {
+	st, _, _ := filtersHide(t)
+	fixed := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	c := common.NewContext(st, func(string) string { return "" }, func() time.Time { return fixed })
+	env := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+	env.Offline = true
+	c.Services.Doctor = env
+	m := New(c)
+	m.SetSize(80, 24)
+	t.Run("picker", func(t *testing.T) { golden.RequireEqual(t, []byte(m.View())) })
+
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	drive(m, cmd)
+	if m.state != stateResult || m.current.CheckID != "list-filters" {
+		t.Fatalf("state %d at %s", m.state, m.current.CheckID)
+	}
+	view := m.View()
+	// The owner's name is stable; the activity ids are not part of the view.
+	t.Run("filters", func(t *testing.T) { golden.RequireEqual(t, []byte(view)) })
+}
+
+func TestLongFlowsKeepTheCurrentStepOnScreen(t *testing.T) {
+	st, _, _ := filtersHide(t)
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	env := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+	env.Offline = true
+	c.Services.Doctor = env
+	m := New(c)
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	for i := 0; i < 4; i++ {
+		_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyEnter}) // check everything
+	drive(m, cmd)
+	for i := 0; i < 30 && m.state == stateResult; i++ {
+		_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+		drive(m, cmd)
+	}
+	m.SetSize(80, 16)
+	v := m.View()
+	if n := strings.Count(v, "\n"); n > 16 {
+		t.Fatalf("view is %d lines for a height of 16:\n%s", n, v)
+	}
+	if !strings.Contains(v, "earlier steps") || !strings.Contains(v, "Done.") {
+		t.Fatalf("the current step must stay visible, older ones summarised:\n%s", v)
+	}
+}
