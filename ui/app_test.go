@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -203,5 +204,28 @@ func TestAppWithEngineSyncsInBackground(t *testing.T) {
 	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlR})
 	if msg, ok := cmd().(common.StatusMsg); !ok || msg.Text != "sync started" {
 		t.Fatalf("ctrl+r: %#v", cmd())
+	}
+}
+
+// Whatever the terminal size, every tab fills it exactly: the status bar and help never
+// scroll off, nothing wraps past the right edge.
+func TestEveryTabFitsEveryTerminalSize(t *testing.T) {
+	st := openTeamStore(t)
+	m := openApp(t, st, 80, 24)
+	for tab := 0; tab < common.TabCount; tab++ {
+		settle(t, m, press(m, fmt.Sprint(tab+1)))
+		for _, size := range [][2]int{{20, 6}, {40, 12}, {80, 24}, {200, 50}, {80, 24}} {
+			m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			v := m.View()
+			if h := strings.Count(v, "\n") + 1; h != size[1] {
+				t.Errorf("tab %d at %v: %d lines", tab+1, size, h)
+			}
+			for i, line := range strings.Split(v, "\n") {
+				if w := lipgloss.Width(line); w > size[0] {
+					t.Errorf("tab %d at %v: line %d is %d wide: %q", tab+1, size, i, w, line)
+					break
+				}
+			}
+		}
 	}
 }

@@ -322,7 +322,10 @@ func (m *Model) View() string {
 		content = m.screens[m.active].View()
 	}
 	content = fitBlock(content, w, h)
-	return lipgloss.JoinVertical(lipgloss.Left, m.tabBar(), content, m.statusBar(), m.helpView())
+	// Every line is cut to the terminal: one over-wide line would wrap and push the
+	// status bar and help off the screen.
+	help := m.helpView()
+	return strings.Join([]string{m.tabBar(), content, m.statusBar(), fitBlock(help, w, lipgloss.Height(help))}, "\n")
 }
 
 func (m *Model) quitDialog() string {
