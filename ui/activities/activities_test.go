@@ -517,3 +517,50 @@ func TestRefreshDoesNotUndoANewerFilter(t *testing.T) {
 		t.Fatalf("refresh reverted the owner filter to %q", m.filter.Owner)
 	}
 }
+
+// The detail pane says where the activity is in the calendar and how its last sync went.
+func TestDetailPaneShowsSyncInformation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	synced := f.add(t, f.me.ID, store.TypeCall, "Synced call", testNow.Add(time.Hour))
+	failing := f.add(t, f.me.ID, store.TypeMeeting, "Failing meeting", testNow.Add(2*time.Hour))
+	f.add(t, f.me.ID, store.TypeTask, "Local task", testNow.Add(3*time.Hour))
+	acct, err := store.CreateAccount(ctx, f.st.DB, store.Account{Kind: "google", Name: "Work Google", Login: "ana@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.ReplaceCalendars(ctx, f.st.DB, acct.ID, []store.Calendar{{AccountID: acct.ID, RemoteID: "cal-1", Name: "Ana's \x1b[2Jcalendar"}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	at := testNow.Add(-10 * time.Minute)
+	if _, err := store.InsertLink(ctx, f.st.DB, store.Link{ActivityID: synced.ID, AccountID: acct.ID, CalendarID: "cal-1",
+		RemoteID: "ev-synced", SyncedRev: synced.Rev, State: store.LinkSynced, LastSyncedAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.InsertLink(ctx, f.st.DB, store.Link{ActivityID: failing.ID, AccountID: acct.ID, CalendarID: "cal-1",
+		RemoteID: "ev-failing", State: store.LinkSynced, LastError: "403 insufficient scope\x07", LastSyncedAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "enter")
+	v := m.View()
+	for _, want := range []string{"Sync  synced · last synced Wed 25 Nov 09:50 (10 min ago)", "In    Work Google › Ana's calendar", "Event ev-synced"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("detail lacks %q:\n%s", want, v)
+		}
+	}
+	out.press(t, m, "down")
+	v = m.View()
+	for _, want := range []string{"Sync  error", "Error 403 insufficient scope", "Event ev-failing"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("detail lacks %q:\n%s", want, v)
+		}
+	}
+	out.press(t, m, "down")
+	if v = m.View(); !strings.Contains(v, "not in a calendar yet · w tells why") {
+		t.Fatalf("unlinked activity:\n%s", v)
+	}
+	if strings.ContainsAny(v, "\x1b\a") {
+		t.Fatal("control characters drawn")
+	}
+}

@@ -63,6 +63,7 @@ type Model struct {
 	users   []store.User
 	meID    string
 	account map[string]string // account id -> name, for the detail pane
+	cals    map[calKey]string // calendar -> name, for the detail pane
 
 	// The current window: rows[i] is list position winOffset+i.
 	gen       int                // generation of the newest query; older answers are dropped
@@ -95,6 +96,9 @@ type Model struct {
 	formID   int
 }
 
+// calKey names one calendar of one account.
+type calKey struct{ account, remoteID string }
+
 // New builds the screen; Init loads the saved filter.
 func New(c *common.Context) *Model {
 	ti := textinput.New()
@@ -123,6 +127,7 @@ type (
 		users   []store.User
 		meID    string
 		account map[string]string
+		cals    map[calKey]string
 		warn    error // the saved time zone was unusable: shown, not fatal
 		err     error
 	}
@@ -195,10 +200,15 @@ func (m *Model) setupCmd() tea.Cmd {
 				out.meID = u.ID
 			}
 		}
-		out.account = map[string]string{}
+		// Names for the detail pane; without them it shows ids, so errors are not fatal.
+		out.account, out.cals = map[string]string{}, map[calKey]string{}
 		if accts, err := store.ListAccounts(ctx, st.DB); err == nil {
 			for _, a := range accts {
 				out.account[a.ID] = a.Name
+				cals, _ := store.ListCalendars(ctx, st.DB, a.ID)
+				for _, c := range cals {
+					out.cals[calKey{a.ID, c.RemoteID}] = c.Name
+				}
 			}
 		}
 		return out
@@ -400,11 +410,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.ready {
 			// A refresh (tab activated, r): the filter in memory is newer than the saved
 			// one the command read, which may predate a toggle still being saved.
-			m.loc, m.zone, m.users, m.meID, m.account = msg.loc, msg.zone, msg.users, msg.meID, msg.account
+			m.loc, m.zone, m.users, m.meID, m.account, m.cals = msg.loc, msg.zone, msg.users, msg.meID, msg.account, msg.cals
 			return m, nil
 		}
 		m.ready = true
-		m.filter, m.loc, m.zone, m.users, m.meID, m.account = msg.filter, msg.loc, msg.zone, msg.users, msg.meID, msg.account
+		m.filter, m.loc, m.zone, m.users, m.meID, m.account, m.cals = msg.filter, msg.loc, msg.zone, msg.users, msg.meID, msg.account, msg.cals
 		var warn tea.Cmd
 		if msg.warn != nil {
 			warn = common.StatusErr(msg.warn)

@@ -406,7 +406,11 @@ func (m *Model) detail(w, h int) string {
 		if row.LinkError != "" {
 			field("Error", cleanLine(row.LinkError), st.Error)
 		}
-		field("In   ", cleanLine(acct)+" › "+cleanLine(row.LinkCalendarID), st.Text)
+		cal := m.cals[calKey{row.LinkAccountID, row.LinkCalendarID}]
+		if cal == "" {
+			cal = row.LinkCalendarID
+		}
+		field("In   ", cleanLine(acct)+" › "+cleanLine(cal), st.Text)
 		field("Event", cleanLine(row.LinkRemoteID), st.Text)
 	}
 	field("When ", formatWhen(a, m.loc, m.zone), st.Text)
