@@ -463,3 +463,26 @@ func SyncCountUnlinked(ctx context.Context, h Handler, accountID, calendarID str
 		sqTime(from), sqTime(to), accountID, calendarID).Scan(&n)
 	return n, err
 }
+
+// SyncUnlinkedOutsideWindow returns up to limit live, unlinked activities outside
+// [from, to] changed at or after since: the engine journals why they are not pushed
+// (outside-window) without rescanning old ones on every run.
+func SyncUnlinkedOutsideWindow(ctx context.Context, h Handler, accountID, calendarID string, from, to, since time.Time, limit int) ([]Activity, error) {
+	rows, err := h.QueryContext(ctx, `SELECT `+syncActivityCols+` FROM activities a INDEXED BY activities_updated
+		WHERE a.updated_at >= ? AND a.deleted_at IS NULL AND (a.start_at < ? OR a.start_at > ?)
+		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
+		ORDER BY a.updated_at LIMIT ?`, sqTime(since), sqTime(from), sqTime(to), accountID, calendarID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Activity
+	for rows.Next() {
+		var s activityScan
+		if err := rows.Scan(s.targets()...); err != nil {
+			return nil, err
+		}
+		out = append(out, s.activity())
+	}
+	return out, rows.Err()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/store"
@@ -81,9 +82,38 @@ func (r *run) push(ctx context.Context) error {
 			return err
 		}
 		if len(batch) < r.e.pageSize() {
-			return nil
+			break
 		}
 	}
+	return r.journalOutsideWindow(ctx)
+}
+
+// journalOutsideWindow records why activities changed since the last run but outside
+// the sync window are not in the calendar (the unlinked query above only reads the
+// window). At most a few hundred per run; older ones were journaled when they changed.
+func (r *run) journalOutsideWindow(ctx context.Context) error {
+	since := r.lastOK
+	if since.IsZero() || !r.set.UpdatedAt.Before(since) {
+		since = time.Time{}
+	}
+	acts, err := store.SyncUnlinkedOutsideWindow(ctx, r.e.Store.DB, r.acct.ID, r.cal, r.win.Start, r.win.End, since, 500)
+	if err != nil || len(acts) == 0 {
+		return err
+	}
+	return r.tx(ctx, func(h store.Handler) error {
+		for _, a := range acts {
+			if reason, _ := r.eligible(a); reason != "" {
+				continue // not pushed for another reason anyway; journaled when in the window
+			}
+			r.sum.skip(ReasonOutsideWindow)
+			if err := r.journal(ctx, h, a.ID, "", store.OpSkipped, ReasonOutsideWindow,
+				fmt.Sprintf("starts %s; the sync window is %s to %s", a.Start.Format("2006-01-02"),
+					r.win.Start.Format("2006-01-02"), r.win.End.Format("2006-01-02"))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // itemFailed journals a failed write of one activity; it returns a stop error when the

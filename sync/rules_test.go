@@ -52,6 +52,9 @@ func TestEligibilityRulesAreJournaled(t *testing.T) {
 	if _, pushed := h.remoteOf(far.ID); pushed {
 		t.Error("activity outside the window pushed")
 	}
+	if !h.hasJournal(far.ID, store.OpSkipped, ReasonOutsideWindow, "sync window") {
+		t.Error("outside-window skip not journaled")
+	}
 	// A quiet second run journals nothing new but still counts the skips.
 	n := len(h.journal(store.JournalQuery{}))
 	s2 := h.sync()
