@@ -237,7 +237,7 @@ func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report,
 }
 
 var statusLabel = map[doctor.Status]string{
-	doctor.Pass: "PASS", doctor.Warn: "WARN", doctor.Fail: "FAIL", doctor.Skip: "SKIP", doctor.Unverified: "????",
+	doctor.Pass: "PASS", doctor.Warn: "WARN", doctor.Fail: "FAIL", doctor.Skip: "SKIP", doctor.Unverified: "UNCHECKED",
 }
 
 // printReport writes the human report. Every text from the store or a provider goes
@@ -252,10 +252,10 @@ func printReport(w io.Writer, r doctor.Report) {
 		if f.AccountID != "" {
 			acct = " [" + safetext.Line(f.AccountID) + "]"
 		}
-		fmt.Fprintf(w, "%s  %s%s\n      %s\n", statusLabel[f.Status], f.Title, acct, safetext.Line(f.Summary))
+		fmt.Fprintf(w, "%-9s %s%s\n          %s\n", statusLabel[f.Status], f.Title, acct, safetext.Line(f.Summary))
 		if f.Status == doctor.Pass || f.Status == doctor.Skip {
 			if f.Ask != "" {
-				fmt.Fprintf(w, "      ? %s\n", safetext.Line(f.Ask))
+				fmt.Fprintf(w, "          ? %s\n", safetext.Line(f.Ask))
 			}
 			continue
 		}
@@ -264,26 +264,26 @@ func printReport(w io.Writer, r doctor.Report) {
 			if ev.Expected != "" {
 				line += "; expected: " + safetext.Line(ev.Expected)
 			}
-			fmt.Fprintf(w, "      - %s (%s)\n", line, safetext.Line(ev.Source))
+			fmt.Fprintf(w, "          - %s (%s)\n", line, safetext.Line(ev.Source))
 		}
 		if f.Remediation != "" {
-			fmt.Fprintf(w, "      what to do: %s\n", safetext.Line(f.Remediation))
+			fmt.Fprintf(w, "          what to do: %s\n", safetext.Line(f.Remediation))
 		}
 		for _, fx := range f.Fixes {
 			impact := ""
 			if len(fx.Impact) > 0 {
 				impact = " [" + fx.Impact.String() + "]"
 			}
-			fmt.Fprintf(w, "      fix %s: %s%s\n", fx.ID, safetext.Line(fx.Title), impact)
+			fmt.Fprintf(w, "          fix %s: %s%s\n", fx.ID, safetext.Line(fx.Title), impact)
 		}
 		if f.AdminNote != "" {
-			fmt.Fprintf(w, "      note for your IT admin:\n")
+			fmt.Fprintf(w, "          note for your IT admin:\n")
 			for _, l := range strings.Split(strings.TrimRight(f.AdminNote, "\n"), "\n") {
-				fmt.Fprintf(w, "        | %s\n", safetext.Line(l))
+				fmt.Fprintf(w, "            | %s\n", safetext.Line(l))
 			}
 		}
 		if f.Ask != "" {
-			fmt.Fprintf(w, "      ? %s\n", safetext.Line(f.Ask))
+			fmt.Fprintf(w, "          ? %s\n", safetext.Line(f.Ask))
 		}
 	}
 	c := r.Counts

@@ -136,7 +136,7 @@ func TestDoctorExitCodes(t *testing.T) {
 	st = c.store()
 	c.seedAccount(st, func(a *store.Account) { a.GrantedScopes = nil })
 	code, out, _ = c.run("", "doctor", "--offline")
-	if code != exitPartial || !strings.Contains(out, "????") {
+	if code != exitPartial || !strings.Contains(out, "UNCHECKED Did the sign-in grant calendar access?") {
 		t.Fatalf("partial: exit %d\n%s", code, out)
 	}
 	if jcode, _, _ := c.run("", "doctor", "--offline", "--json"); jcode != exitPartial {
