@@ -748,13 +748,12 @@ func (m *Model) listView() string {
 			" to add Google, Microsoft 365, iCloud, Fastmail, Nextcloud or another CalDAV calendar.")
 		return b.String()
 	}
-	nameW := min(24, max(10, w/5))
+	nameW := min(24, max(10, w/5-2))
 	provW := 10
 	loginW := min(28, max(10, w/5))
 	stateW := 14
-	lastW := 16
-	header := common.Fit("NAME", nameW) + " " + common.Fit("PROVIDER", provW) + " " +
-		common.Fit("LOGIN", loginW) + " " + common.Fit("STATE", stateW) + " " + common.Fit("LAST SYNC", lastW) + " SYNCS"
+	header := "  " + common.Fit("NAME", nameW) + " " + common.Fit("PROVIDER", provW) + " " +
+		common.Fit("LOGIN", loginW) + " " + common.Fit("STATE", stateW) + " LAST SYNC"
 	b.WriteString(st.TableHeader.Render(common.Truncate(header, w)))
 	b.WriteString("\n")
 	for i, a := range m.accounts {
@@ -762,9 +761,13 @@ func (m *Model) listView() string {
 		if a.LastSyncAt != nil {
 			last = a.LastSyncAt.Local().Format("2006-01-02 15:04")
 		}
-		row := common.Fit(safetext.Line(a.Name), nameW) + " " + common.Fit(a.Kind, provW) + " " +
-			common.Fit(safetext.Line(a.Login), loginW) + " " + common.Fit(stateWord(a.State), stateW) + " " +
-			common.Fit(last, lastW) + " " + m.syncs[a.ID]
+		// A mark as well as the highlight, so the cursor shows without colour too.
+		mark := "  "
+		if i == m.cursor {
+			mark = "▸ "
+		}
+		row := mark + common.Fit(safetext.Line(a.Name), nameW) + " " + common.Fit(a.Kind, provW) + " " +
+			common.Fit(safetext.Line(a.Login), loginW) + " " + common.Fit(stateWord(a.State), stateW) + " " + last
 		row = common.Fit(row, w)
 		switch {
 		case i == m.cursor:
@@ -776,8 +779,12 @@ func (m *Model) listView() string {
 		}
 		b.WriteString(row)
 		b.WriteString("\n")
+		if line := m.syncs[a.ID]; line != "" {
+			b.WriteString(st.Muted.Render(common.Truncate("    "+line, w)))
+			b.WriteString("\n")
+		}
 		if a.LastErrorKind != "" || a.LastErrorMessage != "" {
-			msg := "  ! " + a.LastErrorKind
+			msg := "    ! " + a.LastErrorKind
 			if a.LastErrorMessage != "" {
 				msg += ": " + safetext.Line(a.LastErrorMessage)
 			}
@@ -796,7 +803,7 @@ func (m *Model) listView() string {
 	return b.String()
 }
 
-// syncLine says in a few words what an account syncs: "two-way with Work", or "off".
+// syncLine says in a few words what an account syncs: "syncs two-way with Work".
 // The calendar name comes from the store, so it is cleaned before it is returned.
 func syncLine(ctx context.Context, b accountsetup.Backend, accountID string) string {
 	s, err := b.Settings(ctx, accountID)
@@ -804,7 +811,7 @@ func syncLine(ctx context.Context, b accountsetup.Backend, accountID string) str
 		return "?"
 	}
 	if s.CalendarID == "" {
-		return "not set up: press enter"
+		return "not set up yet: press enter to choose a calendar"
 	}
 	name := s.CalendarID
 	if cals, err := b.Calendars(ctx, accountID); err == nil {
@@ -814,7 +821,7 @@ func syncLine(ctx context.Context, b accountsetup.Backend, accountID string) str
 			}
 		}
 	}
-	line := s.Direction + " with " + safetext.Line(name)
+	line := "syncs " + s.Direction + " with " + safetext.Line(name)
 	if !s.Enabled {
 		line += " (off)"
 	}

@@ -399,7 +399,7 @@ func TestReconnectKeepsSettingsAndLinksThenStopAndRemove(t *testing.T) {
 	fake.RevokeTokens()
 
 	tm, _ := newFlow(t, st, env)
-	waitFor(t, tm, "Work", "needs sign-in", "to-calendar with pat@example.com", "! AuthExpired: Token has been expired or revoked.",
+	waitFor(t, tm, "Work", "needs sign-in", "syncs to-calendar with pat@example.com", "! AuthExpired: Token has been expired or revoked.",
 		"Work needs a fresh sign-in: press r to reconnect")
 	tm.Type("r")
 	waitFor(t, tm, "Reconnect Work")
