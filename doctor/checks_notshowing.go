@@ -262,7 +262,9 @@ func checkListFilters(ctx context.Context, e *Env, _ *AccountView) Finding {
 		return out
 	}
 	if page.Hidden > 0 {
-		return warn(fmt.Sprintf("the list filters hide %d activities (%s)", page.Hidden, hiddenText(page)), ev)
+		// Other people's and finished activities out of sight is what the list is for.
+		ev.Expected = "none of your own activities hidden by the owner or type filter"
+		return pass(fmt.Sprintf("the owner and type filters hide none of your activities (the list hides %d others: %s)", page.Hidden, hiddenText(page)), ev)
 	}
 	return pass("the list filters hide nothing", ev)
 }
