@@ -305,7 +305,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != m.gen || m.mode != modeConnecting {
 			return m, nil
 		}
-		m.cancel = nil
+		if m.cancel != nil {
+			m.cancel() // the sign-in is over; release its context
+			m.cancel = nil
+		}
 		if msg.err != nil {
 			// Back to the same form, values kept except the password, with the reason above it.
 			m.advice = accountsetup.Explain(m.draft.Choice, msg.err, nil)
