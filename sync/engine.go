@@ -295,7 +295,7 @@ func (r *run) finish(ctx context.Context, runErr error) {
 	js, _ := json.Marshal(r.sum)
 	_ = store.FinishRun(ctx, h, r.runID, status, string(js), now)
 	if runErr == nil {
-		if r.acct.LastErrorKind != "" {
+		if r.acct.LastErrorKind != "" && !r.readOnly {
 			_ = store.ClearAccountError(ctx, h, r.acct.ID, now)
 		}
 		return

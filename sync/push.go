@@ -37,6 +37,9 @@ func (r *run) push(ctx context.Context) error {
 			if r.opts.DryRun && r.touched[la.Activity.ID] {
 				continue
 			}
+			if err := r.maybeRenew(ctx); err != nil {
+				return err
+			}
 			if err := r.pushLinked(ctx, la.Link, la.Activity); err != nil {
 				return err
 			}
@@ -71,6 +74,9 @@ func (r *run) push(ctx context.Context) error {
 			lastID = a.ID
 			if r.opts.DryRun && r.touched[a.ID] {
 				continue
+			}
+			if err := r.maybeRenew(ctx); err != nil {
+				return err
 			}
 			if err := r.pushNew(ctx, a); err != nil {
 				return err
@@ -130,8 +136,10 @@ func (r *run) itemFailed(ctx context.Context, a store.Activity, remoteID string,
 	}
 	reason := ReasonForError(err)
 	r.sum.fail(reason)
-	if providers.IsKind(err, providers.ReadOnly) {
+	if providers.IsKind(err, providers.ReadOnly) && !r.readOnly {
+		// Every other write would fail the same way: stop writing and tell the account.
 		r.readOnly = true
+		_ = store.RecordAccountError(context.WithoutCancel(ctx), r.e.Store.DB, r.acct.ID, string(providers.ReadOnly), oneLine(err), r.e.now())
 	}
 	return r.tx(ctx, func(h store.Handler) error {
 		if link != nil && link.ID != 0 {

@@ -432,3 +432,35 @@ func TestProgressReportsPushTotals(t *testing.T) {
 		t.Fatalf("phases %v", phases)
 	}
 }
+
+func TestReadOnlyCalendarStopsWritesAndTellsTheAccount(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	for i := 0; i < 3; i++ {
+		h.localCreate("c", store.TypeCall)
+	}
+	h.rem.SetFault(func(op string) error {
+		if op == "create" {
+			return &providers.Error{Kind: providers.ReadOnly, Provider: "mem", Op: "create event", Status: 403,
+				Code: "requiredAccessLevel", Message: "You need to have writer access to this calendar.",
+				Hint: "choose a calendar you can write to, or sync from-calendar"}
+		}
+		return nil
+	})
+	s := h.sync()
+	if s.Failed || s.Errors != 1 || s.Skipped[ReasonReadOnlyCalendar] != 2 || len(h.rem.Live()) != 0 {
+		t.Fatalf("%+v", s)
+	}
+	a, _ := store.GetAccount(h.ctx, h.st.DB, h.acct.ID)
+	if a.LastErrorKind != "ReadOnly" || !strings.Contains(a.LastErrorMessage, "writer access") {
+		t.Fatalf("account %+v", a)
+	}
+	// Once the calendar is writable again, everything goes through, once.
+	h.rem.SetFault(nil)
+	h.sync()
+	if len(h.rem.Live()) != 3 {
+		t.Fatalf("%d events", len(h.rem.Live()))
+	}
+	if a, _ := store.GetAccount(h.ctx, h.st.DB, h.acct.ID); a.LastErrorKind != "" {
+		t.Fatalf("error kept after a clean run: %+v", a)
+	}
+}

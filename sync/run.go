@@ -38,6 +38,8 @@ type run struct {
 	// seen holds the links the current full listing showed.
 	seen map[int64]bool
 	done int
+	// renewedAt is when the lease was last extended.
+	renewedAt time.Time
 	// total is the push phase's size when known (0: not known).
 	total int
 	// pageLinks holds the links of the events on the page being applied (pageIDs).
@@ -70,6 +72,7 @@ func (r *run) do(ctx context.Context) error {
 	r.win = providers.Window{Start: r.now.AddDate(0, 0, -past), End: r.now.AddDate(0, 0, future)}
 	r.touched = map[string]bool{}
 	r.seen = map[int64]bool{}
+	r.renewedAt = r.e.now() // the lease was just taken
 	if r.meID, err = store.SyncMeID(ctx, r.e.Store.DB); err != nil {
 		return err
 	}
@@ -125,6 +128,7 @@ func (r *run) renew(ctx context.Context) error {
 	if r.opts.DryRun {
 		return nil
 	}
+	r.renewedAt = r.e.now()
 	ok, err := store.RenewLease(ctx, r.e.Store.DB, r.acct.ID, r.holder, r.e.leaseTTL(), r.e.now())
 	if err != nil {
 		return err
@@ -261,4 +265,13 @@ func (r *run) touch(id string) {
 	if r.opts.DryRun {
 		r.touched[id] = true
 	}
+}
+
+// maybeRenew extends the lease when a third of its life has passed: a batch of slow or
+// throttled writes must not outlive it.
+func (r *run) maybeRenew(ctx context.Context) error {
+	if r.e.now().Sub(r.renewedAt) < r.e.leaseTTL()/3 {
+		return nil
+	}
+	return r.renew(ctx)
 }
