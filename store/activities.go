@@ -414,10 +414,57 @@ func CreateActivities(ctx context.Context, h Handler, ins []ActivityInput, now t
 			return nil, err
 		}
 	}
+	if len(sorted) >= bulkCountRows {
+		if err := insertCountingOnce(ctx, h, sorted); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	if err := insertBatched(ctx, h, sorted); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// bulkCountRows is the import size from which activity_counts is updated once for the
+// whole batch instead of by its per-row trigger.
+const bulkCountRows = 1000
+
+// insertCountingOnce inserts a large batch with the activity_counts insert trigger
+// suspended, then adds the batch's counts in one grouped statement. The trigger costs a
+// sixth of a bulk insert (an upsert and a statement journal per row). This runs inside
+// the caller's write transaction: no other connection can write in between, and a failure
+// rolls back the trigger's removal with everything else. The trigger is recreated from
+// its own stored definition, so the migration stays its single source.
+func insertCountingOnce(ctx context.Context, h Handler, as []Activity) error {
+	var trigger string
+	err := h.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'activity_counts_insert'`).Scan(&trigger)
+	if errors.Is(err, sql.ErrNoRows) {
+		return insertBatched(ctx, h, as)
+	}
+	if err != nil {
+		return err
+	}
+	var lastRowid int64
+	if err := h.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM activities`).Scan(&lastRowid); err != nil {
+		return err
+	}
+	if _, err := h.ExecContext(ctx, `DROP TRIGGER activity_counts_insert`); err != nil {
+		return err
+	}
+	if err := insertBatched(ctx, h, as); err != nil {
+		return err
+	}
+	if _, err := h.ExecContext(ctx, `INSERT INTO activity_counts (week, owner_id, type, done, all_day, n)
+		SELECT (start_at + 2419200000) / 604800, owner_id, type, done, all_day, COUNT(*)
+		FROM activities WHERE rowid > ? AND deleted_at IS NULL GROUP BY 1, 2, 3, 4, 5
+		ON CONFLICT DO UPDATE SET n = n + excluded.n`, lastRowid); err != nil {
+		return fmt.Errorf("count imported activities: %w", err)
+	}
+	if _, err := h.ExecContext(ctx, trigger); err != nil {
+		return fmt.Errorf("restore activity_counts trigger: %w", err)
+	}
+	return nil
 }
 
 // bulkRows is how many activities one INSERT statement carries. Each statement pays for a
