@@ -67,13 +67,14 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 				"chosen": c.RemoteID == s.CalendarID})
 		}
 		links, _ := store.CountLinksByState(ctx, st.DB, a.ID)
+		runs, _ := store.ListRuns(ctx, st.DB, a.ID, 20)
 		s.CalendarID = r.Field("calendar-id", s.CalendarID)
 		accounts = append(accounts, map[string]any{
 			"id": a.ID, "kind": a.Kind, "name": r.Field("account", a.Name), "login": r.Field("address", a.Login),
 			"server_host": hostOf(a), "auth_kind": a.AuthKind, "state": a.State, "granted_scopes": a.GrantedScopes,
 			"client_id": a.ClientID, "last_error_kind": a.LastErrorKind, "last_error_message": a.LastErrorMessage,
 			"last_error_at": a.LastErrorAt, "last_sync_at": a.LastSyncAt, "created_at": a.CreatedAt,
-			"sync_settings": s, "calendars": calOut, "links_by_state": links,
+			"sync_settings": s, "calendars": calOut, "links_by_state": links, "recent_runs": runs,
 		})
 	}
 	settings["accounts"] = accounts
@@ -123,7 +124,7 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 	}
 	files["README.txt"] = []byte("calsync support bundle\n\n" +
 		"doctor.json    the doctor's findings (run without network probes)\n" +
-		"settings.json  accounts (no secrets), sync settings, calendars, link counts, list view\n" +
+		"settings.json  accounts (no secrets), sync settings, calendars, link counts, recent sync runs, list view\n" +
 		"journal.jsonl  the newest " + fmt.Sprint(tail) + " journal entries, oldest first\n" +
 		"versions.txt   calsync, schema and Go versions\n\n" +
 		"No token or password is ever included: stored secrets are not exported, and any text that\n" +
