@@ -370,3 +370,44 @@ func TestVersionNamesTheSchema(t *testing.T) {
 		t.Errorf("version extra: %d %q", code, errs)
 	}
 }
+
+func TestDataDirPrecedence(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		flag string
+		env  map[string]string
+		want string
+	}{
+		{"/x/flag", map[string]string{"CALSYNC_DATA_DIR": "/x/env", "XDG_DATA_HOME": "/x/xdg", "HOME": "/x/home"}, "/x/flag"},
+		{"", map[string]string{"CALSYNC_DATA_DIR": "/x/env", "XDG_DATA_HOME": "/x/xdg", "HOME": "/x/home"}, "/x/env"},
+		{"", map[string]string{"XDG_DATA_HOME": "/x/xdg", "HOME": "/x/home"}, "/x/xdg/calsync"},
+		{"", map[string]string{"HOME": "/x/home"}, "/x/home/.local/share/calsync"},
+	}
+	for _, c := range cases {
+		if got, err := resolveDataDir(c.flag, env(c.env)); err != nil || got != c.want {
+			t.Errorf("flag %q env %v: %q %v, want %q", c.flag, c.env, got, err, c.want)
+		}
+	}
+
+	// End to end: CALSYNC_DATA_DIR is used, and --data-dir after the command wins over it.
+	base := t.TempDir()
+	fromEnv, fromFlag := filepath.Join(base, "env"), filepath.Join(base, "flag")
+	runIn := func(args ...string) int {
+		var out, errb bytes.Buffer
+		e := &Env{Stdout: &out, Stderr: &errb, Now: func() time.Time { return actNow },
+			Getenv: env(map[string]string{"CALSYNC_DATA_DIR": fromEnv, "HOME": base})}
+		return run(context.Background(), e, args)
+	}
+	if code := runIn("activity", "add", "--subject", "in env dir"); code != 0 {
+		t.Fatal(code)
+	}
+	if code := runIn("activity", "add", "--subject", "in flag dir", "--data-dir", fromFlag); code != 0 {
+		t.Fatal(code)
+	}
+	for dir, want := range map[string]string{fromEnv: "in env dir", fromFlag: "in flag dir"} {
+		c := &actCLI{t: t, dir: dir}
+		if out := c.ok("activity", "list"); !strings.Contains(out, want) || !strings.Contains(out, "Showing 1 of 1") {
+			t.Errorf("%s holds:\n%s", dir, out)
+		}
+	}
+}
