@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -441,6 +442,8 @@ func ListActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Loca
 		return ListPage{}, err
 	}
 	rows.Close()
+	// A row removed between the two reads leaves a gap; drop it rather than show a blank.
+	page.Rows = slices.DeleteFunc(page.Rows, func(r ActivityRow) bool { return r.ID == "" })
 	if err := attachLinks(ctx, h, page.Rows); err != nil {
 		return ListPage{}, err
 	}
