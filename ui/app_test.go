@@ -86,7 +86,7 @@ func settle(t *testing.T, m *Model, cmd tea.Cmd) {
 		var msg tea.Msg
 		select {
 		case msg = <-ch:
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(time.Second): // long enough for a store read on a loaded machine
 			continue
 		}
 		switch v := msg.(type) {

@@ -341,6 +341,7 @@ func TestEmptyStoreSaysHowToStart(t *testing.T) {
 }
 
 func TestFormSubmitWritesAndCancelDoesNot(t *testing.T) {
+	t.Parallel() // huh's cursor timers make form tests wait; let them wait together
 	f := newFixture(t)
 	m, out := open(t, f, 100, 30)
 	out.press(t, m, "a")
@@ -408,6 +409,7 @@ func TestFormValidators(t *testing.T) {
 // The real huh form, driven by keys: typing goes into the form (not to the global keys),
 // enter walks the fields, and submitting stores the activity without quitting.
 func TestFormDrivenByKeys(t *testing.T) {
+	t.Parallel() // huh's cursor timers make form tests wait; let them wait together
 	f := newFixture(t)
 	m, out := open(t, f, 100, 30)
 	out.press(t, m, "a")
@@ -481,6 +483,7 @@ func TestOwnerPickerChoosesAnyUser(t *testing.T) {
 // Editing an activity with hostile text: the form shows it cleaned, and saving a change
 // to one field leaves the others as stored.
 func TestEditFormShowsCleanTextAndWritesOnlyChanges(t *testing.T) {
+	t.Parallel() // huh's cursor timers make form tests wait; let them wait together
 	f := newFixture(t)
 	a, err := store.CreateActivity(context.Background(), f.st.DB, store.ActivityInput{
 		Subject: "Pay \x1b[2Jnow\x07", Note: "line one\x1b]52;c;ZXZpbA==\x07\nline two", Location: "Room\x1b[31m 5",

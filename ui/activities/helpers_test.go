@@ -116,8 +116,9 @@ func (o *outbox) lastStatus() string {
 
 // cmdTimeout: a command that has not answered by then is a timer (cursor blink) and is
 // dropped; store reads on test data answer in milliseconds.
-// Short, because huh's blinking cursor starts a timer on every key.
-const cmdTimeout = 150 * time.Millisecond
+// Long enough for a store read on a loaded CI machine; huh's blinking cursor (a timer on
+// every key in a form) costs this much per key in the form tests.
+const cmdTimeout = 500 * time.Millisecond
 
 // drive runs cmd and every command that follows from it, the way the Bubble Tea runtime
 // would, feeding the screen its own messages and keeping those meant for the root.
