@@ -199,6 +199,11 @@ func (r *run) pushLinked(ctx context.Context, l store.Link, a store.Activity) er
 		out, err = r.prov.Update(ctx, r.cal, ev, l.RemoteETag)
 		return err
 	})
+	if providers.IsKind(err, providers.NotFound) {
+		// Gone from the calendar without the listing saying so (moved to another
+		// calendar, deleted after we listed): handled as a calendar-side deletion.
+		return r.tx(ctx, func(h store.Handler) error { return r.remoteDeleted(ctx, h, l.RemoteID) })
+	}
 	if err != nil {
 		return r.itemFailed(ctx, a, l.RemoteID, &l, err)
 	}
@@ -334,7 +339,9 @@ func (r *run) create(ctx context.Context, a store.Activity, l store.Link) error 
 		out, err = r.prov.Create(ctx, r.cal, eventFor(a))
 		return err
 	})
-	if providers.IsKind(err, providers.Conflict) && l.ID != 0 {
+	// Only a create an earlier run already attempted can have been deleted meanwhile; a
+	// first attempt refused as a conflict is an ordinary (journaled) error.
+	if providers.IsKind(err, providers.Conflict) && l.ID != 0 && l.CreatedAt.Before(r.now) {
 		return r.createdThenDeleted(ctx, a, l, err)
 	}
 	if err != nil {

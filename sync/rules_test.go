@@ -464,3 +464,23 @@ func TestReadOnlyCalendarStopsWritesAndTellsTheAccount(t *testing.T) {
 		t.Fatalf("error kept after a clean run: %+v", a)
 	}
 }
+
+func TestUpdateOfVanishedEventIsACalendarDeletion(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	id := h.localCreate("Moved away", store.TypeCall)
+	h.sync()
+	// The event disappears without a trace in the change log (moved to another calendar).
+	mem := h.rem.(memRemote).p
+	delete(mem.events, remoteIDFor(id))
+	h.localEdit(id, "Moved away (edited)")
+	s := h.sync()
+	if s.Errors != 0 || s.Conflicts != 1 || h.activity(id).DeletedAt == nil {
+		t.Fatalf("%+v", s)
+	}
+	if !h.hasJournal(id, store.OpConflict, ReasonRemoteWon, "Moved away (edited)") {
+		t.Fatalf("the local edit is not kept in the journal\n%s", h.dumpJournal())
+	}
+	if s := h.sync(); s.Errors != 0 || s.Changed() {
+		t.Fatalf("not settled: %+v", s)
+	}
+}
