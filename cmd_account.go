@@ -8,8 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/accountsetup"
@@ -19,7 +22,8 @@ import (
 // The account, calendars and settings commands share the account screens' logic
 // (ui/accountsetup), so the command line and the app say the same thing.
 
-const accountUsage = `calsync account add caldav --url URL --username U --password-stdin [--name N] [--provider icloud|fastmail|nextcloud|caldav]
+const accountUsage = `calsync account add caldav --url URL --username U [--password-stdin] [--name N] [--provider icloud|fastmail|nextcloud|caldav]
+         (without --password-stdin the password is asked for on the terminal, not shown)
        calsync account add google|microsoft [--client-id ID] [--client-secret S] [--name N] [--no-browser]
        calsync account list [--json]
        calsync account remove ID
@@ -94,6 +98,30 @@ func acctReadPassword(r io.Reader) (string, error) {
 		return "", errors.New("no password on stdin: pipe it in, e.g. `pass show icloud-calsync | calsync account add caldav ... --password-stdin`")
 	}
 	return line, nil
+}
+
+// acctCanPrompt reports whether the password can be asked for on the terminal.
+func acctCanPrompt(env *Env) bool {
+	f, ok := env.Stdin.(*os.File)
+	return ok && env.Interactive && term.IsTerminal(f.Fd())
+}
+
+// acctPassword reads the password from stdin (--password-stdin) or asks for it on the
+// terminal without echoing it, after the provider's guide to app passwords.
+func acctPassword(env *Env, fromStdin bool, choice accountsetup.Choice, user string) (string, error) {
+	if fromStdin || !acctCanPrompt(env) {
+		return acctReadPassword(env.Stdin)
+	}
+	fmt.Fprintf(env.Stderr, "%s\nApp password for %s (not shown): ", choice.Guide, safetext.Line(user))
+	b, err := term.ReadPassword(env.Stdin.(*os.File).Fd())
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("read the password: %w", err)
+	}
+	if len(b) == 0 {
+		return "", errors.New("no password given")
+	}
+	return string(b), nil
 }
 
 // acctPrompter prints what a waiting sign-in needs the person to do, on stderr.
@@ -174,7 +202,7 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		if strings.TrimSpace(*username) == "" {
 			return usagef(env, c, "account add caldav needs --username")
 		}
-		if !*passwordStdin {
+		if !*passwordStdin && !acctCanPrompt(env) {
 			return usagef(env, c, "give the password on stdin with --password-stdin (a password in the arguments ends up in your shell history)")
 		}
 	default:
@@ -190,7 +218,7 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 
 	d := accountsetup.Draft{Choice: choice, Name: *name, ServerURL: *serverURL, Username: strings.TrimSpace(*username)}
 	if choice.IsCalDAV() {
-		pw, err := acctReadPassword(env.Stdin)
+		pw, err := acctPassword(env, *passwordStdin, choice, d.Username)
 		if err != nil {
 			return usagef(env, c, "%v", err)
 		}
@@ -223,7 +251,16 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 	}
 	fmt.Fprintf(env.Stdout, "Connected %s (%s, %s) as account %s.\n", safetext.Line(a.Name), a.Kind, safetext.Line(a.Login), a.ID)
 	acctPrintCalendars(env, conn)
-	fmt.Fprintf(env.Stdout, "Next: choose how it syncs, e.g.\n  calsync settings set --account %s --calendar ID --direction two-way --enable --preview\n", a.ID)
+	calID := "ID"
+	for _, cal := range conn.Calendars {
+		if cal.Events && !cal.ReadOnly && (calID == "ID" || cal.Primary) {
+			calID = cal.ID
+		}
+	}
+	fmt.Fprintf(env.Stdout, "Next: choose how it syncs. See what the first sync would do, then switch it on:\n"+
+		"  calsync settings set --account %s --calendar %s --direction two-way --enable --preview\n"+
+		"  calsync settings set --account %s --calendar %s --direction two-way --enable\n",
+		a.ID, acctShellQuote(calID), a.ID, acctShellQuote(calID))
 	return exitOK
 }
 
@@ -385,10 +422,10 @@ func runAccountReconnect(ctx context.Context, env *Env, c *command, args []strin
 	d := accountsetup.Draft{Choice: choice, Name: a.Name, ServerURL: a.ServerURL, Username: a.Login,
 		ClientID: a.ClientID, ReconnectID: a.ID}
 	if choice.IsCalDAV() {
-		if !*passwordStdin {
+		if !*passwordStdin && !acctCanPrompt(env) {
 			return usagef(env, c, "reconnecting a CalDAV account needs the new password on stdin: --password-stdin")
 		}
-		pw, err := acctReadPassword(env.Stdin)
+		pw, err := acctPassword(env, *passwordStdin, choice, a.Login)
 		if err != nil {
 			return usagef(env, c, "%v", err)
 		}
@@ -420,4 +457,13 @@ func runAccountReconnect(ctx context.Context, env *Env, c *command, args []strin
 	fmt.Fprintf(env.Stdout, "Reconnected %s (%s). Its sync settings and links are kept.\n",
 		safetext.Line(saved.Name), saved.ID)
 	return exitOK
+}
+
+// acctShellQuote quotes s for a copy-pasted command line when it holds anything unusual.
+func acctShellQuote(s string) string {
+	s = safetext.Line(s)
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._-/:+=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
