@@ -120,7 +120,29 @@ func settingsFix(id, title, desc string, impact Impact, accountID string, change
 		if err := store.ValidateSyncSettings(next); err != nil {
 			return Applied{}, err
 		}
+		// Calendar changes skipped while the direction did not pull were passed by the
+		// change token, and their etags acknowledged: a direction that now pulls needs a
+		// full listing that compares every linked event's content again, so the edits
+		// made in the calendar meanwhile come back (identical ones are just acknowledged).
+		pullsNow := next.Direction != store.DirToCalendar && prev.Direction == store.DirToCalendar
 		jid, err := recordFix(ctx, e, fx, accountID, "", "settings", prev, func(h store.Handler) error {
+			if pullsNow {
+				if err := store.DeleteCursors(ctx, h, accountID); err != nil {
+					return err
+				}
+				links, err := store.ListLinks(ctx, h, accountID)
+				if err != nil {
+					return err
+				}
+				for _, l := range links {
+					if l.State == store.LinkSynced && l.RemoteETag != "" {
+						l.RemoteETag = ""
+						if err := store.UpdateLink(ctx, h, l); err != nil {
+							return err
+						}
+					}
+				}
+			}
 			return store.PutSyncSettings(ctx, h, next)
 		})
 		if err != nil {

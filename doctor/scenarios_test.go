@@ -192,8 +192,13 @@ func TestScenarioOneWay(t *testing.T) {
 	if r.Exit != ExitOK {
 		t.Fatalf("after fix exit %d\n%s", r.Exit, dump(r))
 	}
-	got, _ := store.GetActivity(w.ctx, w.st.DB, a.ID)
-	_ = got
+	// What was made and edited in the calendar while it was ignored now comes back.
+	if got, _ := store.GetActivity(w.ctx, w.st.DB, a.ID); got.Subject != "Demo for Eve (moved room)" {
+		t.Fatalf("the calendar edit did not come back: %q", got.Subject)
+	}
+	if ids := findBySubject(w.ctx, w.st, "Made in the calendar"); len(ids) != 1 {
+		t.Fatalf("the calendar-made event was not imported once: %v", ids)
+	}
 }
 
 func TestScenarioReadOnlyCalendar(t *testing.T) {
