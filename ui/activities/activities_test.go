@@ -305,6 +305,13 @@ func TestWindowHoldsOnlyVisibleRowsPlusMargin(t *testing.T) {
 		out.press(t, m, "pgdown")
 		check("pgdown")
 	}
+	// Done deep in the list: the row leaves the to-do list, the window is re-read in place.
+	before, _ := m.Selected()
+	out.press(t, m, "space")
+	check("space")
+	if after, _ := m.Selected(); after.ID == before.ID || m.shown != 599 {
+		t.Fatalf("after done: cursor still on %q, shown %d", after.Subject, m.shown)
+	}
 	out.press(t, m, "home")
 	check("home")
 	if row, _ := m.Selected(); row.Subject != "Row 0" {

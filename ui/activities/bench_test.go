@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
 )
 
 // A shared 100,000-activity store: building it takes seconds, so benchmarks share one.
@@ -94,11 +96,19 @@ func runCmds(m *Model, cmd tea.Cmd) {
 		if c == nil {
 			continue
 		}
-		switch msg := c().(type) {
+		msg := c()
+		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+			for i := 0; i < v.Len(); i++ { // tea.Sequence
+				queue = append(queue, v.Index(i).Interface().(tea.Cmd))
+			}
+			continue
+		}
+		switch msg := msg.(type) {
 		case nil:
 		case tea.BatchMsg:
 			queue = append(queue, msg...)
-		case pageMsg, savedViewMsg:
+		case common.BusyMsg, common.StatusMsg, common.DataChangedMsg:
+		case pageMsg, savedViewMsg, slideMsg, writeMsg:
 			_, next := m.Update(msg)
 			queue = append(queue, next)
 		}
@@ -203,5 +213,25 @@ func BenchmarkJumpToEnd100k(b *testing.B) {
 		_, cmd := m.Update(keyMsg("end"))
 		runCmds(m, cmd)
 		_ = m.View()
+	}
+}
+
+// Marking an activity done deep in the list (the middle of 100,000): the write, then the
+// reload of counts and window.
+func BenchmarkToggleDoneDeep100k(b *testing.B) {
+	m := benchScreen(b)
+	m.filter.Status = store.StatusAll // the row stays in the list, done or not
+	runCmds(m, m.queryCmd())
+	mid := m.shown / 2
+	m.cursor, m.top = mid, mid
+	runCmds(m, m.queryCmd())
+	b.ReportAllocs()
+	for b.Loop() {
+		_, cmd := m.Update(keyMsg("space"))
+		runCmds(m, cmd)
+		_ = m.View()
+	}
+	if m.winOffset > mid || m.winOffset+len(m.rows) < mid {
+		b.Fatalf("window %d+%d lost the cursor %d", m.winOffset, len(m.rows), mid)
 	}
 }

@@ -255,6 +255,52 @@ func (m *Model) queryCmd() tea.Cmd {
 	}
 }
 
+// reloadCmd re-reads the counts and the loaded window in place, after a write or a sync.
+// The window is read by key from the row before it, so a reload deep in a long list costs
+// what one at the top costs (an OFFSET would walk every row above it).
+func (m *Model) reloadCmd() tea.Cmd {
+	st := m.store()
+	if st == nil || !m.ready {
+		return nil
+	}
+	if len(m.rows) == 0 || m.winOffset == 0 {
+		return m.queryCmd()
+	}
+	m.gen++
+	m.pending = true
+	gen, loc, now, offset, limit := m.gen, m.loc, m.ctx.Now(), m.winOffset, max(len(m.rows), 3*m.visibleRows())
+	first := store.AnchorOf(m.rows[0].Activity)
+	f := m.filter
+	f.Types = slices.Clone(f.Types)
+	if m.cancelQ != nil {
+		m.cancelQ()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	m.cancelQ = cancel
+	return func() tea.Msg {
+		defer cancel()
+		page, err := store.ListActivities(ctx, st.DB, f, loc, now, 0, 0) // counts only
+		if err != nil {
+			return pageMsg{gen: gen, err: err}
+		}
+		// The row just before the window (by value: the window's first row may be gone).
+		prev, err := store.ListActivitiesAfter(ctx, st.DB, f, loc, now, &first, true, 1)
+		if err != nil {
+			return pageMsg{gen: gen, err: err}
+		}
+		var from *store.ListAnchor
+		if len(prev) == 1 {
+			a := store.AnchorOf(prev[0].Activity)
+			from = &a
+		} else {
+			offset = 0 // nothing before it any more: the window starts the list
+		}
+		page.Rows, err = store.ListActivitiesAfter(ctx, st.DB, f, loc, now, from, false, limit)
+		page.Offset = offset
+		return pageMsg{gen: gen, offset: offset, page: page, err: err}
+	}
+}
+
 // ensureWindow reads more rows when the visible ones are not all loaded, or when the
 // cursor came within a third of a screen of the loaded window's edge and there is more
 // beyond it. Next to the window it pages by key (store.ListActivitiesAfter: cost bounded
@@ -453,18 +499,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case writeMsg:
 		busyOff := common.Busy(busyKey, false)
 		if msg.err != nil {
-			return m, tea.Batch(busyOff, common.StatusErr(msg.err), m.queryCmd())
+			return m, tea.Batch(busyOff, common.StatusErr(msg.err), m.reloadCmd())
 		}
-		return m, tea.Batch(busyOff, common.Status(msg.what), m.queryCmd(), common.DataChanged(m.Title()))
+		return m, tea.Batch(busyOff, common.Status(msg.what), m.reloadCmd(), common.DataChanged(m.Title()))
 	case common.DataChangedMsg:
 		if msg.Source == m.Title() {
 			return m, nil
 		}
-		return m, m.queryCmd()
+		return m, m.reloadCmd()
 	case common.ActivatedMsg:
 		// Users and accounts may have changed in another tab or by a CLI command.
 		if m.ready {
-			return m, tea.Batch(m.setupCmd(), m.queryCmd())
+			return m, tea.Batch(m.setupCmd(), m.reloadCmd())
 		}
 		return m, nil
 	case searchTickMsg:
@@ -556,7 +602,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Reset):
 		return m, m.resetFilters()
 	case key.Matches(msg, k.Reload):
-		return m, tea.Batch(m.setupCmd(), m.queryCmd())
+		return m, tea.Batch(m.setupCmd(), m.reloadCmd())
 	case key.Matches(msg, k.Add):
 		return m, m.openForm(nil)
 	case key.Matches(msg, k.Edit):
