@@ -312,6 +312,9 @@ func TestWindowHoldsOnlyVisibleRowsPlusMargin(t *testing.T) {
 	if after, _ := m.Selected(); after.ID == before.ID || m.shown != 599 {
 		t.Fatalf("after done: cursor still on %q, shown %d", after.Subject, m.shown)
 	}
+	if !strings.HasSuffix(out.lastStatus(), "done — the status filter hides it now") {
+		t.Fatalf("status %q should say why the row went", out.lastStatus())
+	}
 	out.press(t, m, "home")
 	check("home")
 	if row, _ := m.Selected(); row.Subject != "Row 0" {

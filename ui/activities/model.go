@@ -811,13 +811,18 @@ var searchDebounce = 150 * time.Millisecond
 func (m *Model) doneCmd(row store.ActivityRow) tea.Cmd {
 	st, now, id, done := m.store(), m.ctx.Now(), row.ID, !row.Done
 	subject := cleanLine(row.Subject)
+	// Say so when the row is about to leave the list, or it looks like it vanished.
+	hidden := ""
+	if done && m.filter.Status == store.StatusTodo || !done && m.filter.Status == store.StatusDone {
+		hidden = " — the status filter hides it now"
+	}
 	write := func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
 		_, err := store.SetActivityDone(ctx, st.DB, id, done, now)
-		what := "Marked “" + subject + "” done"
+		what := "Marked “" + subject + "” done" + hidden
 		if !done {
-			what = "Marked “" + subject + "” to do again"
+			what = "Marked “" + subject + "” to do again" + hidden
 		}
 		if err != nil {
 			err = fmt.Errorf("could not change “%s”: %w", subject, err)
