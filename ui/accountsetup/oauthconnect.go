@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	gosync "sync"
 
 	"golang.org/x/oauth2"
 
@@ -38,18 +39,34 @@ func (m *Manager) connectGoogle(ctx context.Context, d Draft, prompt func(Prompt
 	if open == nil {
 		open = oauth.DefaultOpenBrowser
 	}
+	// The browser is opened from a goroutine of the sign-in; once SignIn returns, no
+	// prompt may reach the caller any more (its output may be in use).
+	var mu gosync.Mutex
+	finished := false
+	say := func(p Prompt) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			prompt(p)
+		}
+	}
+	defer func() {
+		mu.Lock()
+		finished = true
+		mu.Unlock()
+	}()
 	grant, err := google.SignIn(ctx, cfg, oauth.LoopbackOptions{
 		// The URL is shown first; only when the browser really opened does the screen
 		// say so (no display, no xdg-open: the person opens the URL themselves).
 		OpenBrowser: func(u string) error {
 			err := open(u)
 			if err == nil {
-				prompt(Prompt{AuthURL: u, BrowserOpened: true})
+				say(Prompt{AuthURL: u, BrowserOpened: true})
 			}
 			return err
 		},
 		NoBrowser:  m.NoBrowser,
-		ShowURL:    func(u string) { prompt(Prompt{AuthURL: u}) },
+		ShowURL:    func(u string) { say(Prompt{AuthURL: u}) },
 		HTTPClient: m.httpClient(),
 	})
 	if err != nil {
