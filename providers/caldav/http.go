@@ -186,6 +186,15 @@ func (c *davClient) classify(op, method string, u *url.URL, status int, h http.H
 			e.Kind = providers.AuthExpired
 			e.Hint = "the server refused the username or password; check them, or " + genericGuide()
 		}
+	case davErr == "no-uid-conflict":
+		e.Kind = providers.Conflict
+		e.Hint = "another event in this calendar already has the same UID"
+	case davErr != "" && davErr != "need-privileges" && (status == http.StatusForbidden || status == http.StatusConflict ||
+		status == http.StatusBadRequest || status == http.StatusUnsupportedMediaType || status == http.StatusRequestEntityTooLarge):
+		// A CalDAV precondition on the data (RFC 4791 5.3.2.1): the server refuses this
+		// event, not the account's access.
+		e.Kind = providers.Invalid
+		e.Hint = "the server refused the event data (" + davErr + "); the event is kept and reported"
 	case status == http.StatusForbidden:
 		switch {
 		case davErr == "need-privileges" || method == http.MethodPut || method == http.MethodDelete || method == "PROPPATCH":
@@ -229,7 +238,9 @@ func davErrorElement(body []byte) string {
 		return ""
 	}
 	for _, name := range []string{"valid-sync-token", "sync-token-invalid", "need-privileges", "no-uid-conflict",
-		"valid-calendar-data", "supported-report", "number-of-matches-within-limits"} {
+		"valid-calendar-data", "valid-calendar-object-resource", "supported-calendar-component", "supported-calendar-data",
+		"max-resource-size", "min-date-time", "max-date-time", "max-instances", "max-attendees-per-instance",
+		"supported-report", "number-of-matches-within-limits"} {
 		if bytes.Contains(body, []byte(":"+name)) || bytes.Contains(body, []byte("<"+name)) {
 			return name
 		}

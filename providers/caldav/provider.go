@@ -134,7 +134,9 @@ const (
 // Removals come as Event{RemoteID: href, Deleted: true}; a removed series also removes
 // its expanded instances (their SeriesID is that href). In increments, changed events
 // arrive even when they moved outside win, so the caller can tell "moved away" from
-// "deleted"; recurring series are expanded inside win.
+// "deleted"; recurring series are expanded inside win, and a changed series re-sends
+// all its instances there (an instance the change removed, e.g. by a new EXDATE, is
+// absent from them and from the next full listing, which is where it shows as gone).
 func (p *Provider) Changes(ctx context.Context, cal, cursor string, win providers.Window) (providers.ChangePage, error) {
 	calURL, err := p.collectionURL(cal)
 	if err != nil {
