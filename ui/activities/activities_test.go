@@ -577,3 +577,25 @@ func TestDetailPaneShowsSyncInformation(t *testing.T) {
 		t.Fatal("control characters drawn")
 	}
 }
+
+// An activity saved where the filters hide it is not silently lost from view.
+func TestSavingAHiddenActivitySaysSo(t *testing.T) {
+	t.Parallel()
+	f := seedTeam(t)
+	m, out := open(t, f, 100, 30)
+	out.press(t, m, "a")
+	m.formVals.Subject = "Visible one"
+	_, cmd := m.Update(formDoneMsg{id: m.formID})
+	out.drive(t, m, cmd)
+	if out.lastStatus() != "Added “Visible one”" {
+		t.Fatalf("status %q", out.lastStatus())
+	}
+	out.press(t, m, "a")
+	m.formVals.Subject = "Bo's new one"
+	m.formVals.Owner = f.other.ID
+	_, cmd = m.Update(formDoneMsg{id: m.formID})
+	out.drive(t, m, cmd)
+	if out.lastStatus() != "Added “Bo's new one” — your filters hide it (R shows everything)" {
+		t.Fatalf("status %q", out.lastStatus())
+	}
+}

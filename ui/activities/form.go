@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -146,6 +147,26 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 	return m.form.Init()
 }
 
+// hiddenNote tells the person when the activity they just saved is not in the list under
+// the current filters, so it does not look lost: "" when it is listed.
+func hiddenNote(ctx context.Context, st *store.Store, f store.ListFilter, loc *time.Location, now time.Time, a store.Activity) string {
+	// The rows at a's start time, in list order: a is among them if the filters pass it.
+	before := store.ListAnchor{Start: a.Start}
+	rows, err := store.ListActivitiesAfter(ctx, st.DB, f, loc, now, &before, false, 50)
+	if err != nil {
+		return ""
+	}
+	for _, r := range rows {
+		if r.ID == a.ID {
+			return ""
+		}
+		if r.Start.After(a.Start) {
+			break
+		}
+	}
+	return " — your filters hide it (R shows everything)"
+}
+
 // patch holds the fields the person changed in the form.
 func (v *formValues) patch(typ store.ActivityType, start time.Time, dur time.Duration) store.ActivityPatch {
 	o := v.orig
@@ -215,7 +236,9 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 	if err != nil {
 		return m, common.StatusErr(fmt.Errorf("duration: %w", err))
 	}
-	st, now, zone := m.store(), m.ctx.Now(), m.zone
+	st, now, zone, loc := m.store(), m.ctx.Now(), m.zone, m.loc
+	f := m.filter
+	f.Types = slices.Clone(f.Types)
 	subject := cleanLine(v.Subject)
 	typ := store.ActivityType(v.Type)
 	write := func() tea.Msg {
@@ -228,13 +251,13 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 			if err != nil {
 				return writeMsg{err: fmt.Errorf("could not add “%s”: %w", subject, err)}
 			}
-			return writeMsg{what: "Added “" + subject + "”", id: a.ID}
+			return writeMsg{what: "Added “" + subject + "”" + hiddenNote(ctx, st, f, loc, now, a), id: a.ID}
 		}
-		_, err := store.UpdateActivity(ctx, st.DB, v.editID, v.patch(typ, start, dur), now)
+		a, err := store.UpdateActivity(ctx, st.DB, v.editID, v.patch(typ, start, dur), now)
 		if err != nil {
 			return writeMsg{err: fmt.Errorf("could not save “%s”: %w", subject, err)}
 		}
-		return writeMsg{what: "Saved “" + subject + "”", id: v.editID}
+		return writeMsg{what: "Saved “" + subject + "”" + hiddenNote(ctx, st, f, loc, now, a), id: v.editID}
 	}
 	return m, tea.Sequence(common.Busy(busyKey, true), write)
 }
