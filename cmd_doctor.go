@@ -122,6 +122,16 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 		printReport(env.Stdout, rep)
 	}
 	if *fix {
+		if env.Interactive && !*yes {
+			// A person is at the terminal: a fresh sign-in runs the same flow as
+			// `calsync account reconnect` (browser or password prompt).
+			e.Reconnect = func(ctx context.Context, id string) error {
+				if code := runAccountReconnect(ctx, env, commands["account"], []string{id}); code != exitOK {
+					return fmt.Errorf("the sign-in did not complete (exit %d)", code)
+				}
+				return nil
+			}
+		}
 		out.Applied = applyFixes(ctx, env, e, rep, *yes, *asJSON)
 		after, err := doctor.Run(ctx, e, sym)
 		if err != nil {
