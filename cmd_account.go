@@ -137,7 +137,8 @@ func acctPrompter(env *Env) func(accountsetup.Prompt) {
 		case p.AuthURL != "" && p.BrowserOpened:
 			fmt.Fprintln(env.Stderr, "(a browser window opened with that address)")
 		case p.AuthURL != "":
-			fmt.Fprintf(env.Stderr, "Open this address in a browser to sign in:\n\n    %s\n\nWaiting…\n", safetext.Clean(p.AuthURL))
+			fmt.Fprintf(env.Stderr, "Open this address in a browser to sign in:\n\n    %s\n\n"+
+				"The browser must run on this computer: the sign-in returns to 127.0.0.1 here. Waiting…\n", safetext.Clean(p.AuthURL))
 		}
 	}
 }

@@ -719,6 +719,7 @@ func (m *Model) connectingView(w int) string {
 			opened = "Open this address in a browser to sign in:"
 		}
 		lines = append(lines, opened, "", st.Command.Render(safetext.Clean(p.AuthURL)), "",
+			st.Muted.Render("The browser must run on this computer: the sign-in comes back to 127.0.0.1 here."),
 			st.Muted.Render("Waiting for the browser to come back…"))
 	default:
 		if m.draft.Choice.IsCalDAV() {
