@@ -166,7 +166,8 @@ func (m *Model) View() string {
 		line("  " + st.Error.Render("Could not read accounts: ") + st.Text.Render(safetext.Line(s.accountsErr.Error())))
 	case len(s.accounts) == 0:
 		line("  " + st.Warn.Render("No accounts yet") + st.Muted.Render(" — activities stay here until you connect one:"))
-		line("    " + st.Command.Render("calsync account add google|microsoft|caldav"))
+		line("    " + st.Muted.Render("press ") + st.Key.Render("3") + st.Muted.Render(" (Accounts), or run ") +
+			st.Command.Render("calsync account add google|microsoft|caldav"))
 	default:
 		for _, a := range s.accounts {
 			line("  " + m.accountLine(a, now, s.loc))
@@ -199,8 +200,10 @@ func (m *Model) View() string {
 	line(st.FilterLabel.Render("Where to go"))
 	line("  " + st.Key.Render("2") + st.Muted.Render(" / ") + st.Key.Render("a") + "  " +
 		st.Text.Render("Activities — the list, its filters, add, edit, done"))
+	line("  " + st.Key.Render("3") + "      " + st.Text.Render("Accounts — connect a calendar, sign in again, what syncs where"))
 	line("  " + st.Key.Render("4") + st.Muted.Render(" / ") + st.Key.Render("t") + "  " +
 		st.Text.Render("Troubleshoot — missing activities, duplicates, sign-in problems"))
+	line("  " + st.Key.Render("5") + "      " + st.Text.Render("Log — every sync decision, newest first"))
 	line("  " + st.Muted.Render("An activity missing from your calendar? Select it in Activities and press ") + st.Key.Render("w") + st.Muted.Render("."))
 	return b.String()
 }
@@ -242,7 +245,7 @@ func lastSync(accts []store.Account, now time.Time, loc *time.Location) string {
 		}
 	}
 	if len(ts) == 0 {
-		return "never (run " + "`calsync sync`" + " once an account is connected)"
+		return "never (once an account is connected, ctrl+r syncs now)"
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].After(ts[j]) })
 	return relative(now, ts[0], loc)
