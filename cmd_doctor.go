@@ -7,7 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/calsync/calsync/doctor"
 	_ "github.com/calsync/calsync/providers/all"
@@ -220,8 +223,15 @@ func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report,
 				}
 				if fx.Input != nil {
 					fmt.Fprintf(env.Stdout, "%s: ", fx.Input.Label)
-					line, _ := in.ReadString('\n')
-					input = strings.TrimSpace(line)
+					if f, ok := env.Stdin.(*os.File); ok && fx.Input.Secret && term.IsTerminal(f.Fd()) {
+						// Not echoed: an app password must not stay on the screen.
+						b, _ := term.ReadPassword(f.Fd())
+						fmt.Fprintln(env.Stdout)
+						input = strings.TrimSpace(string(b))
+					} else {
+						line, _ := in.ReadString('\n')
+						input = strings.TrimSpace(line)
+					}
 				}
 			}
 			a, err := fx.Apply(ctx, e, input)

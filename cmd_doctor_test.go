@@ -18,6 +18,7 @@ import (
 
 	"github.com/calsync/calsync/doctor"
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/caldav/caldavfake"
 	"github.com/calsync/calsync/providers/google/googlefake"
 	"github.com/calsync/calsync/providers/oauth"
 	"github.com/calsync/calsync/store"
@@ -453,5 +454,45 @@ func TestDoctorFixYesOnDuplicatesAgainstTheGoogleFake(t *testing.T) {
 	}
 	if live() != 4 || remote != 4 {
 		t.Fatalf("after fixes: %d activities, %d events; want 4 and 4", live(), remote)
+	}
+}
+
+// The help article's "app password" section, on a terminal: the doctor names the cause,
+// asks, takes the pasted app password, tests it against the server and saves it.
+func TestDoctorFixAppPasswordOnATerminal(t *testing.T) {
+	c := newDocCLI(t)
+	st := c.store()
+	ctx := context.Background()
+	fake := caldavfake.New(caldavfake.Options{})
+	srv := httptest.NewServer(fake.Handler())
+	defer srv.Close()
+	cal := fake.AddCalendar("work", "Work")
+	fake.SetAppPassword("xq7v-lmnb-2k4d")
+	normal, app := fake.Passwords()
+	now := time.Now()
+	store.EnsureMe(ctx, st.DB, "Ana", now)
+	a, err := store.CreateAccount(ctx, st.DB, store.Account{Kind: "caldav", Name: "Nextcloud", Login: fake.User(), ServerURL: srv.URL, AuthKind: "password", State: store.AccountConnected, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.PutSecret(ctx, st.DB, a.ID, "password", []byte(normal), now)
+	s := store.DefaultSyncSettings(a.ID)
+	s.CalendarID, s.Enabled = cal, true
+	s.ActivatedAt = &now
+	store.PutSyncSettings(ctx, st.DB, s)
+	if code, _, _ := c.run("", "sync"); code == exitOK {
+		t.Fatal("the normal password should be refused")
+	}
+	var out, errb bytes.Buffer
+	env := &Env{Stdin: strings.NewReader("y\n" + app + "\n"), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: time.Now, Interactive: true}
+	code := run(ctx, env, []string{"--data-dir", c.dir, "doctor", "--symptom", "cant-connect", "--fix"})
+	if code != exitOK || !strings.Contains(out.String(), "app-specific password") || !strings.Contains(out.String(), "App password: ") || !strings.Contains(out.String(), "the server accepted the app password; saved") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), app) {
+		t.Fatalf("the password was echoed:\n%s\n%s", out.String(), errb.String())
+	}
+	if code, out, _ := c.run("", "sync"); code != exitOK {
+		t.Fatalf("sync after the fix: %d %s", code, out)
 	}
 }
