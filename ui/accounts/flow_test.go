@@ -3,7 +3,9 @@ package accounts
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -448,5 +450,58 @@ func TestReconnectKeepsSettingsAndLinksThenStopAndRemove(t *testing.T) {
 	waitFor(t, tm, "Removed Work. Its activities stay in the CRM.", "No calendar connected yet")
 	if _, err := store.GetActivity(ctx, st.DB, act.ID); err != nil {
 		t.Fatalf("the activity went with the account: %v", err)
+	}
+}
+
+func TestGoogleSignInCancelledWhileWaitingClosesTheListener(t *testing.T) {
+	fake := googlefake.New(googlefake.Options{Login: "pat@example.com", ClientID: "cid", ClientSecret: "csecret"})
+	hs := httptest.NewServer(fake.Handler())
+	defer hs.Close()
+	ep := googlefake.EndpointsAt(hs.URL)
+	st := openStore(t)
+	opened := make(chan string, 1)
+	tm, _ := newFlow(t, st, map[string]string{
+		"CALSYNC_GOOGLE_CLIENT_ID": "cid", "CALSYNC_GOOGLE_CLIENT_SECRET": "csecret",
+		"CALSYNC_GOOGLE_API_URL": ep.API, "CALSYNC_GOOGLE_AUTH_URL": ep.Auth, "CALSYNC_GOOGLE_TOKEN_URL": ep.Token,
+	}, func(mgr *accountsetup.Manager) {
+		// A browser that opens but where the person never finishes.
+		mgr.OpenBrowser = func(u string) error { opened <- u; return nil }
+	})
+	tm.Type("a")
+	waitFor(t, tm, "Which calendar do you want to connect?")
+	keys(tm, tea.KeyEnter)
+	googleSubmit(t, tm)
+	var authURL string
+	select {
+	case authURL = <-opened:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the browser was never asked to open")
+	}
+	waitFor(t, tm, "Your browser should open; if it did not, open this address yourself:", "http://127.0.0.1")
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect, err := url.Parse(u.Query().Get("redirect_uri"))
+	if err != nil || redirect.Hostname() != "127.0.0.1" {
+		t.Fatalf("redirect_uri %q: want a 127.0.0.1 loopback address", u.Query().Get("redirect_uri"))
+	}
+	keys(tm, tea.KeyEsc)
+	waitFor(t, tm, "Sign-in cancelled; nothing was saved.", "┃ OAuth client ID")
+	// The loopback listener is gone once the sign-in is cancelled.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", redirect.Host, 200*time.Millisecond)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("the loopback listener %s still accepts connections after cancel", redirect.Host)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if as, _ := store.ListAccounts(context.Background(), st.DB); len(as) != 0 {
+		t.Fatalf("a cancelled sign-in saved an account: %+v", as)
 	}
 }
