@@ -143,7 +143,7 @@ func (m *Model) View() string {
 	var b strings.Builder
 	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
 	title := "calsync — your CRM activities in your calendar"
-	if m.summary.me != "" {
+	if m.summary.me != "" && m.summary.me != "Me" { // "Me" is the placeholder a fresh store gets
 		title += ", " + safetext.Line(m.summary.me)
 	}
 	line(st.Title.Render(title))
@@ -181,8 +181,9 @@ func (m *Model) View() string {
 
 	line(st.FilterLabel.Render("Activities"))
 	if s.total == 0 {
-		line("  " + st.Muted.Render("None yet. Press a (or 2) and then a to add one; ") +
-			st.Command.Render("calsync demo") + st.Muted.Render(" shows a sandbox."))
+		line("  " + st.Muted.Render("None yet. Press ") + st.Key.Render("a") + st.Muted.Render(" for Activities, then ") +
+			st.Key.Render("a") + st.Muted.Render(" again to add one."))
+		line("  " + st.Muted.Render("To look around first: ") + st.Command.Render("calsync demo"))
 	} else {
 		mine := "  Yours to do: " + common.Count(s.mineTodo)
 		parts := []string{st.Text.Render(mine)}
