@@ -213,7 +213,11 @@ func (m *Model) bannerFitting(width int) string {
 			fmt.Sprintf("Filters hide %s of %s · R resets filters", count(m.hidden), count(m.total)),
 		}
 	default:
-		forms = []string{fmt.Sprintf("Showing all %s activities", count(m.total))}
+		if m.total == 1 {
+			forms = []string{"Showing the one activity"}
+		} else {
+			forms = []string{fmt.Sprintf("Showing all %s activities", count(m.total))}
+		}
 	}
 	for _, f := range forms {
 		if width <= 0 || lipgloss.Width(f) <= width {
