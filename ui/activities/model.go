@@ -3,9 +3,11 @@
 // that says how many activities the filters hide and which, a detail pane with the
 // activity's calendar link, and add / edit (an embedded huh form), done and delete.
 //
-// The list never holds more than the visible rows plus a margin: every filter change or
-// scroll past the loaded window asks the store for one window (store.ListActivities),
-// tagged with a generation number so that a slow, stale answer never overwrites a newer one.
+// The list never holds more than the visible rows plus a margin of a screen or two. A
+// filter change reads the counts and the first window (store.ListActivities); scrolling
+// reads the rows next to the window by key (store.ListActivitiesAfter), so its cost does
+// not grow with how deep in 100,000 activities the window is. Every read is tagged with a
+// generation number, a newer read cancels the older one, and a stale answer is dropped.
 package activities
 
 import (
