@@ -11,10 +11,13 @@ import (
 	"github.com/calsync/calsync/store"
 )
 
-const demoUsage = `calsync demo [--data-dir DIR] [--no-tui] [--seed N]
-  Makes a sandbox with 3 people and about 300 activities and opens the app on it.
-  Without --data-dir the sandbox is a new temporary directory; with it, the sandbox
-  persists there and every other command works on it (calsync --data-dir DIR ...).`
+const demoUsage = `calsync demo [--data-dir DIR] [--scenario NAME] [--list] [--no-tui] [--seed N]
+  Makes a sandbox with 3 people, about 300 activities and three calendar accounts
+  (Google, Microsoft 365, CalDAV) on fake providers running inside calsync on 127.0.0.1,
+  syncs it, and opens the app on it. --scenario builds one of the broken setups calsync
+  exists to fix (--list names them). Without --data-dir the sandbox is a new temporary
+  directory; with it, the sandbox persists there and every other command works on it
+  (calsync --data-dir DIR sync | doctor | explain | activity list ...).`
 
 // demoActivityCount is how many activities a sandbox gets.
 const demoActivityCount = 300
@@ -33,6 +36,8 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	noTUI := fs.Bool("no-tui", false, "only make the sandbox and print how to use it")
 	seed := fs.Int64("seed", demoSeedDefault, "seed of the generated activities")
+	scenarioName := fs.String("scenario", "healthy", "the setup to build (see --list)")
+	list := fs.Bool("list", false, "name the scenarios and exit")
 	pos, err := actParse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -43,6 +48,16 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 	}
 	if len(pos) > 0 {
 		return usagef(env, c, "unexpected argument %q", pos[0])
+	}
+	if *list {
+		for _, sc := range demoScenarios {
+			fmt.Fprintf(env.Stdout, "%-24s %s\n", sc.Name, sc.Line)
+		}
+		return exitOK
+	}
+	sc, err := demoScenarioByName(*scenarioName)
+	if err != nil {
+		return usagef(env, c, "%v", err)
 	}
 
 	// Only an explicit --data-dir is used as the sandbox: the default data directory (or
@@ -72,6 +87,7 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		return failf(env, "cannot read the sandbox %s: %v", dir, err)
 	}
 	var users []store.User
+	var sandbox *demoSandbox
 	count := 0
 	if isDemo {
 		// Reuse it: a sandbox keeps what the person did in it.
@@ -82,6 +98,9 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		count = page.Total
 		if users, err = store.ListUsers(ctx, st.DB); err != nil {
 			return failf(env, "cannot read the sandbox %s: %v", dir, err)
+		}
+		if built, _, _ := store.GetMeta(ctx, st.DB, metaDemoScenario); built != "" && built != sc.Name && flagSet(fs, "scenario") {
+			return failf(env, "%s holds the %q scenario; give --data-dir a new directory for %q", dir, built, sc.Name)
 		}
 		fmt.Fprintf(env.Stdout, "Reusing the demo sandbox in %s (seed %s): %d people, %d activities.\n", dir, prior, len(users), count)
 	} else {
@@ -97,12 +116,18 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		if len(existing) > 1 || page.Total > 0 {
 			return failf(env, "%s already holds calsync data that is not a demo sandbox; give --data-dir an empty or new directory", dir)
 		}
-		sum, err := seedDemo(ctx, st, *seed, demoActivityCount, now, loc)
+		b, err := buildDemoSandbox(ctx, env, st, sc, *seed, demoActivityCount, true)
 		if err != nil {
-			return failf(env, "cannot fill the sandbox %s: %v", dir, err)
+			return failf(env, "cannot build the sandbox %s: %v", dir, err)
 		}
-		users, count = sum.Users, sum.Activities
-		fmt.Fprintf(env.Stdout, "Made a demo sandbox in %s: %d people, %d activities.\n", dir, len(users), count)
+		sandbox = b
+		users = b.users
+		page, err = store.CountActivities(ctx, st.DB, store.ListFilter{Owner: store.OwnerAll, Status: store.StatusAll}, b.loc, now)
+		if err != nil {
+			return failf(env, "cannot read the sandbox %s: %v", dir, err)
+		}
+		count = page.Total
+		fmt.Fprintf(env.Stdout, "Made a demo sandbox in %s: %d people, %d activities (scenario %s).\n", dir, len(users), count, sc.Name)
 	}
 	for _, u := range users {
 		me := ""
@@ -114,6 +139,10 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 	q := strconv.Quote(dir)
 	if q == `"`+dir+`"` {
 		q = dir
+	}
+	printDemoAccounts(ctx, env, st)
+	if sandbox != nil {
+		printDemoScenario(env, sandbox, sc, q)
 	}
 	fmt.Fprintf(env.Stdout, `
 Try it (every command works on the sandbox):
@@ -128,6 +157,9 @@ When done: rm -r %[1]s
 `, q)
 
 	if *noTUI || !env.Interactive {
+		if sandbox != nil && !env.Interactive && !*noTUI {
+			fmt.Fprintln(env.Stdout, "(no terminal: the app did not open; the sandbox's providers stop when calsync exits and restart with the next command)")
+		}
 		return exitOK
 	}
 	return openApp(ctx, env, st)

@@ -228,6 +228,12 @@ func openStore(ctx context.Context, env *Env) (*store.Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("prepare %s: %w", env.DataDir, err)
 	}
+	// A demo sandbox's providers run inside calsync (demo_runtime.go): restart them for
+	// whatever command this is.
+	if err := startDemoFakesIfSandbox(ctx, env, s); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"syscall"
+	"time"
+
+	"github.com/calsync/calsync/providers/caldav/caldavfake"
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
+	"github.com/calsync/calsync/store"
+)
+
+// A demo sandbox talks to three fake providers running inside calsync itself, on
+// 127.0.0.1. Their remote state (calendars, events, change logs, issued tokens, armed
+// faults) lives in DIR/fakes/*.json, so any later command on the sandbox restarts them on
+// new ports and finds the calendars exactly as they were left.
+
+// metaDemoFakes marks a sandbox whose accounts live on the built-in fakes; its value is a
+// demoFakeConfig as JSON.
+const metaDemoFakes = "demo_fakes"
+
+// demoFakeConfig is what restarting the fakes needs besides their state files: the
+// options they were created with and the base URLs the accounts currently point at.
+type demoFakeConfig struct {
+	GoogleLogin    string            `json:"google_login"`
+	TimeZone       string            `json:"time_zone"`
+	CalDAVUser     string            `json:"caldav_user"`
+	CalDAVPassword string            `json:"caldav_password"` // the normal (refused) password; not a working secret
+	URLs           map[string]string `json:"urls"`            // kind -> base URL the accounts use
+}
+
+// demoFakes are the running fake providers of one sandbox.
+type demoFakes struct {
+	dir    string
+	google *googlefake.Server
+	graph  *graphfake.Server
+	caldav *caldavfake.Server
+}
+
+// urls are the fakes' base URLs by provider kind.
+func (f *demoFakes) urls() map[string]string {
+	return map[string]string{"google": f.google.URL(), "microsoft": f.graph.URL(), "caldav": f.caldav.URL()}
+}
+
+func (f *demoFakes) close() {
+	f.google.Close()
+	f.graph.Close()
+	f.caldav.Close()
+}
+
+func demoFakesDir(dataDir string) string { return filepath.Join(dataDir, "fakes") }
+
+// startDemoFakeServers builds the three fakes from their state files under dataDir (new,
+// empty state when the files do not exist yet) and starts them on random loopback ports.
+func startDemoFakeServers(dataDir string, cfg demoFakeConfig) (*demoFakes, error) {
+	dir := demoFakesDir(dataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("make %s: %w", dir, err)
+	}
+	f := &demoFakes{dir: dataDir}
+	f.google = googlefake.New(googlefake.Options{StateFile: filepath.Join(dir, "google.json"),
+		Login: cfg.GoogleLogin, TimeZone: cfg.TimeZone})
+	g, err := graphfake.NewErr(graphfake.Options{StateFile: filepath.Join(dir, "microsoft.json"),
+		AutoApproveDeviceCodes: true, DeviceCodeInterval: 1})
+	if err != nil {
+		return nil, fmt.Errorf("read the Microsoft fake's state: %w", err)
+	}
+	f.graph = g
+	f.caldav = caldavfake.New(caldavfake.Options{StateFile: filepath.Join(dir, "caldav.json"),
+		User: cfg.CalDAVUser, Password: cfg.CalDAVPassword, AppPassword: demoCalDAVAppPassword})
+	for _, start := range []func(string) (string, error){f.google.Start, f.graph.Start, f.caldav.Start} {
+		if _, err := start("127.0.0.1:0"); err != nil {
+			f.close()
+			return nil, fmt.Errorf("start a demo provider on 127.0.0.1: %w", err)
+		}
+	}
+	return f, nil
+}
+
+// demoCalDAVAppPassword is the sandbox CalDAV account's first app password. It is a demo
+// value on a fake server, printed on purpose so people can try the app-password fix.
+const demoCalDAVAppPassword = "demo-app-password"
+
+// demoRunning holds the fakes this process runs, by data directory: every store opened
+// on the same sandbox in this process shares them.
+var demoRunning = struct {
+	gosync.Mutex
+	m map[string]*demoFakes
+}{m: map[string]*demoFakes{}}
+
+func registerDemoFakes(f *demoFakes) {
+	demoRunning.Lock()
+	demoRunning.m[f.dir] = f
+	demoRunning.Unlock()
+	writeDemoRunFile(f)
+}
+
+func runningDemoFakes(dataDir string) *demoFakes {
+	demoRunning.Lock()
+	defer demoRunning.Unlock()
+	return demoRunning.m[dataDir]
+}
+
+// stopDemoFakes stops the fakes this process runs for dataDir (tests; the process ending
+// stops them too). Their state is already on disk.
+func stopDemoFakes(dataDir string) {
+	demoRunning.Lock()
+	f := demoRunning.m[dataDir]
+	delete(demoRunning.m, dataDir)
+	demoRunning.Unlock()
+	if f != nil {
+		f.close()
+		os.Remove(filepath.Join(demoFakesDir(dataDir), "running.json"))
+	}
+}
+
+// demoRunFile says which process serves a sandbox's fakes and where, so a second calsync
+// process on the same sandbox (a `calsync sync` while the app is open) uses those instead
+// of starting its own copies, which would each keep their own version of the calendars.
+type demoRunFile struct {
+	PID  int               `json:"pid"`
+	URLs map[string]string `json:"urls"`
+}
+
+func writeDemoRunFile(f *demoFakes) {
+	b, _ := json.Marshal(demoRunFile{PID: os.Getpid(), URLs: f.urls()})
+	path := filepath.Join(demoFakesDir(f.dir), "running.json")
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, b, 0o600) == nil {
+		os.Rename(tmp, path)
+	}
+}
+
+// servedElsewhere reports whether another live process serves the sandbox's fakes at the
+// URLs the accounts point at.
+func servedElsewhere(dataDir string, urls map[string]string) bool {
+	b, err := os.ReadFile(filepath.Join(demoFakesDir(dataDir), "running.json"))
+	if err != nil {
+		return false
+	}
+	var rf demoRunFile
+	if json.Unmarshal(b, &rf) != nil || rf.PID <= 0 || rf.PID == os.Getpid() {
+		return false
+	}
+	if syscall.Kill(rf.PID, 0) != nil && !errors.Is(syscall.Kill(rf.PID, 0), syscall.EPERM) {
+		return false
+	}
+	for kind, u := range urls {
+		if rf.URLs[kind] != u || !listening(u) {
+			return false
+		}
+	}
+	return len(urls) > 0
+}
+
+func listening(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", u.Host, 300*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// pointAccountsAt rewrites every account's endpoints and server URL from the fakes' old
+// base URLs to their new ones, in one transaction, and records the new ones.
+func pointAccountsAt(ctx context.Context, st *store.Store, cfg demoFakeConfig, now urlsByKind, at time.Time) error {
+	return st.Tx(ctx, func(h store.Handler) error {
+		accts, err := store.ListAccounts(ctx, h)
+		if err != nil {
+			return err
+		}
+		for _, a := range accts {
+			old, nu := cfg.URLs[a.Kind], now[a.Kind]
+			if old == "" || nu == "" || old == nu {
+				continue
+			}
+			a.Endpoints = strings.ReplaceAll(a.Endpoints, old, nu)
+			a.ServerURL = strings.ReplaceAll(a.ServerURL, old, nu)
+			if err := store.UpdateAccount(ctx, h, a, at); err != nil {
+				return fmt.Errorf("point account %s at the restarted demo provider: %w", a.ID, err)
+			}
+		}
+		cfg.URLs = now
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			return err
+		}
+		return store.SetMeta(ctx, h, metaDemoFakes, string(b))
+	})
+}
+
+type urlsByKind = map[string]string
+
+// loadDemoFakeConfig reads the sandbox marker; ok is false for a normal data directory.
+func loadDemoFakeConfig(ctx context.Context, h store.Handler) (cfg demoFakeConfig, ok bool, err error) {
+	v, ok, err := store.GetMeta(ctx, h, metaDemoFakes)
+	if err != nil || !ok {
+		return cfg, false, err
+	}
+	if err := json.Unmarshal([]byte(v), &cfg); err != nil {
+		return cfg, false, fmt.Errorf("the demo sandbox's provider settings are unreadable (%v); make a new sandbox with `calsync demo`", err)
+	}
+	return cfg, true, nil
+}
+
+// pidString is for messages.
+func pidString(pid int) string { return strconv.Itoa(pid) }

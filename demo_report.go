@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/safetext"
+)
+
+// printDemoAccounts lists the sandbox's accounts with their state, as `account list` does.
+func printDemoAccounts(ctx context.Context, env *Env, st *store.Store) {
+	accts, err := store.ListAccounts(ctx, st.DB)
+	if err != nil || len(accts) == 0 {
+		return
+	}
+	fmt.Fprintln(env.Stdout, "Calendar accounts (on fake providers at 127.0.0.1):")
+	for _, a := range accts {
+		state := a.State
+		if a.LastErrorKind != "" {
+			state += " (" + a.LastErrorKind + ")"
+		}
+		fmt.Fprintf(env.Stdout, "  %-30s %-10s %-16s %s\n", safetext.Line(a.Name), a.Kind, state, safetext.Line(a.Login))
+	}
+}
+
+// printDemoScenario says what the first sync did, what is broken, and what to try.
+func printDemoScenario(env *Env, b *demoSandbox, sc *demoScenario, dir string) {
+	if len(b.summaries) > 0 {
+		fmt.Fprintln(env.Stdout, "Syncs run while building it:")
+		for _, s := range b.summaries {
+			fmt.Fprintf(env.Stdout, "  %s\n", safetext.Line(s.Line()))
+		}
+	}
+	fmt.Fprintf(env.Stdout, "\nScenario %s: %s\n", sc.Name, sc.Line)
+	subject := ""
+	if b.target != nil {
+		subject = b.target.Subject
+		fmt.Fprintf(env.Stdout, "The activity it is about: %q (id %s)\n", safetext.Line(subject), b.target.ID)
+	}
+	if b.secretNote != "" {
+		fmt.Fprintln(env.Stdout, b.secretNote)
+	}
+	if len(sc.Try) > 0 {
+		fmt.Fprintln(env.Stdout, "See it and fix it:")
+		for _, t := range sc.Try {
+			line := fmt.Sprintf(t, dir, subject)
+			fmt.Fprintf(env.Stdout, "  %s\n", strings.TrimSpace(line))
+		}
+		fmt.Fprintln(env.Stdout, "  or open the app and use the Troubleshoot tab (4)")
+	}
+}

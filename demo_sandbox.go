@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/caldav/caldavfake"
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
+	"github.com/calsync/calsync/providers/oauth"
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
+	"github.com/calsync/calsync/ui/accountsetup"
+)
+
+// demoSandbox is a sandbox being built: the CRM, the running fakes, and the three accounts
+// connected to them through the same sign-in code a person uses (accountsetup.Manager).
+type demoSandbox struct {
+	ctx   context.Context
+	env   *Env
+	st    *store.Store
+	fakes *demoFakes
+	cfg   demoFakeConfig
+	now   time.Time
+	loc   *time.Location
+	users []store.User // me first
+	mgr   *accountsetup.Manager
+	eng   *sync.Engine
+
+	google, microsoft, caldav      store.Account
+	googleCal, graphCal, caldavCal string
+
+	// target is the activity the scenario is about, when there is one.
+	target *store.Activity
+	// secretNote is something the person needs to try a fix (a new app password).
+	secretNote string
+	summaries  []sync.Summary
+}
+
+// Demo sandbox constants: who the fake accounts belong to.
+const (
+	demoGoogleLogin    = "alex.morgan@gmail.com"
+	demoCalDAVUser     = "alex"
+	demoCalDAVPassword = "account-password"
+	demoGoogleClient   = "calsync-demo.apps.googleusercontent.com"
+	demoGoogleSecret   = "demo-client-secret"
+	demoMSClient       = "5d2c1b7e-0d3a-4c1e-9a57-calsync-demo"
+	demoTeamCalendar   = "team.shared@group.calendar.google.com"
+)
+
+// buildDemoSandbox fills an empty store: the demo team and activities, the fakes with
+// their calendars and events, three connected accounts, the scenario's setup, and (when
+// firstSync) a first sync of every account through the real engine.
+func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoScenario, seed int64, n int, firstSync bool) (*demoSandbox, error) {
+	b := &demoSandbox{ctx: ctx, env: env, st: st, now: env.Now()}
+	// The sandbox plans in this machine's zone, and its calendars are in the same one, so
+	// a healthy sandbox has nothing to say about time zones.
+	zone := store.TimeZoneName(time.Local)
+	if err := store.SetUserTimeZone(ctx, st.DB, zone); err != nil {
+		zone = "UTC"
+		if err := store.SetUserTimeZone(ctx, st.DB, zone); err != nil {
+			return nil, err
+		}
+	}
+	loc, err := store.UserLocation(ctx, st.DB)
+	if err != nil {
+		return nil, err
+	}
+	b.loc = loc
+	// Activities are made a minute before sync is switched on, as a person would have
+	// entered them before connecting a calendar (backfill is offered for older ones).
+	sum, err := seedDemo(ctx, st, seed, n, b.now, loc)
+	if err != nil {
+		return nil, err
+	}
+	b.users = sum.Users
+
+	b.cfg = demoFakeConfig{GoogleLogin: demoGoogleLogin, TimeZone: zone, CalDAVUser: demoCalDAVUser, CalDAVPassword: demoCalDAVPassword}
+	if b.fakes, err = startDemoFakeServers(env.DataDir, b.cfg); err != nil {
+		return nil, err
+	}
+	registerDemoFakes(b.fakes)
+	b.cfg.URLs = b.fakes.urls()
+	if err := pointAccountsAt(ctx, st, b.cfg, b.cfg.URLs, b.now); err != nil {
+		return nil, err
+	}
+	if err := b.seedRemote(); err != nil {
+		return nil, fmt.Errorf("fill the demo calendars: %w", err)
+	}
+	if err := b.connectAccounts(); err != nil {
+		return nil, err
+	}
+	if sc.before != nil {
+		if err := sc.before(b); err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+	}
+	b.eng = sync.New(st)
+	b.eng.Open = sync.DefaultOpener(st, env.Getenv)
+	b.eng.Now = env.Now
+	if firstSync || sc.after != nil {
+		if err := b.syncAll(); err != nil {
+			return nil, err
+		}
+	}
+	if sc.after != nil {
+		if err := sc.after(b); err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+	}
+	if err := store.SetMeta(ctx, st.DB, metaDemoScenario, sc.Name); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// metaDemoScenario names the scenario a sandbox was built for.
+const metaDemoScenario = "demo_scenario"
+
+// syncAll runs the engine over every enabled account, like `calsync sync`. A failing
+// account is part of some scenarios, so only an internal error stops the build.
+func (b *demoSandbox) syncAll() error {
+	sums, _ := b.eng.RunAll(b.ctx, sync.RunOptions{Wait: 10 * time.Second})
+	b.summaries = append(b.summaries, sums...)
+	return nil
+}
+
+// syncAccount runs the engine once for one account.
+func (b *demoSandbox) syncAccount(a store.Account) sync.Summary {
+	sum, _ := b.eng.Run(b.ctx, a.ID, sync.RunOptions{Wait: 10 * time.Second})
+	b.summaries = append(b.summaries, sum)
+	return sum
+}
+
+// at is a time on day d (0 = today) at h:m in the sandbox's zone.
+func (b *demoSandbox) at(d, h, m int) time.Time {
+	n := b.now.In(b.loc)
+	return time.Date(n.Year(), n.Month(), n.Day()+d, h, m, 0, 0, b.loc)
+}
+
+// seedRemote gives each fake calendar events made "by other calendar clients": what a
+// person already had in their calendars before calsync.
+func (b *demoSandbox) seedRemote() error {
+	g := b.fakes.google
+	if err := g.AddCalendar(googlefake.Calendar{ID: demoTeamCalendar, Summary: "Team (shared)", TimeZone: b.cfg.TimeZone, AccessRole: "writer"}); err != nil {
+		return err
+	}
+	gev := func(day, h, m int, mins int, summary, location string) error {
+		st := b.at(day, h, m)
+		_, err := g.PutEvent(demoGoogleLogin, googlefake.Event{Summary: summary, Location: location,
+			Start: &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339), TimeZone: b.cfg.TimeZone},
+			End:   &googlefake.EventDateTime{DateTime: st.Add(time.Duration(mins) * time.Minute).Format(time.RFC3339), TimeZone: b.cfg.TimeZone}})
+		return err
+	}
+	for _, e := range []struct {
+		day, h, m, mins int
+		s, loc          string
+	}{{1, 8, 30, 30, "Dentist", "Dr. Åsa Lind, Main St 4"}, {2, 18, 0, 90, "Yoga class", ""},
+		{3, 13, 0, 60, "Coffee with Priya Raman", "Café de Flore"}, {6, 10, 0, 45, "Car service", "Garage Müller"}} {
+		if err := gev(e.day, e.h, e.m, e.mins, e.s, e.loc); err != nil {
+			return err
+		}
+	}
+	gr := b.fakes.graph
+	b.graphCal = gr.DefaultCalendar()
+	for _, e := range []struct {
+		day, h, mins int
+		s            string
+	}{{1, 11, 60, "Sprint review"}, {2, 9, 30, "1:1 with Sofía"}, {4, 15, 60, "All-hands"}} {
+		st := b.at(e.day, e.h, 0)
+		if _, err := gr.PutEvent(b.graphCal, graphfake.Event{Subject: e.s, Start: st, End: st.Add(time.Duration(e.mins) * time.Minute), TimeZone: b.cfg.TimeZone}); err != nil {
+			return err
+		}
+	}
+	c := b.fakes.caldav
+	b.caldavCal = c.AddCalendar("personal", "Personal")
+	for i, e := range []struct {
+		day, h int
+		s      string
+	}{{2, 19, "Parents' evening"}, {5, 17, "Football training"}, {8, 12, "Lunch with Mum"}} {
+		st := b.at(e.day, e.h, 0)
+		uid := fmt.Sprintf("demo-personal-%d@example.com", i+1)
+		if _, _, err := c.PutEvent("personal", uid+".ics", caldavfake.EventICS(uid, e.s, st, st.Add(time.Hour))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// connectAccounts adds the three accounts the way the Accounts screen does: a Google
+// loopback sign-in whose "browser" is an HTTP GET of the fake's consent page, a Microsoft
+// device-code sign-in the fake approves at once, and a CalDAV login with an app password.
+func (b *demoSandbox) connectAccounts() error {
+	hc := &http.Client{Timeout: 20 * time.Second}
+	b.mgr = accountsetup.NewManager(b.st, b.env.Getenv, b.env.Now)
+	b.mgr.HTTPClient = hc
+	b.mgr.OpenBrowser = func(u string) error {
+		resp, err := hc.Get(u)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+	// The fake approves device codes as soon as they are issued: poll without waiting.
+	b.mgr.Device.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+
+	choice := func(id string) accountsetup.Choice { c, _ := accountsetup.ChoiceByID(id); return c }
+	var err error
+	b.google, err = b.connect(accountsetup.Draft{Choice: choice("google"), Name: "Work (Google)",
+		ClientID: demoGoogleClient, ClientSecret: demoGoogleSecret, Endpoints: googlefake.ProviderEndpoints(b.fakes.google.URL())})
+	if err != nil {
+		return err
+	}
+	b.googleCal = demoGoogleLogin
+	b.microsoft, err = b.connect(accountsetup.Draft{Choice: choice("microsoft"), Name: "Outlook (Microsoft 365)",
+		ClientID: demoMSClient, Endpoints: graphfake.Endpoints(b.fakes.graph.URL())})
+	if err != nil {
+		return err
+	}
+	b.caldav, err = b.connect(accountsetup.Draft{Choice: choice("caldav"), Name: "Personal (CalDAV)",
+		ServerURL: b.fakes.caldav.URL(), Username: demoCalDAVUser, Password: demoCalDAVAppPassword})
+	if err != nil {
+		return err
+	}
+	// The work calendar syncs both ways; the Outlook and personal calendars bring their
+	// events into the CRM (a common setup: one calendar for CRM work, others to see).
+	if err := b.settings(b.google, func(s *store.SyncSettings) { s.CalendarID = b.googleCal }); err != nil {
+		return err
+	}
+	if err := b.settings(b.microsoft, func(s *store.SyncSettings) {
+		s.CalendarID, s.Direction = b.graphCal, store.DirFromCalendar
+	}); err != nil {
+		return err
+	}
+	return b.settings(b.caldav, func(s *store.SyncSettings) {
+		s.CalendarID, s.Direction = b.caldavCal, store.DirFromCalendar
+	})
+}
+
+func (b *demoSandbox) connect(d accountsetup.Draft) (store.Account, error) {
+	c, err := b.mgr.Connect(b.ctx, d, nil)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("connect the demo %s account: %v", d.Choice.Label, accountsetup.Explain(d.Choice, err, nil))
+	}
+	a, err := b.mgr.Save(b.ctx, c)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("save the demo %s account: %w", d.Choice.Label, err)
+	}
+	return a, nil
+}
+
+// settings changes an account's sync settings through the same validation the settings
+// screen uses, switching sync on.
+func (b *demoSandbox) settings(a store.Account, change func(s *store.SyncSettings)) error {
+	s, err := b.mgr.Settings(b.ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	s.Enabled = true
+	change(&s)
+	if _, err := b.mgr.ApplySettings(b.ctx, s); err != nil {
+		return fmt.Errorf("sync settings of %s: %w", a.Name, err)
+	}
+	return nil
+}
+
+// activity adds one activity of mine, made at `at` (its created/updated time).
+func (b *demoSandbox) activity(subject string, typ store.ActivityType, start time.Time, dur time.Duration, at time.Time) (store.Activity, error) {
+	return store.CreateActivity(b.ctx, b.st.DB, store.ActivityInput{OwnerID: b.users[0].ID, Type: typ, Subject: subject,
+		Start: start, Duration: dur, TimeZone: b.cfg.TimeZone, Origin: "local"}, at)
+}
+
+// setTarget records the activity the scenario is about.
+func (b *demoSandbox) setTarget(a store.Activity) { b.target = &a }
+
+// addAccountDirect stores an account without the setup screen's checks, as an older
+// calsync (or a restored backup) could have left it: used for "connected twice".
+func addAccountDirect(b *demoSandbox, a store.Account, ep providers.Endpoints, secret []byte) (store.Account, error) {
+	epJSON, err := json.Marshal(ep)
+	if err != nil {
+		return a, err
+	}
+	a.Endpoints, a.State, a.CreatedAt, a.UpdatedAt = string(epJSON), store.AccountConnected, b.now, b.now
+	var saved store.Account
+	err = b.st.Tx(b.ctx, func(h store.Handler) error {
+		var err error
+		if saved, err = store.CreateAccount(b.ctx, h, a); err != nil {
+			return err
+		}
+		if err := store.PutSecret(b.ctx, h, saved.ID, store.SecretOAuthToken, secret, b.now); err != nil {
+			return err
+		}
+		cals, err := store.ListCalendars(b.ctx, h, b.google.ID)
+		if err != nil {
+			return err
+		}
+		for i := range cals {
+			cals[i].AccountID = saved.ID
+		}
+		return store.ReplaceCalendars(b.ctx, h, saved.ID, cals, b.now)
+	})
+	return saved, err
+}
+
+// googleSecret is a token as the Google sign-in stores it.
+func googleSecret(access, refresh string, exp time.Time) []byte {
+	b, _ := oauth.EncodeSecret(&oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: exp, TokenType: "Bearer"}, []string{googlefake.ScopeCalendar})
+	return b
+}

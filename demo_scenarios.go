@@ -1,0 +1,340 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
+	"github.com/calsync/calsync/store"
+)
+
+// demoScenario is one setup `calsync demo --scenario NAME` builds. Every broken one is
+// made the way it happens to people: settings changed through the same validation the
+// settings screen uses, calendars and tokens changed on the provider (the fakes' switches
+// stand in for the person, their admin or another calendar app), and syncs run through
+// the real engine and providers. No finding is ever written into the store.
+type demoScenario struct {
+	Name string
+	Line string // one line for --list
+	// Try is what the person should run to see the problem and its fix (%[1]s = the
+	// data directory, %[2]s = the target activity's subject).
+	Try []string
+	// before runs once the accounts are connected, before the first sync; after runs
+	// after it (then the first sync always runs).
+	before, after func(b *demoSandbox) error
+}
+
+var demoScenarios = []*demoScenario{
+	{Name: "healthy", Line: "three connected accounts, everything in sync: nothing to fix",
+		Try: []string{"calsync --data-dir %[1]s doctor", "calsync --data-dir %[1]s sync"}},
+	{Name: "filters-hide", Line: "the activity list is filtered to another owner with lunches and e-mails switched off",
+		Try:    []string{"calsync --data-dir %[1]s activity list", "calsync --data-dir %[1]s doctor --search %[2]q"},
+		before: scenarioFiltersHide},
+	{Name: "before-activation", Line: "activities entered before sync was switched on never reach the calendar",
+		Try:    []string{"calsync --data-dir %[1]s explain --search %[2]q", "calsync --data-dir %[1]s doctor --search %[2]q"},
+		before: scenarioBeforeActivation},
+	{Name: "wrong-types", Line: "only calls are synced, so meetings stay out of the calendar",
+		Try:    []string{"calsync --data-dir %[1]s explain --search %[2]q", "calsync --data-dir %[1]s doctor --search %[2]q"},
+		before: scenarioWrongTypes},
+	{Name: "one-way", Line: "direction is CRM -> calendar only while the person edits events in the calendar",
+		Try:    []string{"calsync --data-dir %[1]s doctor --symptom one-way"},
+		before: scenarioOneWayBefore, after: scenarioOneWayAfter},
+	{Name: "read-only-calendar", Line: "sync writes to a shared calendar the account may only read",
+		Try:    []string{"calsync --data-dir %[1]s sync", "calsync --data-dir %[1]s doctor --symptom one-way"},
+		before: scenarioReadOnlyBefore, after: scenarioReadOnlyAfter},
+	{Name: "duplicates-two-accounts", Line: "the same Google calendar is connected through two accounts",
+		Try:   []string{"calsync --data-dir %[1]s activity list --owner all --search Dentist", "calsync --data-dir %[1]s doctor --symptom duplicates"},
+		after: scenarioTwoAccounts},
+	{Name: "duplicates-lost-links", Line: "calsync's links were lost (a reset) and its events were imported again",
+		Try:   []string{"calsync --data-dir %[1]s activity list --search %[2]q", "calsync --data-dir %[1]s doctor --symptom duplicates"},
+		after: scenarioLostLinks},
+	{Name: "app-password", Line: "the CalDAV server switched to two-factor sign-in and refuses the saved password",
+		Try:   []string{"calsync --data-dir %[1]s sync", "calsync --data-dir %[1]s doctor --symptom cant-connect"},
+		after: scenarioAppPassword},
+	{Name: "missing-scope", Line: "calendar access was unticked on the Google consent screen",
+		Try:   []string{"calsync --data-dir %[1]s sync", "calsync --data-dir %[1]s doctor --symptom permissions"},
+		after: scenarioMissingScope},
+	{Name: "admin-blocked", Line: "the Microsoft 365 tenant requires an admin to approve calsync",
+		Try:   []string{"calsync --data-dir %[1]s sync", "calsync --data-dir %[1]s doctor --symptom permissions"},
+		after: scenarioAdminBlocked},
+	{Name: "expired-token", Line: "the Google refresh token was revoked (or expired: app in Testing status)",
+		Try:   []string{"calsync --data-dir %[1]s sync", "calsync --data-dir %[1]s doctor --symptom cant-connect"},
+		after: scenarioExpiredToken},
+	{Name: "timezone-shift", Line: "the calendar and the CRM disagree on the time zone: events an hour off",
+		Try:    []string{"calsync --data-dir %[1]s doctor --search %[2]q"},
+		before: scenarioTimeZoneBefore, after: scenarioTimeZoneAfter},
+}
+
+// demoScenarioByName finds a scenario; the error lists the valid names.
+func demoScenarioByName(name string) (*demoScenario, error) {
+	for _, s := range demoScenarios {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown scenario %q; scenarios: %s (see calsync demo --list)", name, strings.Join(demoScenarioNames(), ", "))
+}
+
+func demoScenarioNames() []string {
+	var out []string
+	for _, s := range demoScenarios {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// scenarioFiltersHide: the list shows Sofía's activities with lunches and e-mails off;
+// my new lunch is in the calendar but not in the list.
+func scenarioFiltersHide(b *demoSandbox) error {
+	a, err := b.activity("Lunch with Chloé Martin (Café Olé)", store.TypeLunch, b.at(2, 12, 30), time.Hour, b.now)
+	if err != nil {
+		return err
+	}
+	b.setTarget(a)
+	f := store.ListFilter{Owner: b.users[1].ID, Types: []store.ActivityType{store.TypeCall, store.TypeMeeting, store.TypeTask, store.TypeDeadline},
+		Status: store.StatusTodo, Period: store.PeriodAll}
+	return store.SaveListView(b.ctx, b.st.DB, f, b.now)
+}
+
+// scenarioBeforeActivation: activities entered three days before sync was switched on.
+func scenarioBeforeActivation(b *demoSandbox) error {
+	earlier := b.now.Add(-3 * 24 * time.Hour)
+	a, err := b.activity("Quarterly review with Globex", store.TypeMeeting, b.at(3, 10, 0), time.Hour, earlier)
+	if err != nil {
+		return err
+	}
+	b.setTarget(a)
+	_, err = b.activity("Call Hiroshi Tanaka about the pilot", store.TypeCall, b.at(4, 9, 30), 30*time.Minute, earlier)
+	if err != nil {
+		return err
+	}
+	// Sync was switched on after they were entered (now), which is what ApplySettings did.
+	return nil
+}
+
+// scenarioWrongTypes: the Google account syncs calls only.
+func scenarioWrongTypes(b *demoSandbox) error {
+	a, err := b.activity("Board meeting at Initech", store.TypeMeeting, b.at(1, 14, 0), 90*time.Minute, b.now)
+	if err != nil {
+		return err
+	}
+	b.setTarget(a)
+	return b.settings(b.google, func(s *store.SyncSettings) { s.Types = []store.ActivityType{store.TypeCall} })
+}
+
+func scenarioOneWayBefore(b *demoSandbox) error {
+	a, err := b.activity("Demo for Nordwind GmbH", store.TypeMeeting, b.at(2, 10, 0), time.Hour, b.now)
+	if err != nil {
+		return err
+	}
+	b.setTarget(a)
+	return b.settings(b.google, func(s *store.SyncSettings) { s.Direction = store.DirToCalendar })
+}
+
+// scenarioOneWayAfter: the person moves the demo in the calendar and adds an event there;
+// the next sync ignores both.
+func scenarioOneWayAfter(b *demoSandbox) error {
+	g := b.fakes.google
+	moved := false
+	for _, e := range g.Events(b.googleCal) {
+		if e.Summary == b.target.Subject && e.Status != "cancelled" {
+			e.Summary = b.target.Subject + " (room Fjord)"
+			st := b.at(2, 11, 0)
+			e.Start = &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339), TimeZone: b.cfg.TimeZone}
+			e.End = &googlefake.EventDateTime{DateTime: st.Add(time.Hour).Format(time.RFC3339), TimeZone: b.cfg.TimeZone}
+			if _, err := g.PutEvent(b.googleCal, e); err != nil {
+				return err
+			}
+			moved = true
+		}
+	}
+	if !moved {
+		return fmt.Errorf("the first sync did not push %q", b.target.Subject)
+	}
+	st := b.at(3, 16, 0)
+	if _, err := g.PutEvent(b.googleCal, googlefake.Event{Summary: "Call with Ana Ribeiro (made in the calendar)",
+		Start: &googlefake.EventDateTime{DateTime: st.Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: st.Add(30 * time.Minute).Format(time.RFC3339)}}); err != nil {
+		return err
+	}
+	b.syncAccount(b.google)
+	return nil
+}
+
+// scenarioReadOnlyBefore: sync goes to the shared team calendar (writable when chosen).
+func scenarioReadOnlyBefore(b *demoSandbox) error {
+	if _, err := b.mgr.RefreshCalendars(b.ctx, b.google.ID); err != nil {
+		return err
+	}
+	if err := b.settings(b.google, func(s *store.SyncSettings) { s.CalendarID = demoTeamCalendar }); err != nil {
+		return err
+	}
+	b.googleCal = demoTeamCalendar
+	return nil
+}
+
+// scenarioReadOnlyAfter: the calendar's owner makes it read-only for Alex; new activities
+// can no longer be pushed.
+func scenarioReadOnlyAfter(b *demoSandbox) error {
+	if err := b.fakes.google.SetAccessRole(demoTeamCalendar, "reader"); err != nil {
+		return err
+	}
+	a, err := b.activity("Offer for Blue Fjord AS", store.TypeCall, b.at(1, 15, 0), 30*time.Minute, b.now.Add(time.Second))
+	if err != nil {
+		return err
+	}
+	b.setTarget(a)
+	if _, err := b.mgr.RefreshCalendars(b.ctx, b.google.ID); err != nil {
+		return err
+	}
+	b.syncAccount(b.google)
+	return nil
+}
+
+// scenarioTwoAccounts: the same Google calendar connected a second time (an older setup,
+// or a CalDAV connection to the same calendar): each calendar event is imported twice.
+func scenarioTwoAccounts(b *demoSandbox) error {
+	g := b.fakes.google
+	access, refresh, exp := g.IssueToken([]string{googlefake.ScopeCalendar})
+	_ = access
+	ep := googlefake.ProviderEndpoints(g.URL())
+	second, err := addAccountDirect(b, store.Account{Kind: "google", Name: "Alex (Google, added again)", Login: demoGoogleLogin,
+		ClientID: demoGoogleClient, AuthKind: "oauth"}, ep, googleSecret(access, refresh, exp))
+	if err != nil {
+		return err
+	}
+	if err := b.settings(second, func(s *store.SyncSettings) { s.CalendarID = b.googleCal }); err != nil {
+		return err
+	}
+	b.syncAccount(second)
+	b.syncAccount(b.google)
+	return nil
+}
+
+// scenarioLostLinks: calsync's local links to its events are lost (a restored backup, a
+// reset), and the events come back without calsync's tag (they were copied by another
+// app): the next sync imports them as new activities.
+func scenarioLostLinks(b *demoSandbox) error {
+	g := b.fakes.google
+	links, err := store.ListLinks(b.ctx, b.st.DB, b.google.ID)
+	if err != nil {
+		return err
+	}
+	sort.Slice(links, func(i, j int) bool { return links[i].ID < links[j].ID })
+	if len(links) > 5 {
+		links = links[:5]
+	}
+	for _, l := range links {
+		a, err := store.GetActivity(b.ctx, b.st.DB, l.ActivityID)
+		if err != nil {
+			return err
+		}
+		if b.target == nil {
+			b.setTarget(a)
+		}
+		if err := store.DeleteLink(b.ctx, b.st.DB, l.ID); err != nil {
+			return err
+		}
+		// The copy in the calendar has lost calsync's tag.
+		for _, e := range g.Events(b.googleCal) {
+			if e.ID == l.RemoteID {
+				e.ExtendedProperties = nil
+				if _, err := g.PutEvent(b.googleCal, e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := store.DeleteCursors(b.ctx, b.st.DB, b.google.ID); err != nil {
+		return err
+	}
+	b.syncAccount(b.google)
+	return nil
+}
+
+// scenarioAppPassword: the CalDAV account turned on two-factor sign-in; the saved
+// password is now refused like a normal account password.
+func scenarioAppPassword(b *demoSandbox) error {
+	b.fakes.caldav.RequireNewAppPassword()
+	_, app := b.fakes.caldav.Passwords()
+	b.secretNote = "The new app password (made on the server's security page) is: " + app
+	b.syncAccount(b.caldav)
+	return nil
+}
+
+// scenarioMissingScope: the person (re)consented with calendar access unticked.
+func scenarioMissingScope(b *demoSandbox) error {
+	b.fakes.google.SetGrantedScopes([]string{"openid", "email"})
+	b.fakes.google.ExpireAccessTokens()
+	b.syncAccount(b.google)
+	return nil
+}
+
+// scenarioAdminBlocked: the tenant's admin now requires admin consent for calsync.
+func scenarioAdminBlocked(b *demoSandbox) error {
+	if err := b.fakes.graph.Inject(graphfake.FaultAdminConsent, ""); err != nil {
+		return err
+	}
+	b.syncAccount(b.microsoft)
+	return nil
+}
+
+// scenarioExpiredToken: the Google refresh token was revoked (as Google does after 7 days
+// for apps in Testing status, or when the person removes access).
+func scenarioExpiredToken(b *demoSandbox) error {
+	b.fakes.google.RevokeTokens()
+	b.fakes.google.ExpireAccessTokens()
+	b.syncAccount(b.google)
+	return nil
+}
+
+// scenarioTimeZoneBefore: the CRM plans in London while the chosen calendar is the
+// Berlin office's.
+func scenarioTimeZoneBefore(b *demoSandbox) error {
+	if err := store.SetUserTimeZone(b.ctx, b.st.DB, "Europe/London"); err != nil {
+		return err
+	}
+	g := b.fakes.google
+	if err := g.AddCalendar(googlefake.Calendar{ID: demoBerlinCalendar, Summary: "Berlin office", TimeZone: "Europe/Berlin", AccessRole: "owner"}); err != nil {
+		return err
+	}
+	if _, err := b.mgr.RefreshCalendars(b.ctx, b.google.ID); err != nil {
+		return err
+	}
+	if err := b.settings(b.google, func(s *store.SyncSettings) { s.CalendarID = demoBerlinCalendar }); err != nil {
+		return err
+	}
+	b.googleCal = demoBerlinCalendar
+	a, err := b.activity("Call with Jürgen about the Q1 roadmap", store.TypeCall, b.at(1, 9, 0), 30*time.Minute, b.now)
+	if err != nil {
+		return err
+	}
+	b.setTarget(a)
+	return nil
+}
+
+const demoBerlinCalendar = "berlin.office@group.calendar.google.com"
+
+// scenarioTimeZoneAfter: a calendar app that read the times in its own zone moved every
+// synced event an hour later.
+func scenarioTimeZoneAfter(b *demoSandbox) error {
+	g := b.fakes.google
+	for _, e := range g.Events(b.googleCal) {
+		if e.Status == "cancelled" || e.ExtendedProperties == nil || e.Start == nil || e.Start.DateTime == "" || e.End == nil {
+			continue
+		}
+		st, err1 := time.Parse(time.RFC3339, e.Start.DateTime)
+		en, err2 := time.Parse(time.RFC3339, e.End.DateTime)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		e.Start = &googlefake.EventDateTime{DateTime: st.Add(time.Hour).Format(time.RFC3339), TimeZone: "Europe/Berlin"}
+		e.End = &googlefake.EventDateTime{DateTime: en.Add(time.Hour).Format(time.RFC3339), TimeZone: "Europe/Berlin"}
+		if _, err := g.PutEvent(b.googleCal, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
