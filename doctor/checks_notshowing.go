@@ -518,6 +518,24 @@ func safeName(s string) string {
 	}, s)
 }
 
+// directionSkips sorts the engine's "skipped: direction" decisions of the last 30 days:
+// edits of linked items (an edit the person made that the other side never got) versus
+// new items the direction leaves out by design. Distinct items, not journal lines.
+func directionSkips(ctx context.Context, e *Env, accountID string) (edits, fresh int) {
+	es, _ := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: accountID, Op: store.OpSkipped, Reason: "direction", Since: e.now().AddDate(0, 0, -30), Limit: 10000})
+	seenEdit, seenNew := map[string]bool{}, map[string]bool{}
+	for _, j := range es {
+		linked := j.ActivityID != "" && j.RemoteID != "" && !strings.HasPrefix(j.RemoteID, "pending:")
+		key := j.ActivityID + "|" + j.RemoteID
+		if linked {
+			seenEdit[key] = true
+		} else {
+			seenNew[key] = true
+		}
+	}
+	return len(seenEdit), len(seenNew)
+}
+
 func checkDirection(ctx context.Context, e *Env, a *AccountView) Finding {
 	s := a.Settings
 	ev := Evidence{Observed: "direction " + s.Direction, Source: "sync settings of " + a.Label()}
@@ -525,8 +543,6 @@ func checkDirection(ctx context.Context, e *Env, a *AccountView) Finding {
 		return settingsFix("two-way", "sync both ways", reason, Impact{{"change direction", 1}}, a.Account.ID,
 			func(ss *store.SyncSettings) { ss.Direction = store.DirTwoWay })
 	}
-	// Calendar edits dropped because of the direction, from the journal.
-	ignored, _ := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, Op: store.OpSkipped, Reason: "direction", Since: e.now().AddDate(0, 0, -30), Limit: 1000})
 	if t := e.Target; t != nil {
 		imported := t.Activity.Origin != "" && t.Activity.Origin != "local"
 		switch {
@@ -543,28 +559,36 @@ func checkDirection(ctx context.Context, e *Env, a *AccountView) Finding {
 		}
 		return pass("the direction ("+s.Direction+") includes this activity's way", ev)
 	}
+	edits, fresh := directionSkips(ctx, e, a.Account.ID)
+	ev.Source += " and the journal (skipped: direction, last 30 days)"
 	switch s.Direction {
 	case store.DirTwoWay:
 		return pass("sync goes both ways", ev)
 	case store.DirToCalendar:
-		if n := len(ignored); n > 0 {
-			ev.Observed += fmt.Sprintf("; %d calendar changes ignored in the last 30 days", n)
+		ev.Observed += fmt.Sprintf("; %d edits made in the calendar ignored, %d calendar-only events not imported", edits, fresh)
+		if edits > 0 {
 			ev.Expected = store.DirTwoWay
-			ev.Source += " and the journal (skipped: direction)"
-			f := fail(fmt.Sprintf("sync only goes to the calendar, and %d changes made in the calendar were ignored because of it", n), ev)
+			f := fail(fmt.Sprintf("sync only goes to the calendar, and %d changes made in the calendar were ignored because of it", edits), ev)
 			f.Remediation = "If you edit in the calendar, sync both ways. Otherwise edit in the CRM: calendar edits are overwritten by the next CRM change."
-			f.Fixes = []*Fix{twoWay("Calendar edits will come back to the CRM.")}
+			f.Fixes = []*Fix{twoWay("Calendar edits (also the ones ignored so far) come back to the CRM.")}
 			return f
 		}
-		return warn("sync only goes to the calendar: events created or edited in the calendar are not brought into the CRM", ev)
+		f := warn("sync only goes to the calendar: events created or edited in the calendar are not brought into the CRM", ev)
+		f.Fixes = []*Fix{twoWay("Calendar events come into the CRM too.")}
+		return f
 	default:
-		if n := len(ignored); n > 0 {
-			ev.Observed += fmt.Sprintf("; %d CRM changes not sent in the last 30 days", n)
-			f := fail(fmt.Sprintf("sync only comes from the calendar, and %d CRM changes were not sent because of it", n), ev)
-			f.Fixes = []*Fix{twoWay("CRM activities will be sent to the calendar too.")}
+		ev.Observed += fmt.Sprintf("; %d CRM edits of imported events not sent, %d CRM activities not sent", edits, fresh)
+		if edits > 0 {
+			ev.Expected = store.DirTwoWay
+			f := fail(fmt.Sprintf("sync only comes from the calendar, and %d changes made in the CRM to calendar events were not sent because of it", edits), ev)
+			f.Remediation = "If you edit in the CRM, sync both ways; otherwise edit those events in the calendar."
+			f.Fixes = []*Fix{twoWay("CRM changes are sent to the calendar too.")}
 			return f
 		}
-		return warn("sync only comes from the calendar: CRM activities are not sent to it", ev)
+		// An import-only calendar (a colleague's, a personal one) is a normal choice.
+		f := warn("sync only comes from the calendar: CRM activities are not sent to it", ev)
+		f.Fixes = []*Fix{twoWay("CRM activities will be sent to the calendar too.")}
+		return f
 	}
 }
 

@@ -60,6 +60,12 @@ func TestEveryCheckAgainstEveryScenario(t *testing.T) {
 			w.activity("Demo for Eve", store.TypeMeeting, w.me.ID, now.Add(24*time.Hour), now)
 			w.sync(w.acct.ID)
 			event(w, "Made in the calendar", now.Add(5*time.Hour))
+			for _, e := range w.fake.Events(w.cal) {
+				if e.Summary == "Demo for Eve" {
+					e.Summary = "Demo for Eve (room 4)"
+					w.fake.PutEvent(w.cal, e)
+				}
+			}
 			w.sync(w.acct.ID)
 		}, fails: []string{"direction"}, fixable: true, local: 2, remote: 2},
 		{name: "read-only-calendar", build: func(w *world) {
