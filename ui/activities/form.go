@@ -140,7 +140,7 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 			huh.NewInput().Title("Location").Value(&v.Location).CharLimit(store.MaxLocationChars),
 			huh.NewText().Title("Note").Value(&v.Note).CharLimit(store.MaxNoteBytes),
 		).Title("Details"),
-	).WithKeyMap(km).WithShowHelp(true).WithWidth(m.width).WithHeight(max(8, m.height-2))
+	).WithKeyMap(km).WithTheme(m.ctx.Styles.FormTheme()).WithShowHelp(true).WithWidth(m.width).WithHeight(max(8, m.height-2))
 	// The defaults quit the whole program; we only close the form.
 	m.form.SubmitCmd = func() tea.Msg { return formDoneMsg{id: id} }
 	m.form.CancelCmd = func() tea.Msg { return formDoneMsg{id: id, cancelled: true} }
