@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -105,5 +107,64 @@ func TestSyncCommandUsageAndExitCodes(t *testing.T) {
 		if got := syncExit(c.sums, nil); got != c.want {
 			t.Errorf("case %d: exit %d, want %d", i, got, c.want)
 		}
+	}
+}
+
+// lockedBuffer is an io.Writer the test reads while the command writes.
+type lockedBuffer struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestSyncWatchSyncsUntilInterrupted(t *testing.T) {
+	cli, fake := googleCLI(t, googlefake.Options{Login: "pat@example.com"})
+	if code, out, errOut := cli.run("", "account", "add", "google", "--name", "Work"); code != 0 {
+		t.Fatalf("add: %d\n%s\n%s", code, out, errOut)
+	}
+	id := cli.accounts()[0].ID
+	cli.run("", "settings", "set", "--account", id, "--calendar", "pat@example.com", "--enable")
+	st := cli.store()
+	ctx := context.Background()
+	store.EnsureMe(ctx, st.DB, "Pat", cli.now)
+	cli.now = cli.now.Add(time.Minute)
+	store.CreateActivity(ctx, st.DB, store.ActivityInput{Type: store.TypeCall, Subject: "Call Bo",
+		Start: cli.now.Add(24 * time.Hour)}, cli.now)
+
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errb,
+		Getenv: func(k string) string { return cli.env[k] }, Now: func() time.Time { return cli.now }}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	go func() { done <- run(wctx, env, []string{"--data-dir", cli.dir, "sync", "--watch"}) }()
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(out.String(), "pushed 1") {
+		select {
+		case <-deadline:
+			cancel()
+			t.Fatalf("no sync in watch mode:\n%s\n%s", out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("watch exit %d", code)
+	}
+	if n := len(fake.Events("pat@example.com")); n != 1 {
+		t.Fatalf("%d events", n)
+	}
+	if code, _, errOut := cli.run("", "sync", "--watch", "--dry-run"); code != exitUsage || !strings.Contains(errOut, "do not go together") {
+		t.Fatalf("watch + dry-run: %d %s", code, errOut)
 	}
 }
