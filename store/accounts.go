@@ -6,23 +6,28 @@ package store
 //
 //	accounts.go  CreateAccount, GetAccount, ListAccounts, UpdateAccount, SetAccountState,
 //	             RecordAccountError, ClearAccountError, SetAccountScopes, MarkAccountSynced,
-//	             DeleteAccount (links/secrets/calendars/settings/cursors go; activities
-//	             and the journal stay)
+//	             DeleteAccount (links/secrets/calendars/settings/cursors/lease/runs go;
+//	             activities and the journal stay)
 //	secrets.go   PutSecret, GetSecret, DeleteSecret, (*Store).SaveSecret (a
 //	             providers.SecretSaver: refreshed tokens are written back)
 //	calendars.go ReplaceCalendars, ListCalendars, GetCalendar
 //	settings.go  DefaultSyncSettings, GetSyncSettings (defaults when absent),
-//	             PutSyncSettings, EnableSync (sets activated_at the first time)
+//	             ValidateSyncSettings, PutSyncSettings, EnableSync (sets activated_at the
+//	             first time), ParseTypes
 //	links.go     InsertLink, GetLink, GetLinkByRemote, GetLinkByActivity, LinksForActivity,
-//	             UpdateLink, DeleteLink, ListLinks, CountLinks, CountLinksByState, plus
-//	             the engine's activity reads/writes (SyncActivity*, SyncMeID)
+//	             UpdateLink, DeleteLink, ListLinks, ListLinksPage, CountLinks,
+//	             CountLinksByState, PendingRemoteID; and the engine's own reads/writes
+//	             (Sync*: activities it imports, tombstones or updates from the calendar,
+//	             push candidates, batch imports, page lookups, counts)
 //	cursors.go   GetCursor, PutCursor, DeleteCursor, DeleteCursors
-//	journal.go   AppendJournal, QueryJournal (newest first, filters), GetJournalEntry
+//	journal.go   AppendJournal, AppendJournalBatch, QueryJournal (newest first; filters by
+//	             account, activity, remote id, run, op, reason, reason prefix, time, id
+//	             paging), GetJournalEntry, JournalReasons
 //	locks.go     AcquireLease, RenewLease, ReleaseLease, GetLease
 //	runs.go      StartRun, FinishRun, LastRun, LastRunWithStatus, ListRuns
 //
 // Secrets are only reachable through GetSecret: no struct here has a secret field, so no
-// String(), %v or JSON of a store value can leak one.
+// String(), %v or JSON of a store value can leak one (Cursor.Token is json:"-" too).
 
 import (
 	"context"
