@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -535,6 +534,18 @@ var reasonMeaning = map[string]string{
 	"cursor-expired":     "the calendar's change token expired; a full listing was done",
 	"unlinked":           "the event is gone; the activity was kept",
 	"read-only-calendar": "the calendar is read-only",
+	// error reasons are the provider's error kinds
+	"AuthExpired":         "the sign-in expired or was revoked: reconnect the account (tab 3)",
+	"AppPasswordRequired": "the server wants an app password (two-factor account): reconnect with one",
+	"InsufficientScope":   "calendar access was not granted at sign-in: reconnect and tick calendar access",
+	"AdminBlocked":        "your organisation's admin blocks calsync: ask them to allow it",
+	"ReadOnly":            "calsync may not write to this calendar",
+	"RateLimited":         "the provider asked calsync to slow down; the next sync retries",
+	"CursorExpired":       "the change token expired; the next sync lists everything again",
+	"NotFound":            "the event or calendar no longer exists",
+	"Conflict":            "the event changed at the same time; the next sync decides",
+	"Unavailable":         "the provider had an outage; the next sync retries",
+	"Network":             "the network failed; the next sync retries",
+	"Invalid":             "the event or request could not be understood; it was skipped",
+	"internal":            "calsync itself failed here; run calsync doctor and include a support bundle",
 }
-
-var _ = time.Second
