@@ -116,7 +116,9 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		if len(existing) > 1 || page.Total > 0 {
 			return failf(env, "%s already holds calsync data that is not a demo sandbox; give --data-dir an empty or new directory", dir)
 		}
-		b, err := buildDemoSandbox(ctx, env, st, sc, *seed, demoActivityCount, true)
+		// When the app opens, it runs the first sync itself in the background (progress in
+		// the status bar), so the first screen shows at once; headless, it runs here.
+		b, err := buildDemoSandbox(ctx, env, st, sc, *seed, demoActivityCount, *noTUI || !env.Interactive)
 		if err != nil {
 			return failf(env, "cannot build the sandbox %s: %v", dir, err)
 		}

@@ -228,19 +228,17 @@ func (b *demoSandbox) connectAccounts() error {
 	if err != nil {
 		return err
 	}
-	// The work calendar syncs both ways; the Outlook and personal calendars bring their
-	// events into the CRM (a common setup: one calendar for CRM work, others to see).
-	if err := b.settings(b.google, func(s *store.SyncSettings) { s.CalendarID = b.googleCal }); err != nil {
-		return err
+	// Each account syncs both ways with every type: the same activities show in whichever
+	// calendar the person looks at, and calendar events come into the CRM.
+	for _, x := range []struct {
+		a   store.Account
+		cal string
+	}{{b.google, b.googleCal}, {b.microsoft, b.graphCal}, {b.caldav, b.caldavCal}} {
+		if err := b.settings(x.a, func(s *store.SyncSettings) { s.CalendarID = x.cal }); err != nil {
+			return err
+		}
 	}
-	if err := b.settings(b.microsoft, func(s *store.SyncSettings) {
-		s.CalendarID, s.Direction = b.graphCal, store.DirFromCalendar
-	}); err != nil {
-		return err
-	}
-	return b.settings(b.caldav, func(s *store.SyncSettings) {
-		s.CalendarID, s.Direction = b.caldavCal, store.DirFromCalendar
-	})
+	return nil
 }
 
 func (b *demoSandbox) connect(d accountsetup.Draft) (store.Account, error) {
@@ -263,6 +261,12 @@ func (b *demoSandbox) settings(a store.Account, change func(s *store.SyncSetting
 		return err
 	}
 	s.Enabled = true
+	if s.ActivatedAt == nil {
+		// Sync is switched on the moment the sandbox's activities were entered (they are
+		// all eligible); an activity entered earlier is held back, as for a person.
+		on := b.now.UTC().Truncate(time.Second)
+		s.ActivatedAt = &on
+	}
 	change(&s)
 	if _, err := b.mgr.ApplySettings(b.ctx, s); err != nil {
 		return fmt.Errorf("sync settings of %s: %w", a.Name, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -213,42 +212,27 @@ func scenarioTwoAccounts(b *demoSandbox) error {
 	return nil
 }
 
-// scenarioLostLinks: calsync's local links to its events are lost (a restored backup, a
-// reset), and the events come back without calsync's tag (they were copied by another
-// app): the next sync imports them as new activities.
+// scenarioLostLinks: activities that an earlier calsync installation had put in the
+// Google calendar; its local state was lost (a new computer, a reset), so the links are
+// gone and the events, written before ownership tags existed, carry none. The next sync
+// imports each event as a new activity next to its original.
 func scenarioLostLinks(b *demoSandbox) error {
 	g := b.fakes.google
-	links, err := store.ListLinks(b.ctx, b.st.DB, b.google.ID)
-	if err != nil {
-		return err
-	}
-	sort.Slice(links, func(i, j int) bool { return links[i].ID < links[j].ID })
-	if len(links) > 5 {
-		links = links[:5]
-	}
-	for _, l := range links {
-		a, err := store.GetActivity(b.ctx, b.st.DB, l.ActivityID)
+	earlier := b.now.Add(-30 * 24 * time.Hour)
+	for i, subj := range []string{"Pipeline review with Acme Corp", "Call Marta Kowalska about pricing", "Kickoff: Kyōto Ceramics onboarding"} {
+		start := b.at(2+i, 10+i, 0)
+		a, err := b.activity(subj, store.TypeMeeting, start, time.Hour, earlier)
 		if err != nil {
 			return err
 		}
 		if b.target == nil {
 			b.setTarget(a)
 		}
-		if err := store.DeleteLink(b.ctx, b.st.DB, l.ID); err != nil {
+		if _, err := g.PutEvent(b.googleCal, googlefake.Event{Summary: subj,
+			Start: &googlefake.EventDateTime{DateTime: start.Format(time.RFC3339), TimeZone: b.cfg.TimeZone},
+			End:   &googlefake.EventDateTime{DateTime: start.Add(time.Hour).Format(time.RFC3339), TimeZone: b.cfg.TimeZone}}); err != nil {
 			return err
 		}
-		// The copy in the calendar has lost calsync's tag.
-		for _, e := range g.Events(b.googleCal) {
-			if e.ID == l.RemoteID {
-				e.ExtendedProperties = nil
-				if _, err := g.PutEvent(b.googleCal, e); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if err := store.DeleteCursors(b.ctx, b.st.DB, b.google.ID); err != nil {
-		return err
 	}
 	b.syncAccount(b.google)
 	return nil

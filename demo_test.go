@@ -15,7 +15,8 @@ import (
 func TestDemoMakesARealisticSandbox(t *testing.T) {
 	c := &actCLI{t: t, dir: filepath.Join(t.TempDir(), "sandbox"), env: map[string]string{"USER": "ann"}}
 	out := c.ok("demo", "--no-tui")
-	if !strings.Contains(out, "Made a demo sandbox in "+c.dir+": 3 people, 300 activities.") ||
+	t.Cleanup(func() { stopDemoFakes(c.dir) })
+	if !strings.Contains(out, "Made a demo sandbox in "+c.dir+": 3 people, 310 activities (scenario healthy).") ||
 		!strings.Contains(out, "calsync --data-dir "+c.dir+" activity list") || !strings.Contains(out, "ann (me)") {
 		t.Fatalf("demo said:\n%s", out)
 	}
@@ -23,7 +24,8 @@ func TestDemoMakesARealisticSandbox(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("activity", "list", "--owner", "all", "--status", "all", "--limit", "1000", "--json")), &lj); err != nil {
 		t.Fatal(err)
 	}
-	if lj.Total != 300 || len(lj.Rows) != 300 {
+	// 300 made in the CRM, 10 imported from the three calendars.
+	if lj.Total != 310 || len(lj.Rows) != 310 {
 		t.Fatalf("total %d rows %d", lj.Total, len(lj.Rows))
 	}
 	types, owners := map[string]int{}, map[string]int{}
@@ -80,7 +82,7 @@ func TestDemoMakesARealisticSandbox(t *testing.T) {
 
 	// Running it again reuses the sandbox instead of doubling it.
 	out = c.ok("demo", "--no-tui")
-	if !strings.Contains(out, "Reusing the demo sandbox") || !strings.Contains(out, "3 people, 300 activities") {
+	if !strings.Contains(out, "Reusing the demo sandbox") || !strings.Contains(out, "3 people, 310 activities") {
 		t.Errorf("second demo said:\n%s", out)
 	}
 }

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calsync/calsync/store"
+)
+
+// demoCLI runs commands on one sandbox directory with the real clock (the fakes use it).
+type demoCLI struct {
+	t   *testing.T
+	dir string
+}
+
+func (c *demoCLI) run(args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return map[string]string{"USER": "ann"}[k] }, Now: time.Now}
+	code := run(context.Background(), env, append([]string{"--data-dir", c.dir}, args...))
+	return out.String(), errb.String(), code
+}
+
+// buildScenario builds a small sandbox (60 activities, to keep the suite fast) for one
+// scenario headless, with a first sync, exactly as `calsync demo --no-tui` does.
+func buildScenario(t *testing.T, name string) (*demoCLI, *demoSandbox) {
+	t.Helper()
+	sc, err := demoScenarioByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &demoCLI{t: t, dir: filepath.Join(t.TempDir(), "sandbox")}
+	t.Cleanup(func() { stopDemoFakes(c.dir) })
+	var out, errb bytes.Buffer
+	env := &Env{DataDir: c.dir, Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return map[string]string{"USER": "ann"}[k] }, Now: time.Now}
+	ctx := context.Background()
+	st, err := openStore(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	b, err := buildDemoSandbox(ctx, env, st, sc, demoSeedDefault, 60, true)
+	if err != nil {
+		t.Fatalf("build %s: %v", name, err)
+	}
+	return c, b
+}
+
+func (c *demoCLI) store() *store.Store {
+	c.t.Helper()
+	st, err := store.Open(context.Background(), c.dir)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { st.Close() })
+	return st
+}
+
+type doctorJSON struct {
+	Findings []struct {
+		CheckID   string `json:"check"`
+		AccountID string `json:"account_id"`
+		Status    string `json:"status"`
+		Summary   string `json:"summary"`
+	} `json:"findings"`
+	Exit int `json:"exit_code"`
+}
+
+// doctor runs `calsync doctor --json ARGS` and returns its report and exit code.
+func (c *demoCLI) doctor(args ...string) (doctorJSON, int) {
+	c.t.Helper()
+	out, errs, code := c.run(append([]string{"doctor", "--json"}, args...)...)
+	var r doctorJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		c.t.Fatalf("doctor %v: exit %d, %v\n%s%s", args, code, err, out, errs)
+	}
+	return r, code
+}
+
+// failing says whether check failed (for account acct, "" = any) and what it said.
+func (r doctorJSON) failing(check, acct string) (bool, string) {
+	var said []string
+	for _, f := range r.Findings {
+		if f.CheckID == check && (acct == "" || f.AccountID == acct) {
+			if f.Status == "fail" {
+				return true, f.Summary
+			}
+			said = append(said, f.Status+": "+f.Summary)
+		}
+	}
+	return false, strings.Join(said, "; ")
+}
+
+func (r doctorJSON) String() string {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		b.WriteString(f.Status + " " + f.CheckID + " " + f.AccountID + " " + f.Summary + "\n")
+	}
+	return b.String()
+}
+
+func countSubject(t *testing.T, st *store.Store, subject string) int {
+	t.Helper()
+	var n int
+	if err := st.DB.QueryRow(`SELECT count(*) FROM activities WHERE deleted_at IS NULL AND subject = ?`, subject).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func linksOf(t *testing.T, st *store.Store, activityID string) []store.Link {
+	t.Helper()
+	ls, err := store.LinksForActivity(context.Background(), st.DB, activityID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+func account(t *testing.T, st *store.Store, id string) store.Account {
+	t.Helper()
+	a, err := store.GetAccount(context.Background(), st.DB, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestDemoHealthySyncsCleanAndTheDoctorFindsNothing(t *testing.T) {
+	t.Parallel()
+	c, b := buildScenario(t, "healthy")
+	if len(b.summaries) != 3 {
+		t.Fatalf("want a first sync of 3 accounts, got %d", len(b.summaries))
+	}
+	for _, s := range b.summaries {
+		if s.Failed || s.Errors > 0 || s.Pushed == 0 || s.Imported == 0 {
+			t.Errorf("first sync of %s: %s", s.AccountName, s.Line())
+		}
+	}
+	// The same activities went to each calendar once: three accounts, equal pushes.
+	if b.summaries[0].Created != b.summaries[1].Created || b.summaries[1].Created != b.summaries[2].Created {
+		t.Errorf("uneven first pushes: %d %d %d", b.summaries[0].Created, b.summaries[1].Created, b.summaries[2].Created)
+	}
+	// A second sync has nothing to do.
+	out, errs, code := c.run("sync", "--json")
+	if code != 0 {
+		t.Fatalf("sync: %d %s%s", code, out, errs)
+	}
+	var sums []struct {
+		Pushed, Pulled int
+	}
+	if err := json.Unmarshal([]byte(out), &sums); err != nil || len(sums) != 3 {
+		t.Fatalf("sync --json: %v\n%s", err, out)
+	}
+	for _, s := range sums {
+		if s.Pushed != 0 || s.Pulled != 0 {
+			t.Errorf("second sync changed something: %+v", s)
+		}
+	}
+	r, code := c.doctor()
+	if code != 0 || r.Exit != 0 {
+		t.Fatalf("doctor on a healthy sandbox: exit %d\n%s", code, r)
+	}
+	for _, f := range r.Findings {
+		if f.Status == "fail" || f.Status == "warn" || f.Status == "unverified" {
+			t.Errorf("healthy sandbox: %s %s: %s", f.Status, f.CheckID, f.Summary)
+		}
+	}
+}
+
+func TestDemoScenariosReproduceTheirSymptom(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		check func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store)
+	}{
+		{"filters-hide", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			// The lunch is in the calendar, but the saved list view does not show it.
+			if len(linksOf(t, st, b.target.ID)) == 0 {
+				t.Error("the lunch should have been synced")
+			}
+			view, _ := store.LoadListView(context.Background(), st.DB)
+			page, err := store.ListActivities(context.Background(), st.DB, view, b.loc, time.Now(), 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Rows {
+				if r.ID == b.target.ID {
+					t.Error("the filtered list shows the lunch")
+				}
+			}
+			r, _ := c.doctor("--search", b.target.Subject)
+			if ok, s := r.failing("list-filters", ""); !ok || !strings.Contains(s, "Sofía") {
+				t.Errorf("list-filters: %s", s)
+			}
+		}},
+		{"before-activation", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if n := len(linksOf(t, st, b.target.ID)); n != 0 {
+				t.Errorf("an activity older than the switch-on was pushed (%d links)", n)
+			}
+			r, _ := c.doctor("--search", b.target.Subject)
+			if ok, s := r.failing("before-activation", b.google.ID); !ok {
+				t.Errorf("before-activation: %s", s)
+			}
+		}},
+		{"wrong-types", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			for _, l := range linksOf(t, st, b.target.ID) {
+				if l.AccountID == b.google.ID {
+					t.Error("the meeting went to the calls-only Google calendar")
+				}
+			}
+			r, _ := c.doctor("--search", b.target.Subject)
+			if ok, s := r.failing("types", b.google.ID); !ok || !strings.Contains(s, "meeting") {
+				t.Errorf("types: %s", s)
+			}
+		}},
+		{"one-way", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			a, err := store.GetActivity(context.Background(), st.DB, b.target.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Subject != b.target.Subject {
+				t.Errorf("the calendar edit came back despite the direction: %q", a.Subject)
+			}
+			if n := countSubject(t, st, "Call with Ana Ribeiro (made in the calendar)"); n != 0 {
+				t.Errorf("the calendar-made event was imported %d times", n)
+			}
+			r, _ := c.doctor("--symptom", "one-way")
+			if ok, s := r.failing("direction", b.google.ID); !ok || !strings.Contains(s, "ignored") {
+				t.Errorf("direction: %s", s)
+			}
+		}},
+		{"read-only-calendar", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if a := account(t, st, b.google.ID); a.LastErrorKind != "ReadOnly" {
+				t.Errorf("google account error %q", a.LastErrorKind)
+			}
+			r, _ := c.doctor("--symptom", "one-way")
+			if ok, s := r.failing("calendar", b.google.ID); !ok || !strings.Contains(s, "read-only") {
+				t.Errorf("calendar: %s", s)
+			}
+		}},
+		{"duplicates-two-accounts", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if n := countSubject(t, st, "Dentist"); n != 2 {
+				t.Errorf("the calendar's Dentist event became %d activities, want 2 (once per account)", n)
+			}
+			r, _ := c.doctor("--symptom", "duplicates")
+			if ok, s := r.failing("duplicates", ""); !ok || !strings.Contains(s, "two accounts") {
+				t.Errorf("duplicates: %s", s)
+			}
+		}},
+		{"duplicates-lost-links", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if n := countSubject(t, st, b.target.Subject); n != 2 {
+				t.Errorf("%q: %d activities, want the original and a re-import", b.target.Subject, n)
+			}
+			r, _ := c.doctor("--symptom", "duplicates")
+			if ok, s := r.failing("duplicates", ""); !ok || !strings.Contains(s, "lost its links") {
+				t.Errorf("duplicates: %s\n%s", s, r)
+			}
+		}},
+		{"app-password", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if a := account(t, st, b.caldav.ID); a.State != store.AccountNeedsReauth || a.LastErrorKind != "AppPasswordRequired" {
+				t.Errorf("caldav account %s %s", a.State, a.LastErrorKind)
+			}
+			r, _ := c.doctor("--symptom", "cant-connect")
+			if ok, s := r.failing("connection", b.caldav.ID); !ok || !strings.Contains(s, "app-specific password") {
+				t.Errorf("connection: %s", s)
+			}
+		}},
+		{"missing-scope", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if a := account(t, st, b.google.ID); a.LastErrorKind != "InsufficientScope" {
+				t.Errorf("google account %s %s", a.State, a.LastErrorKind)
+			}
+			r, _ := c.doctor("--symptom", "permissions")
+			if ok, s := r.failing("scopes", b.google.ID); !ok || !strings.Contains(s, "calendar") {
+				t.Errorf("scopes: %s", s)
+			}
+		}},
+		{"admin-blocked", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if a := account(t, st, b.microsoft.ID); a.LastErrorKind != "AdminBlocked" {
+				t.Errorf("microsoft account %s %s", a.State, a.LastErrorKind)
+			}
+			r, _ := c.doctor("--symptom", "permissions")
+			if ok, s := r.failing("admin-policy", b.microsoft.ID); !ok {
+				t.Errorf("admin-policy: %s", s)
+			}
+		}},
+		{"expired-token", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			if a := account(t, st, b.google.ID); a.State != store.AccountNeedsReauth || a.LastErrorKind != "AuthExpired" {
+				t.Errorf("google account %s %s", a.State, a.LastErrorKind)
+			}
+			r, _ := c.doctor("--symptom", "cant-connect")
+			if ok, s := r.failing("connection", b.google.ID); !ok || !strings.Contains(s, "expired or was revoked") {
+				t.Errorf("connection: %s", s)
+			}
+		}},
+		{"timezone-shift", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
+			shifted := false
+			for _, e := range b.fakes.google.Events(b.googleCal) {
+				if e.ExtendedProperties != nil && e.ExtendedProperties.Private["calsyncActivityId"] == b.target.ID {
+					at, _ := time.Parse(time.RFC3339, e.Start.DateTime)
+					shifted = at.Sub(b.target.Start) == time.Hour
+				}
+			}
+			if !shifted {
+				t.Error("the activity's event is not an hour off")
+			}
+			r, _ := c.doctor("--search", b.target.Subject)
+			if ok, s := r.failing("time-zones", b.google.ID); !ok || !strings.Contains(s, "1h0m0s off") {
+				t.Errorf("time-zones: %s\n%s", s, r)
+			}
+		}},
+	}
+	if len(cases)+1 != len(demoScenarios) {
+		t.Fatalf("%d scenarios but %d tested (+ healthy)", len(demoScenarios), len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, b := buildScenario(t, tc.name)
+			tc.check(t, c, b, c.store())
+		})
+	}
+}
