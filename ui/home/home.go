@@ -212,29 +212,41 @@ func (m *Model) View() string {
 func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) string {
 	st := m.ctx.Styles
 	name := safetext.Line(a.Name)
-	who := safetext.Line(a.Login)
-	desc := name + st.Muted.Render(" ("+a.Kind)
-	if who != "" {
-		desc += st.Muted.Render(", " + who)
+	desc := name
+	// The provider, unless the name already says it ("Work (Google)").
+	if kind := kindLabel(a.Kind); !strings.Contains(strings.ToLower(name), strings.ToLower(kind)) {
+		desc += st.Muted.Render(" · " + kind)
 	}
-	desc += st.Muted.Render(")")
-	var state string
-	switch a.State {
-	case store.AccountConnected:
-		state = st.OK.Render("● connected")
-	case store.AccountNeedsReauth:
-		state = st.Error.Render("✗ needs sign-in") + st.Muted.Render(" — ") +
-			st.Command.Render("calsync account reconnect "+safetext.Line(a.ID))
-	case store.AccountDisabled:
-		state = st.Muted.Render("○ disabled")
-	default:
-		state = st.Warn.Render(safetext.Line(a.State))
+	if who := safetext.Line(a.Login); who != "" {
+		desc += st.Muted.Render(" · " + who)
 	}
 	synced := st.Muted.Render(" · never synced")
 	if a.LastSyncAt != nil {
 		synced = st.Muted.Render(" · synced " + relative(now, *a.LastSyncAt, loc))
 	}
-	return state + "  " + desc + synced
+	// Name first, then its state; a broken account says how to mend it.
+	switch a.State {
+	case store.AccountConnected:
+		return st.OK.Render("●") + " " + desc + st.Muted.Render(" — ") + st.OK.Render("connected") + synced
+	case store.AccountNeedsReauth:
+		return st.Error.Render("✗") + " " + desc + st.Muted.Render(" — ") + st.Error.Render("needs sign-in") +
+			st.Muted.Render(": press 3, or ") + st.Command.Render("calsync account reconnect "+safetext.Line(a.ID))
+	case store.AccountDisabled:
+		return st.Muted.Render("○") + " " + desc + st.Muted.Render(" — sync stopped") + synced
+	}
+	return st.Warn.Render("?") + " " + desc + st.Muted.Render(" — ") + st.Warn.Render(safetext.Line(a.State)) + synced
+}
+
+func kindLabel(kind string) string {
+	switch kind {
+	case "google":
+		return "Google"
+	case "microsoft":
+		return "Microsoft 365"
+	case "caldav":
+		return "CalDAV"
+	}
+	return safetext.Line(kind)
 }
 
 // lastSync is the newest sync of any account.

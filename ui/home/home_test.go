@@ -59,8 +59,8 @@ func TestHomeShowsAccountsStateCountsAndWayIn(t *testing.T) {
 	m := open(t, st)
 	v := m.View()
 	for _, want := range []string{
-		"● connected  Work Google (google, ana@example.com) · synced 5 min ago",
-		"✗ needs sign-in — calsync account reconnect acc-fm",
+		"● Work Google · ana@example.com — connected · synced 5 min ago",
+		"✗ Fastmail · CalDAV — needs sign-in: press 3, or calsync account reconnect acc-fm",
 		"the server wants an app password",
 		"Last sync: 5 min ago",
 		"Yours to do: 3 · 1 overdue · 2 today",
