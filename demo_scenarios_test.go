@@ -325,3 +325,85 @@ func TestDemoScenariosReproduceTheirSymptom(t *testing.T) {
 		})
 	}
 }
+
+func TestDemoPersistedSandboxRestartsItsProvidersOnNewPorts(t *testing.T) {
+	t.Parallel()
+	c, b := buildScenario(t, "healthy")
+	st := c.store()
+	b.st = st // the builder's store was closed with its command
+	before := account(t, st, b.google.ID).Endpoints
+	oldURLs := b.fakes.urls()
+	// The process that built it is gone: its fakes stop (their state is on disk).
+	stopDemoFakes(c.dir)
+	// A person edits an activity, then syncs from a new process.
+	ctx := context.Background()
+	a, err := b.activity("Call Søren Madsen about the SLA", store.TypeCall, b.at(1, 11, 0), 30*time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := c.run("sync", "--json")
+	if code != 0 {
+		t.Fatalf("sync after restart: %d\n%s%s", code, out, errs)
+	}
+	f := runningDemoFakes(c.dir)
+	if f == nil {
+		t.Fatal("sync did not start the sandbox's providers")
+	}
+	for kind, u := range f.urls() {
+		if u == oldURLs[kind] {
+			t.Errorf("%s fake on the old URL %s", kind, u)
+		}
+	}
+	after := account(t, st, b.google.ID).Endpoints
+	if after == before || !strings.Contains(after, f.google.URL()) {
+		t.Errorf("endpoints not moved: %s -> %s", before, after)
+	}
+	// The remote state survived: the new activity is now in all three calendars, next to
+	// everything the first sync put there, and nothing was pushed twice.
+	if n := len(linksOf(t, st, a.ID)); n != 3 {
+		t.Errorf("the new activity has %d links, want 3", n)
+	}
+	var sums []struct{ Pushed, Created, Pulled int }
+	if err := json.Unmarshal([]byte(out), &sums); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sums {
+		if s.Created != 1 || s.Pulled != 0 {
+			t.Errorf("after the restart a sync should create just the new event: %+v", s)
+		}
+	}
+	found := false
+	for _, e := range f.google.Events(demoGoogleLogin) {
+		if e.Summary == "Dentist" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the Google fake restarted without its calendar events")
+	}
+	// Other commands work on it too.
+	if out, errs, code := c.run("activity", "list", "--owner", "all", "--search", "Søren"); code != 0 || !strings.Contains(out, "Søren") {
+		t.Errorf("activity list: %d %s%s", code, out, errs)
+	}
+	if r, code := c.doctor(); code != 0 {
+		t.Errorf("doctor after restart: exit %d\n%s", code, r)
+	}
+	_ = ctx
+}
+
+func TestDemoListAndUnknownScenario(t *testing.T) {
+	c := &demoCLI{t: t, dir: filepath.Join(t.TempDir(), "x")}
+	out, _, code := c.run("demo", "--list")
+	if code != 0 || len(strings.Split(strings.TrimSpace(out), "\n")) != len(demoScenarios) {
+		t.Fatalf("--list: %d\n%s", code, out)
+	}
+	for _, s := range demoScenarios {
+		if !strings.Contains(out, s.Name+" ") {
+			t.Errorf("--list lacks %s", s.Name)
+		}
+	}
+	_, errs, code := c.run("demo", "--scenario", "nope")
+	if code != 2 || !strings.Contains(errs, "filters-hide") {
+		t.Errorf("unknown scenario: %d %s", code, errs)
+	}
+}
