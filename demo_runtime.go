@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
 	"github.com/calsync/calsync/store"
 )
 
@@ -21,10 +23,12 @@ func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) err
 	if err != nil || !ok {
 		return err
 	}
-	if runningDemoFakes(env.DataDir) != nil {
+	if f := runningDemoFakes(env.DataDir); f != nil {
+		useDemoEnvironment(env, f.urls())
 		return nil
 	}
 	if servedElsewhere(env.DataDir, cfg.URLs) {
+		useDemoEnvironment(env, cfg.URLs)
 		return nil
 	}
 	f, err := startDemoFakeServers(env.DataDir, cfg)
@@ -36,5 +40,37 @@ func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) err
 		return err
 	}
 	registerDemoFakes(f)
+	useDemoEnvironment(env, f.urls())
 	return nil
+}
+
+// useDemoEnvironment makes the rest of this command treat the sandbox's fakes as the
+// providers: sign-ins (a reconnect from the doctor, "Add account" in the app) open the
+// fakes' consent pages with an HTTP GET instead of a browser, and new accounts are
+// pointed at the fakes with their demo OAuth clients. Variables the person set win.
+func useDemoEnvironment(env *Env, urls map[string]string) {
+	orig := env.Getenv
+	if orig == nil {
+		orig = func(string) string { return "" }
+	}
+	vals := map[string]string{"CALSYNC_OPEN_BROWSER": "http-get",
+		"CALSYNC_GOOGLE_CLIENT_ID": demoGoogleClient, "CALSYNC_GOOGLE_CLIENT_SECRET": demoGoogleSecret,
+		"CALSYNC_MICROSOFT_CLIENT_ID": demoMSClient}
+	if u := urls["google"]; u != "" {
+		ep := googlefake.ProviderEndpoints(u)
+		vals["CALSYNC_GOOGLE_API_URL"], vals["CALSYNC_GOOGLE_AUTH_URL"], vals["CALSYNC_GOOGLE_TOKEN_URL"] = ep.API, ep.Auth, ep.Token
+	}
+	if u := urls["microsoft"]; u != "" {
+		ep := graphfake.Endpoints(u)
+		vals["CALSYNC_MICROSOFT_API_URL"], vals["CALSYNC_MICROSOFT_AUTH_URL"], vals["CALSYNC_MICROSOFT_TOKEN_URL"], vals["CALSYNC_MICROSOFT_DEVICE_CODE_URL"] = ep.API, ep.Auth, ep.Token, ep.DeviceCode
+	}
+	if u := urls["caldav"]; u != "" {
+		vals["CALSYNC_CALDAV_API_URL"] = u
+	}
+	env.Getenv = func(k string) string {
+		if v := orig(k); v != "" {
+			return v
+		}
+		return vals[k]
+	}
 }

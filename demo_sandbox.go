@@ -87,6 +87,7 @@ func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoSc
 	}
 	registerDemoFakes(b.fakes)
 	b.cfg.URLs = b.fakes.urls()
+	useDemoEnvironment(env, b.cfg.URLs)
 	if err := pointAccountsAt(ctx, st, b.cfg, b.cfg.URLs, b.now); err != nil {
 		return nil, err
 	}

@@ -252,6 +252,9 @@ func scenarioAppPassword(b *demoSandbox) error {
 func scenarioMissingScope(b *demoSandbox) error {
 	b.fakes.google.SetGrantedScopes([]string{"openid", "email"})
 	b.fakes.google.ExpireAccessTokens()
+	// The narrowed grant stays; the next consent may grant calendar access again, so a
+	// reconnect with the box ticked fixes it, as it does for a person.
+	b.fakes.google.SetGrantedScopes(nil)
 	b.syncAccount(b.google)
 	return nil
 }
