@@ -20,7 +20,12 @@ func TestMain(m *testing.M) {
 	// Golden files and string assertions see text, not colour codes.
 	lipgloss.SetColorProfile(termenv.Ascii)
 	searchDebounce = 0
-	os.Exit(m.Run())
+	code := m.Run()
+	if bigStore != nil { // the benchmarks' 100,000-activity store
+		bigStore.Close()
+		os.RemoveAll(bigStore.Dir)
+	}
+	os.Exit(code)
 }
 
 // testNow is a Wednesday morning.
