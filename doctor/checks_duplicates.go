@@ -189,15 +189,11 @@ func pickKeeper(members []string, acts map[string]*dupActivity) string {
 
 func causeOf(members []string, acts map[string]*dupActivity) (string, []string) {
 	origins := map[string]bool{}
-	local := 0
-	localLinked := false
+	var locals []*dupActivity
 	for _, m := range members {
 		a := acts[m]
 		if a.Origin == "local" || a.Origin == "" {
-			local++
-			if len(a.links) > 0 {
-				localLinked = true
-			}
+			locals = append(locals, a)
 		} else {
 			origins[a.Origin] = true
 		}
@@ -206,10 +202,16 @@ func causeOf(members []string, acts map[string]*dupActivity) (string, []string) 
 	switch {
 	case len(origins) >= 2:
 		return CauseTwoAccounts, accts
-	case local >= 1 && len(origins) == 1 && !localLinked:
+	case len(locals) >= 1 && len(origins) == 1:
+		// Our own activity came back from the account it was sent to. If it still has a
+		// working link there, the event lost its tag and was read as new (an echo); if the
+		// link there is gone or never completed, calsync lost its links.
+		for _, l := range locals[0].links {
+			if l.AccountID == accts[0] && l.State == store.LinkSynced {
+				return CauseEcho, accts
+			}
+		}
 		return CauseLinksLost, accts
-	case local >= 1 && len(origins) == 1:
-		return CauseEcho, accts
 	}
 	return CauseRepeatedCreates, accts
 }
@@ -312,6 +314,9 @@ func stopSyncFix(ctx context.Context, e *Env, groups []DupGroup) *Fix {
 type mergeUndo struct {
 	Activities []mergedActivity `json:"activities"`
 	Links      []store.Link     `json:"links"` // links as they were before
+	// Removed are the keepers' unfinished links (pending_create) replaced by a copy's
+	// working link; undo puts them back.
+	Removed []store.Link `json:"removed,omitempty"`
 }
 
 type mergedActivity struct {
@@ -354,6 +359,12 @@ func mergeFix(groups []DupGroup) *Fix {
 					return Applied{}, err
 				}
 				undo.Links = append(undo.Links, ls...)
+				for _, l := range ls {
+					if kl, err := store.GetLinkByActivity(ctx, e.Store.DB, l.AccountID, l.CalendarID, g.Keeper); err == nil &&
+						kl.State == store.LinkPendingCreate && l.State == store.LinkSynced {
+						undo.Removed = append(undo.Removed, kl)
+					}
+				}
 				steps = append(steps, step{g.Keeper, x})
 			}
 		}
@@ -368,7 +379,16 @@ func mergeFix(groups []DupGroup) *Fix {
 					return err
 				}
 				for _, l := range ls {
-					if _, err := store.GetLinkByActivity(ctx, h, l.AccountID, l.CalendarID, s.keeper); err != nil && l.State != store.LinkQuarantined {
+					kl, kerr := store.GetLinkByActivity(ctx, h, l.AccountID, l.CalendarID, s.keeper)
+					if kerr == nil && kl.State == store.LinkPendingCreate && l.State == store.LinkSynced {
+						// The keeper's create never completed (its event is this copy's):
+						// the copy's working link replaces it.
+						if err := store.DeleteLink(ctx, h, kl.ID); err != nil {
+							return err
+						}
+						kerr = store.ErrNotFound
+					}
+					if kerr != nil && l.State != store.LinkQuarantined {
 						keeper, err := store.GetActivity(ctx, h, s.keeper)
 						if err != nil {
 							return err
@@ -402,6 +422,11 @@ func init() {
 		}
 		for _, l := range u.Links {
 			if err := store.UpdateLink(ctx, h, l); err != nil {
+				return err
+			}
+		}
+		for _, l := range u.Removed {
+			if _, err := store.InsertLink(ctx, h, l); err != nil {
 				return err
 			}
 		}

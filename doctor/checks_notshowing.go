@@ -354,7 +354,18 @@ func scanCandidates(ctx context.Context, e *Env, a *AccountView) (eligibleStats,
 	return st, nil
 }
 
+// importOnly is the skip for push-side checks on accounts that never send activities.
+func importOnly(a *AccountView) (Finding, bool) {
+	if a.Settings.Direction == store.DirFromCalendar {
+		return skip(a.Label() + " only imports from its calendar (direction from-calendar): CRM activities are not sent there"), true
+	}
+	return Finding{}, false
+}
+
 func checkBeforeActivation(ctx context.Context, e *Env, a *AccountView) Finding {
+	if f, ok := importOnly(a); ok {
+		return f
+	}
 	s := a.Settings
 	src := "sync settings of " + a.Label()
 	if s.ActivatedAt == nil {
@@ -399,6 +410,9 @@ func checkBeforeActivation(ctx context.Context, e *Env, a *AccountView) Finding 
 }
 
 func checkTypes(ctx context.Context, e *Env, a *AccountView) Finding {
+	if f, ok := importOnly(a); ok {
+		return f
+	}
 	s := a.Settings
 	ev := Evidence{Observed: "synced types: " + typesText(s.Types), Source: "sync settings of " + a.Label()}
 	addType := func(t store.ActivityType, n int) *Fix {

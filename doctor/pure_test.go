@@ -166,3 +166,26 @@ func flowIDs(s Symptom) []string {
 	}
 	return ids
 }
+
+func TestRedactorLeavesProseAlone(t *testing.T) {
+	r := NewRedactor(true)
+	for _, s := range []string{
+		"Personal refuses the normal password: accounts with two-factor authentication need an app-specific password",
+		`{"code":"requiredAccessLevel","status":403}`,
+		"caldav read sync token: AppPasswordRequired (HTTP 401 PasswordLoginForbidden)",
+		"change token taken 2026-11-25 20:02 UTC",
+	} {
+		if got := r.Text(s); got != s {
+			t.Errorf("prose changed:\n  %s\n  %s", s, got)
+		}
+	}
+	for in, want := range map[string]string{
+		"https://app.example/cb?code=4/0AbCdEf&state=x": "https://app.example/cb?code=[secret removed]&state=x",
+		`{"password":"hunter2"}`:                        `{"password":"[secret removed]"}`,
+		"Authorization: Bearer abc.def":                 "Authorization: Bearer [secret removed]",
+	} {
+		if got := r.Text(in); got != want {
+			t.Errorf("%s: got %s, want %s", in, got, want)
+		}
+	}
+}

@@ -85,15 +85,21 @@ func (r *Redactor) Pseudonym(kind, v string) string {
 	return kind + "-" + hex.EncodeToString(m.Sum(nil))[:8]
 }
 
-// Patterns that look like credentials even when calsync never stored them.
-var secretPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\bBearer\s+[A-Za-z0-9._~+/=-]+`),
-	regexp.MustCompile(`(?i)\bBasic\s+[A-Za-z0-9+/=]{8,}`),
-	regexp.MustCompile(`(?i)("?(?:access_token|refresh_token|id_token|client_secret|password|passwd|pwd|secret|token|code|authorization)"?\s*[:=]\s*"?)([^"\s&,;}]+)`),
-	regexp.MustCompile(`\bya29\.[A-Za-z0-9._-]+`),
-	regexp.MustCompile(`\b1//[A-Za-z0-9._-]{10,}`),
-	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`),
-	regexp.MustCompile(`(?i)(https?://)[^/\s:@]+:[^/\s@]+@`), // user:password@ in URLs
+// Patterns that look like credentials even when calsync never stored them. Prose such as
+// "refuses the normal password: ..." is left alone: only header, form (key=value) and JSON
+// ("key": "value") shapes are matched.
+var secretPatterns = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`(?i)\bBearer\s+[A-Za-z0-9._~+/=-]{4,}`), "Bearer [secret removed]"},
+	{regexp.MustCompile(`(?i)\bBasic\s+[A-Za-z0-9+/=]{8,}`), "Basic [secret removed]"},
+	{regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|password|passwd|pwd|app_password|code|code_verifier|device_code)=([^\s&"',;\[]+)`), "${1}=[secret removed]"},
+	{regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|client_secret|password|passwd|app_password|secret|token|device_code)"\s*:\s*")([^"]*)(")`), "${1}[secret removed]${3}"},
+	{regexp.MustCompile(`\bya29\.[A-Za-z0-9._-]+`), "[secret removed]"},
+	{regexp.MustCompile(`\b1//[A-Za-z0-9._-]{10,}`), "[secret removed]"},
+	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), "[secret removed]"},
+	{regexp.MustCompile(`(?i)(https?://)[^/\s:@]+:[^/\s@]+@`), "${1}[secret removed]@"},
 }
 
 var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
@@ -104,15 +110,8 @@ func (r *Redactor) Text(s string) string {
 	for _, sec := range r.secrets {
 		s = strings.ReplaceAll(s, sec, "[secret removed]")
 	}
-	for i, re := range secretPatterns {
-		switch i {
-		case 2:
-			s = re.ReplaceAllString(s, "${1}[secret removed]")
-		case 6:
-			s = re.ReplaceAllString(s, "${1}[secret removed]@")
-		default:
-			s = re.ReplaceAllString(s, "[secret removed]")
-		}
+	for _, p := range secretPatterns {
+		s = p.re.ReplaceAllString(s, p.with)
 	}
 	if r.keepPrivate {
 		return s
