@@ -426,31 +426,46 @@ func CreateActivities(ctx context.Context, h Handler, ins []ActivityInput, now t
 	return out, nil
 }
 
-// bulkCountRows is the import size from which activity_counts is updated once for the
-// whole batch instead of by its per-row trigger.
+// bulkCountRows is the import size from which activity_counts and activity_changes are
+// updated once for the whole batch instead of by their per-row triggers.
 const bulkCountRows = 1000
 
-// insertCountingOnce inserts a large batch with the activity_counts insert trigger
-// suspended, then adds the batch's counts in one grouped statement. The trigger costs a
-// sixth of a bulk insert (an upsert and a statement journal per row). This runs inside
-// the caller's write transaction: no other connection can write in between, and a failure
-// rolls back the trigger's removal with everything else. The trigger is recreated from
-// its own stored definition, so the migration stays its single source.
+// insertCountingOnce inserts a large batch with the per-row insert triggers of
+// activity_counts and activity_changes suspended, then does their work once for the whole
+// batch: the counts in one grouped statement, the change log as one id range. The triggers
+// cost a sixth of a bulk insert each (a write and a statement journal per row). This runs
+// inside the caller's write transaction: no other connection can write in between, and a
+// failure rolls back the triggers' removal with everything else. The triggers are
+// recreated from their own stored definitions, so the migrations stay their single source.
 func insertCountingOnce(ctx context.Context, h Handler, as []Activity) error {
-	var trigger string
-	err := h.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'activity_counts_insert'`).Scan(&trigger)
-	if errors.Is(err, sql.ErrNoRows) {
-		return insertBatched(ctx, h, as)
-	}
+	triggers := map[string]string{}
+	rows, err := h.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
+		AND name IN ('activity_counts_insert', 'activity_changes_insert')`)
 	if err != nil {
 		return err
+	}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return err
+		}
+		triggers[name] = def
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if len(triggers) < 2 {
+		return insertBatched(ctx, h, as)
 	}
 	var lastRowid int64
 	if err := h.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM activities`).Scan(&lastRowid); err != nil {
 		return err
 	}
-	if _, err := h.ExecContext(ctx, `DROP TRIGGER activity_counts_insert`); err != nil {
-		return err
+	for name := range triggers {
+		if _, err := h.ExecContext(ctx, `DROP TRIGGER `+name); err != nil {
+			return err
+		}
 	}
 	if err := insertBatched(ctx, h, as); err != nil {
 		return err
@@ -461,8 +476,17 @@ func insertCountingOnce(ctx context.Context, h Handler, as []Activity) error {
 		ON CONFLICT DO UPDATE SET n = n + excluded.n`, lastRowid); err != nil {
 		return fmt.Errorf("count imported activities: %w", err)
 	}
-	if _, err := h.ExecContext(ctx, trigger); err != nil {
-		return fmt.Errorf("restore activity_counts trigger: %w", err)
+	first, last := as[0].ID, as[0].ID
+	for i := range as {
+		first, last = min(first, as[i].ID), max(last, as[i].ID)
+	}
+	if _, err := h.ExecContext(ctx, `INSERT INTO activity_changes (first_id, last_id) VALUES (?, ?)`, first, last); err != nil {
+		return fmt.Errorf("log imported activities: %w", err)
+	}
+	for name, def := range triggers {
+		if _, err := h.ExecContext(ctx, def); err != nil {
+			return fmt.Errorf("restore trigger %s: %w", name, err)
+		}
 	}
 	return nil
 }

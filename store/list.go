@@ -235,13 +235,15 @@ type ListPage struct {
 }
 
 // predicate is a SQL boolean that is true when a row passes one filter: sql over the
-// activities row "a", agg over an activity_counts row "a" outside the exact window.
+// activities row "a", agg over an activity_counts row "a" outside the exact window, and
+// match, the same test in Go for the in-memory search copy (search_index.go).
 type predicate struct {
 	dim     string
 	sql     string
 	args    []any
 	agg     string
 	aggArgs []any
+	match   func(r *searchRow) bool
 }
 
 // countPlan is how the counts are computed: the weeks [fromWeek, toWeek] around a period
@@ -249,6 +251,7 @@ type predicate struct {
 type countPlan struct {
 	ps               []predicate // owner, type, status, period: the bits of the mask
 	search           *predicate
+	needle           string // the folded search text when search is set
 	exact            bool
 	fromWeek, toWeek int64
 }
@@ -293,8 +296,8 @@ func escapeLike(s string) string {
 // plan turns the active filters of f into SQL, resolving owner "me".
 func plan(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now time.Time) (countPlan, error) {
 	var cp countPlan
-	same := func(dim, sql string, args ...any) {
-		cp.ps = append(cp.ps, predicate{dim: dim, sql: sql, args: args, agg: sql, aggArgs: args})
+	same := func(dim string, match func(r *searchRow) bool, sql string, args ...any) {
+		cp.ps = append(cp.ps, predicate{dim: dim, sql: sql, args: args, agg: sql, aggArgs: args, match: match})
 	}
 	switch f.Owner {
 	case OwnerAll:
@@ -304,14 +307,15 @@ func plan(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now 
 			return cp, err
 		}
 		// Without a me yet, "my activities" is simply nothing.
-		same(DimOwner, "a.owner_id = ?", me.ID)
+		same(DimOwner, func(r *searchRow) bool { return r.owner == me.ID }, "a.owner_id = ?", me.ID)
 	default:
 		if _, err := GetUser(ctx, h, f.Owner); errors.Is(err, ErrNotFound) {
 			return cp, invalid("owner", "no user with id %q; accepted: me, all or a user id", f.Owner)
 		} else if err != nil {
 			return cp, err
 		}
-		same(DimOwner, "a.owner_id = ?", f.Owner)
+		owner := f.Owner
+		same(DimOwner, func(r *searchRow) bool { return r.owner == owner }, "a.owner_id = ?", owner)
 	}
 	if len(f.Types) > 0 {
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Types)), ",")
@@ -319,13 +323,17 @@ func plan(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now 
 		for i, t := range f.Types {
 			args[i] = string(t)
 		}
-		same(DimType, "a.type IN ("+marks+")", args...)
+		types := map[string]bool{}
+		for _, t := range f.Types {
+			types[string(t)] = true
+		}
+		same(DimType, func(r *searchRow) bool { return types[r.typ] }, "a.type IN ("+marks+")", args...)
 	}
 	switch f.Status {
 	case StatusTodo:
-		same(DimStatus, "a.done = 0")
+		same(DimStatus, func(r *searchRow) bool { return !r.done }, "a.done = 0")
 	case StatusDone:
-		same(DimStatus, "a.done = 1")
+		same(DimStatus, func(r *searchRow) bool { return r.done }, "a.done = 1")
 	}
 	switch f.Period {
 	case PeriodAll:
@@ -337,20 +345,26 @@ func plan(ctx context.Context, h Handler, f ListFilter, loc *time.Location, now 
 		cp.exact, cp.fromWeek, cp.toWeek = true, weekOf(today.Unix()), weekOf(now.Unix())
 		// Weeks before the window started before today: overdue exactly when not done.
 		// Weeks after it start after now: never overdue.
+		nowU, todayU := now.Unix(), today.Unix()
 		cp.ps = append(cp.ps, predicate{dim: DimPeriod,
 			sql:  "(a.done = 0 AND ((a.all_day = 0 AND a.start_at < ?) OR (a.all_day = 1 AND a.start_at < ?)))",
-			args: []any{now.Unix(), today.Unix()},
-			agg:  "(a.done = 0 AND a.week < ?)", aggArgs: []any{cp.fromWeek}})
+			args: []any{nowU, todayU},
+			agg:  "(a.done = 0 AND a.week < ?)", aggArgs: []any{cp.fromWeek},
+			match: func(r *searchRow) bool {
+				return !r.done && ((!r.allDay && r.start < nowU) || (r.allDay && r.start < todayU))
+			}})
 	default:
 		from, to, _ := PeriodRange(f.Period, loc, now)
 		cp.exact, cp.fromWeek, cp.toWeek = true, weekOf(from.Unix()), weekOf(to.Unix()-1)
 		// Every week outside the window lies wholly outside the period.
+		fromU, toU := from.Unix(), to.Unix()
 		cp.ps = append(cp.ps, predicate{dim: DimPeriod,
-			sql: "(a.start_at >= ? AND a.start_at < ?)", args: []any{from.Unix(), to.Unix()},
-			agg: "0"})
+			sql: "(a.start_at >= ? AND a.start_at < ?)", args: []any{fromU, toU},
+			agg: "0", match: func(r *searchRow) bool { return r.start >= fromU && r.start < toU }})
 	}
 	if f.Search != "" {
 		folded := strings.ToLower(f.Search)
+		cp.needle = folded
 		pattern := "%" + escapeLike(folded) + "%"
 		// search_fold is already lower-cased, so a plain substring test (instr: memcmp)
 		// does, several times faster than LIKE's per-character folding. Rows written
@@ -396,24 +410,47 @@ func ListActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Loca
 	if err != nil {
 		return ListPage{}, err
 	}
-	page, err := countActivities(ctx, h, cp)
-	if err != nil {
+	var found *searchResult
+	if cp.search != nil {
+		if res, ok := indexedSearch(ctx, h, cp, offset, limit); ok {
+			found = &res
+		}
+	}
+	var page ListPage
+	if found != nil {
+		page = found.page(cp)
+	} else if page, err = countActivities(ctx, h, cp); err != nil {
 		return ListPage{}, err
 	}
 	page.Offset = offset
 	if limit <= 0 || offset >= page.Shown {
 		return page, nil
 	}
-	where, args := cp.where()
-	// First the window's ids, from a covering index (rows skipped by OFFSET are never
-	// read from the table), then those rows.
-	ids, err := queryIDs(ctx, h, `SELECT a.id FROM activities a WHERE `+where+`
-		ORDER BY a.start_at, a.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err != nil {
-		return ListPage{}, fmt.Errorf("list activities: %w", err)
+	var ids []string
+	if found != nil {
+		ids = found.ids
+	} else {
+		where, args := cp.where()
+		// First the window's ids, from a covering index (rows skipped by OFFSET are never
+		// read from the table), then those rows.
+		ids, err = queryIDs(ctx, h, `SELECT a.id FROM activities a WHERE `+where+`
+			ORDER BY a.start_at, a.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		if err != nil {
+			return ListPage{}, fmt.Errorf("list activities: %w", err)
+		}
 	}
+	page.Rows, err = rowsByID(ctx, h, ids)
+	if err != nil {
+		return ListPage{}, err
+	}
+	return page, nil
+}
+
+// rowsByID reads the list rows of ids, in that order, with their links. A row removed
+// meanwhile is left out rather than shown blank.
+func rowsByID(ctx context.Context, h Handler, ids []string) ([]ActivityRow, error) {
 	if len(ids) == 0 {
-		return page, nil
+		return []ActivityRow{}, nil
 	}
 	pos := make(map[string]int, len(ids))
 	idArgs := make([]any, len(ids))
@@ -425,29 +462,29 @@ func ListActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Loca
 		COALESCE((SELECT u.name FROM users u WHERE u.id = a.owner_id), '')
 		FROM activities a WHERE a.id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+`)`, idArgs...)
 	if err != nil {
-		return ListPage{}, fmt.Errorf("list activities: %w", err)
+		return nil, fmt.Errorf("list activities: %w", err)
 	}
 	defer rows.Close()
-	page.Rows = make([]ActivityRow, len(ids))
+	out := make([]ActivityRow, len(ids))
 	for rows.Next() {
 		var r ActivityRow
 		a, err := scanActivity(rows, &r.OwnerName)
 		if err != nil {
-			return ListPage{}, err
+			return nil, err
 		}
 		r.Activity = a
-		page.Rows[pos[a.ID]] = r
+		out[pos[a.ID]] = r
 	}
 	if err := rows.Err(); err != nil {
-		return ListPage{}, err
+		return nil, err
 	}
 	rows.Close()
 	// A row removed between the two reads leaves a gap; drop it rather than show a blank.
-	page.Rows = slices.DeleteFunc(page.Rows, func(r ActivityRow) bool { return r.ID == "" })
-	if err := attachLinks(ctx, h, page.Rows); err != nil {
-		return ListPage{}, err
+	out = slices.DeleteFunc(out, func(r ActivityRow) bool { return r.ID == "" })
+	if err := attachLinks(ctx, h, out); err != nil {
+		return nil, err
 	}
-	return page, nil
+	return out, nil
 }
 
 // CountActivities returns the counts of ListActivities without any rows.

@@ -41,6 +41,15 @@ func ListActivitiesAfter(ctx context.Context, h Handler, f ListFilter, loc *time
 	if err != nil {
 		return nil, err
 	}
+	if cp.search != nil {
+		if ids, ok := indexedAfter(ctx, h, cp, anchor, backward, limit); ok {
+			rows, err := rowsByID(ctx, h, ids)
+			if len(rows) == 0 {
+				rows = nil
+			}
+			return rows, err
+		}
+	}
 	where, args := cp.where()
 	order := "a.start_at, a.id"
 	if backward {
