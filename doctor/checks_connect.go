@@ -405,7 +405,11 @@ func checkScopes(ctx context.Context, e *Env, a *AccountView) Finding {
 	if len(missing) == 0 {
 		missing = miss
 	}
-	ev := Evidence{Observed: "granted: " + strings.Join(granted, " "), Expected: "needed: " + strings.Join(neededScopes[acct.Kind], " "), Source: src}
+	shown := strings.Join(granted, " ")
+	if shown == "" {
+		shown = "nothing for calendars"
+	}
+	ev := Evidence{Observed: "granted: " + shown, Expected: "needed: " + strings.Join(neededScopes[acct.Kind], " "), Source: src}
 	if ok && len(missing) == 0 {
 		return pass("calendar access was granted", ev)
 	}
