@@ -75,6 +75,31 @@ func BenchmarkRadicaleIncrementNoChange2000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		inc, err := p.Changes(ctx, cal, cursor, win)
 		if err != nil || len(inc.Events) != 0 || inc.More {
+			b.Fatalf("quiet increment: %+v, %v", inc.Events, err)
+		}
+		cursor = inc.NextCursor
+	}
+}
+
+// An increment after one event changed on a 2,000-event calendar: the probe sees the
+// change, sync-collection lists it and one multiget fetches it (the PUT is not timed).
+func BenchmarkRadicaleIncrementOneChange2000(b *testing.B) {
+	srv, p, cal, win := seededRadicale(b, benchEvents)
+	ctx := context.Background()
+	page, err := p.Changes(ctx, cal, "", win)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cursor := page.NextCursor
+	start := time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		uid := fmt.Sprintf("changed-%d", i)
+		putRawB(b, srv.URL+cal+uid+".ics", srv.User, srv.Password, foreignICS(uid, "Changed", start, start.Add(time.Hour)))
+		b.StartTimer()
+		inc, err := p.Changes(ctx, cal, cursor, win)
+		if err != nil || len(inc.Events) != 1 {
 			b.Fatalf("increment: %d events, %v", len(inc.Events), err)
 		}
 		cursor = inc.NextCursor

@@ -22,7 +22,9 @@ func openRadicale(t *testing.T, srv *radicaletest.Server, user, pass string) *ca
 	return p
 }
 
-func putRaw(t *testing.T, url, user, pass, ics string) {
+func putRaw(t *testing.T, url, user, pass, ics string) { putRawB(t, url, user, pass, ics) }
+
+func putRawB(t testing.TB, url, user, pass, ics string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(ics))
 	req.SetBasicAuth(user, pass)

@@ -146,7 +146,7 @@ level = warning
 	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, User: User, Password: Password, cmd: cmd, log: &log}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: CI machines can be busy
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
@@ -162,7 +162,7 @@ level = warning
 		time.Sleep(20 * time.Millisecond)
 	}
 	cmd.Process.Kill()
-	return nil, fmt.Errorf("radicale did not answer within 15s: %s", log.String())
+	return nil, fmt.Errorf("radicale did not answer within 60s: %s", log.String())
 }
 
 func (s *Server) stop() {
