@@ -213,7 +213,10 @@ func (p *Provider) fullListing(ctx context.Context, calURL *url.URL, win provide
 // Radicale computes it from file times with stat() alone, while its getctag and
 // sync-collection parse every event, ~100 ms for 2,000 events). getlastmodified has
 // one-second resolution, so it is trusted only when the last change was at least two
-// seconds before the probe (both by the server's clock); otherwise sync-collection runs.
+// seconds before the probe (both by the server's clock: the Date header of the same
+// answer); otherwise sync-collection runs. A reverse proxy whose clock runs ahead of the
+// server's could hide a change made in the very second of a probe until the next change;
+// a full listing (cursor "") always sees everything.
 type syncState struct {
 	Token string `json:"t"`
 	Probe string `json:"p,omitempty"`
