@@ -326,29 +326,35 @@ func scanCandidates(ctx context.Context, e *Env, a *AccountView) (eligibleStats,
 		return st, err
 	}
 	from, to := window(a.Settings, e.now())
-	// The engine's own query for first-push candidates, paged.
-	after := ""
-	for {
-		page, err := store.SyncUnlinkedActivities(ctx, e.Store.DB, a.Account.ID, a.Settings.CalendarID, from, to, after, 5000)
-		if err != nil {
+	// First-push candidates as the engine sees them: my live CRM activities in the window
+	// without a link in this calendar. One read-only query, in bulk.
+	rows, err := e.Store.DB.QueryContext(ctx, `SELECT a.id, a.type, a.subject, a.start_at, a.updated_at, a.created_at
+		FROM activities a WHERE a.deleted_at IS NULL AND a.owner_id = ? AND a.origin IN ('local', '')
+		AND a.start_at BETWEEN ? AND ?
+		AND NOT EXISTS (SELECT 1 FROM links l WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)`,
+		me.ID, from.Unix(), to.Unix(), a.Account.ID, a.Settings.CalendarID)
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var act store.Activity
+		var start, updated, created int64
+		if err := rows.Scan(&act.ID, &act.Type, &act.Subject, &start, &updated, &created); err != nil {
 			return st, err
 		}
-		for _, act := range page {
-			if act.OwnerID != me.ID || (act.Origin != "" && act.Origin != "local") {
-				continue
-			}
-			if !hasType(a.Settings.Types, act.Type) {
-				st.wrongType[act.Type]++
-				continue
-			}
-			if beforeActivation(a.Settings, act) {
-				st.beforeActivation = append(st.beforeActivation, act)
-			}
+		act.OwnerID, act.Origin = me.ID, "local"
+		act.Start, act.UpdatedAt, act.CreatedAt = time.Unix(start, 0).UTC(), time.Unix(updated, 0).UTC(), time.Unix(created, 0).UTC()
+		if !hasType(a.Settings.Types, act.Type) {
+			st.wrongType[act.Type]++
+			continue
 		}
-		if len(page) < 5000 {
-			break
+		if beforeActivation(a.Settings, act) {
+			st.beforeActivation = append(st.beforeActivation, act)
 		}
-		after = page[len(page)-1].ID
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
 	}
 	sort.Slice(st.beforeActivation, func(i, j int) bool { return st.beforeActivation[i].Start.Before(st.beforeActivation[j].Start) })
 	return st, nil
