@@ -92,7 +92,9 @@ func subjects(p ListPage) string {
 	return strings.Join(out, "|")
 }
 
-func TestListHandCountedFixture(t *testing.T) {
+func TestListHandCountedFixture(t *testing.T) { forEachSearchPath(t, testListHandCountedFixture) }
+
+func testListHandCountedFixture(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	cases := []struct {
@@ -206,7 +208,9 @@ func TestListPagingIsAWindowOverTheSameOrder(t *testing.T) {
 	}
 }
 
-func TestListSearchIsLiteral(t *testing.T) {
+func TestListSearchIsLiteral(t *testing.T) { forEachSearchPath(t, testListSearchIsLiteral) }
+
+func testListSearchIsLiteral(t *testing.T) {
 	ctx := context.Background()
 	s := openListTest(t)
 	if _, err := EnsureMe(ctx, s.DB, "Ann", fixtureNow); err != nil {
@@ -229,6 +233,10 @@ func TestListSearchIsLiteral(t *testing.T) {
 }
 
 func TestListSearchFindsRowsWrittenWithoutSearchFold(t *testing.T) {
+	forEachSearchPath(t, testListSearchFindsRowsWrittenWithoutSearchFold)
+}
+
+func testListSearchFindsRowsWrittenWithoutSearchFold(t *testing.T) {
 	// The sync engine may write activities with its own SQL; search must still find them.
 	ctx := context.Background()
 	s := openListTest(t)
@@ -382,7 +390,9 @@ func referencePasses(a Activity, dim string, f ListFilter, meID string, loc *tim
 // TestListCountsMatchReference checks the pre-counted weeks plus the exact window against
 // the obvious definition, on random activities clustered around random "now"s, across
 // time zones with DST and half-hour offsets, for every filter combination.
-func TestListCountsMatchReference(t *testing.T) {
+func TestListCountsMatchReference(t *testing.T) { forEachSearchPath(t, testListCountsMatchReference) }
+
+func testListCountsMatchReference(t *testing.T) {
 	ctx := context.Background()
 	s := openListTest(t)
 	rng := rand.New(rand.NewSource(7))

@@ -202,9 +202,15 @@ func (x *searchIndex) refresh(ctx context.Context, h Handler) error {
 	}
 	var fresh []searchRow
 	var live []bool
+	loaded := map[string]bool{} // an activity both logged alone and inside a range is read twice
 	add := func(where string, args ...any) error {
 		rows, l, err := loadSearchRows(ctx, h, where, args...)
-		fresh, live = append(fresh, rows...), append(live, l...)
+		for i, r := range rows {
+			if !loaded[r.id] {
+				loaded[r.id] = true
+				fresh, live = append(fresh, r), append(live, l[i])
+			}
+		}
 		return err
 	}
 	ids := make([]any, 0, len(singles))
