@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calsync/calsync/doctor"
 )
@@ -148,4 +151,21 @@ func sortedStrings(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// missing-scope on a terminal: the reconnect fix runs the real sign-in (the sandbox's
+// fake consent), and the doctor then finds nothing wrong.
+func TestDoctorReconnectFixOnATerminal(t *testing.T) {
+	c := &docCLI{t: t, dir: filepath.Join(t.TempDir(), "sandbox")}
+	code, out, stderr := c.run("", "demo", "--scenario", "missing-scope", "--no-tui")
+	t.Cleanup(func() { stopDemoFakes(c.dir) })
+	if code != exitOK {
+		t.Fatalf("demo: %d\n%s\n%s", code, out, stderr)
+	}
+	var o, e bytes.Buffer
+	env := &Env{Stdin: strings.NewReader("y\n"), Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }, Now: time.Now, Interactive: true}
+	code = run(context.Background(), env, []string{"--data-dir", c.dir, "doctor", "--symptom", "permissions", "--fix"})
+	if code != exitOK || !strings.Contains(o.String(), "Apply: sign in again to Work (Google)") || !strings.Contains(o.String(), "applied sign in again") {
+		t.Fatalf("exit %d\n%s\n%s", code, o.String(), e.String())
+	}
 }
