@@ -105,10 +105,15 @@ func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoSc
 	b.eng = sync.New(st)
 	b.eng.Open = sync.DefaultOpener(st, env.Getenv)
 	b.eng.Now = env.Now
-	if firstSync || sc.after != nil {
+	switch {
+	case firstSync:
 		if err := b.syncAll(); err != nil {
 			return nil, err
 		}
+	case sc.after != nil:
+		// The app syncs the other accounts in the background; what the scenario breaks
+		// next needs the work calendar synced first.
+		b.syncAccount(b.google)
 	}
 	if sc.after != nil {
 		if err := sc.after(b); err != nil {
