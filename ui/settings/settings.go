@@ -73,6 +73,7 @@ type Keys struct {
 	Apply  key.Binding
 	Edit   key.Binding
 	Cancel key.Binding
+	Back   key.Binding // the form's own "back" (huh's Prev on every field)
 }
 
 func defaultKeys() Keys {
@@ -80,6 +81,7 @@ func defaultKeys() Keys {
 		Apply:  key.NewBinding(key.WithKeys("enter", "y"), key.WithHelp("enter", "apply")),
 		Edit:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit again")),
 		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Back:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back")),
 	}
 }
 
@@ -94,6 +96,21 @@ type values struct {
 	interval   time.Duration
 	policy     string
 	enabled    bool
+	// goingBack is set while shift+tab is travelling through the form: huh validates a
+	// field when it is left in either direction and refuses to leave a group with an
+	// error, so without it a refused calendar would trap the person in its group instead
+	// of letting them go back and pick a direction that fits it.
+	goingBack bool
+}
+
+// check wraps a validator so it only judges a value when the person moves forward.
+func (v *values) check(fn func(string) error) func(string) error {
+	return func(s string) error {
+		if v.goingBack {
+			return nil
+		}
+		return fn(s)
+	}
 }
 
 // Model is the sync settings screen for one account.
@@ -158,7 +175,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	case phaseEditing:
 		return []key.Binding{
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
-			key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back")),
+			m.keys.Back,
 			m.keys.Cancel,
 		}
 	}
@@ -259,6 +276,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	}
 	if m.phase == phaseEditing && m.form != nil {
+		if k, ok := msg.(tea.KeyMsg); ok && m.vals != nil {
+			// Stays set until the next key, through the blur and group messages the
+			// key sets off.
+			m.vals.goingBack = key.Matches(k, m.keys.Back)
+		}
 		f, cmd := m.form.Update(msg)
 		if ff, ok := f.(*huh.Form); ok {
 			m.form = ff
@@ -400,7 +422,7 @@ func (m *Model) startForm(v *values) tea.Cmd {
 		Description("Read-only calendars can only sync from the calendar to the CRM.").
 		Options(calOpts...).
 		Value(&v.calendar).
-		Validate(func(id string) error {
+		Validate(v.check(func(id string) error {
 			for _, c := range cals {
 				if c.RemoteID == id {
 					if !c.HasEvents {
@@ -413,7 +435,7 @@ func (m *Model) startForm(v *values) tea.Cmd {
 				}
 			}
 			return fmt.Errorf("choose a calendar")
-		})
+		}))
 	if len(calOpts) == 0 {
 		calendarField = huh.NewSelect[string]().Title("Calendar").
 			Description("This account has no calendars yet. Reconnect it to list them again.").
@@ -437,7 +459,7 @@ func (m *Model) startForm(v *values) tea.Cmd {
 				Options(typeOpts...).
 				Value(&v.types).
 				Validate(func(ts []store.ActivityType) error {
-					if len(ts) == 0 && v.direction != store.DirFromCalendar {
+					if len(ts) == 0 && v.direction != store.DirFromCalendar && !v.goingBack {
 						return fmt.Errorf("choose at least one type (space toggles)")
 					}
 					return nil
@@ -452,7 +474,7 @@ func (m *Model) startForm(v *values) tea.Cmd {
 				Title("Backfill: also sync older activities starting from (YYYY-MM-DD, optional)").
 				Description("Activities not changed since sync was switched on are skipped, unless they start on or after this date.").
 				Value(&v.backfill).
-				Validate(func(s string) error { _, err := parseDate(s); return err }),
+				Validate(v.check(func(s string) error { _, err := parseDate(s); return err })),
 			huh.NewSelect[time.Duration]().
 				Title("Sync in the background").
 				Options(intervalOpts...).
