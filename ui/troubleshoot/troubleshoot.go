@@ -573,6 +573,9 @@ func (m *Model) viewFinding(line func(string), wrap func(string, string, func(..
 	st := m.ctx.Styles
 	f := m.current
 	line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(safetext.Line(f.Title))))
+	if c := doctor.CheckByID(f.CheckID); c != nil && c.Explain != "" && m.height >= 30 {
+		wrap("  ", c.Explain, st.Muted.Render)
+	}
 	wrap(status(f.Status)+"  ", f.Summary, st.Text.Render)
 	for _, ev := range f.Evidence {
 		s := "seen: " + ev.Observed
