@@ -170,6 +170,66 @@ func TestWizardWhyIsntThisInMyCalendar(t *testing.T) {
 		"the activity list hides \"Lunch with Dana\": filter owner: Bruno and types: call")
 }
 
+// caldavAccount connects a CalDAV account on a fake whose normal password is refused;
+// with goodPassword it is stored with the app password instead (a healthy account).
+func caldavAccount(t *testing.T, goodPassword bool) (*store.Store, *caldavfake.Server, store.Account, *doctor.Env) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fake := caldavfake.New(caldavfake.Options{})
+	srv := httptest.NewServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	cal := fake.AddCalendar("work", "Work")
+	normal, app := fake.Passwords()
+	now := time.Now()
+	store.EnsureMe(ctx, st.DB, "Ana", now)
+	a, err := store.CreateAccount(ctx, st.DB, store.Account{Kind: "caldav", Name: "Nextcloud", Login: fake.User(), ServerURL: srv.URL, AuthKind: "password", State: store.AccountConnected, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := normal
+	if goodPassword {
+		pw = app
+	}
+	store.PutSecret(ctx, st.DB, a.ID, "password", []byte(pw), now)
+	s := store.DefaultSyncSettings(a.ID)
+	s.CalendarID, s.Enabled = cal, true
+	s.ActivatedAt = &now
+	store.PutSyncSettings(ctx, st.DB, s)
+	store.ReplaceCalendars(ctx, st.DB, a.ID, []store.Calendar{{AccountID: a.ID, RemoteID: cal, Name: "Work", HasEvents: true}}, now)
+	return st, fake, a, doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+}
+
+// The round trip writes into the person's calendar: the wizard asks first, and runs it on yes.
+func TestWizardAsksBeforeTheRoundTrip(t *testing.T) {
+	st, _, _, env := caldavAccount(t, true)
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	c.Services.Doctor = env
+	m := New(c)
+	h := harness{m: m, last: &frame{}}
+	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(120, 50))
+	t.Cleanup(func() { tm.Quit() })
+	f := h.last
+	waitFor(t, tm, f, "What goes wrong?")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	for i := 0; i < 40 && !strings.Contains(f.get(), "Run it?"); i++ {
+		time.Sleep(25 * time.Millisecond)
+		if strings.Contains(f.get(), "n: next step") {
+			tm.Type("n")
+		}
+	}
+	waitFor(t, tm, f, "Does a test event make the round trip?", "Run it?", "y: run it")
+	tm.Type("y")
+	waitFor(t, tm, f, "Done.", "0 problems")
+	if !strings.Contains(f.get(), "✓ OK  Does a test event make the round trip?") {
+		t.Fatalf("the round trip should have passed:\n%s", f.get())
+	}
+}
+
 // The app-password path: the wizard names the cause, takes the pasted password in a masked
 // field, tests it against the server before saving, and the re-run passes.
 func TestWizardAppPasswordIsTestedBeforeItIsSaved(t *testing.T) {

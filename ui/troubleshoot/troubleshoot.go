@@ -35,6 +35,7 @@ const (
 	stateApplying              // the fix and its verification are running
 	stateVerified              // the re-run's result: "did this fix it?"
 	stateDone                  // every step ran
+	stateAskProbe              // the round trip writes test data: ask first
 )
 
 // Model is the Troubleshoot screen.
@@ -132,6 +133,8 @@ func (m *Model) ShortHelp() []key.Binding {
 		return append(b, m.keys.Back)
 	case stateDone:
 		return []key.Binding{m.keys.Restart, m.keys.Back}
+	case stateAskProbe:
+		return []key.Binding{m.keys.Yes, m.keys.No, m.keys.Back}
 	}
 	return []key.Binding{m.keys.Back}
 }
@@ -203,6 +206,12 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 }
 
 func (m *Model) runStep() tea.Cmd {
+	if c := m.sess.Steps[m.step].Check; c.ID == "round-trip" && !m.sess.Env.Offline && m.state != stateAskProbe {
+		// It writes into the person's calendar (and removes it again): ask first.
+		m.state = stateAskProbe
+		m.current = doctor.Finding{CheckID: c.ID, Title: c.Title}
+		return nil
+	}
 	gen, sess, i := m.gen, m.sess, m.step
 	m.state = stateRunning
 	m.current = doctor.Finding{CheckID: sess.Steps[i].Check.ID, Title: sess.Steps[i].Check.Title}
@@ -423,6 +432,21 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.state = statePick
 		}
 		return m, nil
+	case stateAskProbe:
+		switch {
+		case key.Matches(msg, k.Yes):
+			return m, m.runStep()
+		case key.Matches(msg, k.No):
+			f := m.current
+			f.Status, f.Summary = doctor.Skip, "not run: you chose not to write test data into the calendar"
+			m.done = append(m.done, f)
+			m.state = stateRunning
+			return m, m.advance()
+		case key.Matches(msg, k.Back):
+			m.gen++
+			m.state = statePick
+		}
+		return m, nil
 	case stateRunning, stateApplying:
 		if key.Matches(msg, k.Back) && m.state == stateRunning {
 			m.gen++
@@ -531,6 +555,13 @@ func (m *Model) View() string {
 		line(m.spin.View() + " checking…")
 	case stateApplying:
 		line(m.spin.View() + " applying the fix and checking again…")
+	case stateAskProbe:
+		c := m.sess.Steps[m.step].Check
+		line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(c.Title)))
+		wrap("  ", c.Explain, st.Muted.Render)
+		line(st.Banner.Render("Run it?"))
+		wrap("  ", "It adds a test event to your calendar and a test activity here, syncs, and removes both.", st.Muted.Render)
+		line(st.Muted.Render("y: run it · n: skip it"))
 	case stateDone:
 		c := countStatus(m.done)
 		line(st.FilterLabel.Render("Done."))
