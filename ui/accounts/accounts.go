@@ -11,8 +11,8 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -142,10 +142,11 @@ type Model struct {
 type pickValues struct{ id string }
 
 // New builds the Accounts tab on backend; nil means the real one on the shared store,
-// with client IDs and endpoint overrides from the process environment.
+// with client IDs and endpoint overrides from the app's environment (ctx.Getenv: in a
+// demo sandbox that points at the fakes).
 func New(ctx *common.Context, backend accountsetup.Backend) *Model {
 	if backend == nil {
-		backend = accountsetup.NewManager(ctx.Services.Store, os.Getenv, ctx.Now)
+		backend = accountsetup.NewManager(ctx.Services.Store, ctx.Getenv, ctx.Now)
 	}
 	return &Model{ctx: ctx, backend: backend, keys: defaultKeys(), width: 80, height: 24}
 }
@@ -175,6 +176,7 @@ func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
 	if m.form != nil {
 		m.form.WithWidth(min(w, 100))
+		m.sizeForm()
 	}
 	if m.settings != nil {
 		m.settings.SetSize(w, h)
@@ -333,6 +335,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		notBusy := common.Busy("account:save", false)
 		if msg.err != nil {
 			m.advice = accountsetup.Advice{Text: "The connection worked but could not be saved: " + msg.err.Error()}
+			var dup *accountsetup.AlreadyConnectedError
+			if errors.As(msg.err, &dup) {
+				m.advice = accountsetup.Advice{Text: fmt.Sprintf("Not added: %s is already connected as %q. "+
+					"Adding it twice would put every activity in the calendar twice. To sign it in again, "+
+					"press esc, select %q in the list and press r (reconnect).",
+					safetext.Line(dup.Login), safetext.Line(dup.Existing.Name), safetext.Line(dup.Existing.Name))}
+			}
 			d := *m.draft
 			d.Password = ""
 			return m, tea.Batch(notBusy, m.startForm(&d))
@@ -530,6 +539,7 @@ func (m *Model) startPicker() tea.Cmd {
 	f.SubmitCmd = func() tea.Msg { return pickedMsg{gen: gen} }
 	f.CancelCmd = func() tea.Msg { return pickedMsg{gen: gen, cancelled: true} }
 	m.form = m.styleForm(f)
+	m.sizeForm()
 	return m.form.Init()
 }
 
@@ -575,6 +585,7 @@ func (m *Model) startForm(d *accountsetup.Draft) tea.Cmd {
 	f.SubmitCmd = func() tea.Msg { return formMsg{gen: gen} }
 	f.CancelCmd = func() tea.Msg { return formMsg{gen: gen, cancelled: true} }
 	m.form = m.styleForm(f)
+	m.sizeForm()
 	return m.form.Init()
 }
 
@@ -585,7 +596,8 @@ func (m *Model) styleForm(f *huh.Form) *huh.Form {
 	if m.ctx.Styles.Theme.NoColor {
 		f = f.WithTheme(huh.ThemeBase())
 	}
-	// huh sizes groups only on a WindowSizeMsg, which the root keeps for itself.
+	// huh sizes groups only on a WindowSizeMsg, which the root keeps for itself; the
+	// height is set by sizeForm once the form is in place.
 	f.Update(tea.WindowSizeMsg{Width: min(max(m.width, 40), 100), Height: max(m.height, 10)})
 	return f
 }
@@ -653,24 +665,7 @@ func (m *Model) View() string {
 		b.WriteString("\n\n")
 		b.WriteString(m.form.View())
 	case modeForm:
-		title := "Add account"
-		if m.draft.ReconnectID != "" {
-			title = "Reconnect " + safetext.Line(m.draft.Name)
-		}
-		b.WriteString(st.Title.Render(title))
-		b.WriteString("\n\n")
-		if m.advice.Text != "" {
-			b.WriteString(m.adviceView(w))
-			b.WriteString("\n\n")
-		}
-		b.WriteString(st.Title.Render(m.draft.Choice.Label))
-		b.WriteString("\n")
-		guide := m.draft.Choice.Guide
-		if m.draft.Choice.GuideURL != "" {
-			guide += "\n" + m.draft.Choice.GuideURL
-		}
-		b.WriteString(st.Muted.Render(common.Wrap(guide, max(20, min(w-2, 100)))))
-		b.WriteString("\n\n")
+		b.WriteString(m.formPreamble(w))
 		b.WriteString(m.form.View())
 	case modeConnecting:
 		b.WriteString(st.Title.Render(m.draft.Choice.Label))
@@ -680,6 +675,66 @@ func (m *Model) View() string {
 		b.WriteString(st.Muted.Render("Saving the account…"))
 	}
 	return lipgloss.NewStyle().MaxWidth(w).Render(b.String())
+}
+
+// formPreamble is what the form view draws above the form: the title, the inline failure
+// and the provider's guide.
+func (m *Model) formPreamble(w int) string {
+	st := m.ctx.Styles
+	var b strings.Builder
+	title := "Add account"
+	if m.draft.ReconnectID != "" {
+		title = "Reconnect " + safetext.Line(m.draft.Name)
+	}
+	b.WriteString(st.Title.Render(title))
+	b.WriteString("\n\n")
+	if m.advice.Text != "" {
+		b.WriteString(m.adviceView(w))
+		b.WriteString("\n\n")
+	}
+	b.WriteString(st.Title.Render(m.draft.Choice.Label))
+	b.WriteString("\n")
+	guide := common.Wrap(m.draft.Choice.Guide, max(20, min(w-2, 100)))
+	if m.guideTooTall(guide) {
+		// A short terminal: the fields matter more than the walk-through, and the page
+		// it comes from is still named.
+		guide = "How to get these: see the page below (a taller window shows the steps here)."
+	}
+	if m.draft.Choice.GuideURL != "" {
+		guide += "\n" + m.draft.Choice.GuideURL
+	}
+	b.WriteString(st.Muted.Render(guide))
+	b.WriteString("\n\n")
+	return b.String()
+}
+
+// minFormRows is the least the form needs to be usable: a focused field with its
+// description, and the help line under it.
+const minFormRows = 9
+
+// guideTooTall says whether drawing the whole guide would leave the form too few rows.
+func (m *Model) guideTooTall(wrappedGuide string) bool {
+	rows := 2 + 1 + lipgloss.Height(wrappedGuide) + 1 + 1 // title+gap, label, guide, URL, gap
+	if m.advice.Text != "" {
+		rows += lipgloss.Height(m.adviceView(max(m.width, 20))) + 2
+	}
+	return m.height-rows < minFormRows
+}
+
+// sizeForm fits the form into the rows under its preamble, so a long form scrolls to the
+// focused field instead of running off the bottom of the terminal.
+func (m *Model) sizeForm() {
+	if m.form == nil {
+		return
+	}
+	rows := m.height
+	if m.mode == modeForm && m.draft != nil {
+		rows -= lipgloss.Height(m.formPreamble(max(m.width, 20))) - 1
+	} else {
+		rows -= 2 // the "Add account" title and its gap
+	}
+	// huh draws a blank line above its help that its own height leaves out.
+	m.form.WithHeight(max(rows-1, 4))
 }
 
 func (m *Model) adviceView(w int) string {
@@ -748,8 +803,10 @@ func (m *Model) listView() string {
 		b.WriteString("\n\n")
 	}
 	if len(m.accounts) == 0 {
-		b.WriteString("No calendar connected yet. Press " + st.Key.Render("a") +
-			" to add Google, Microsoft 365, iCloud, Fastmail, Nextcloud or another CalDAV calendar.")
+		// Wrapped before the key is styled: the view's MaxWidth would cut the sentence.
+		text := common.Wrap("No calendar connected yet. Press a to add Google, Microsoft 365, iCloud, "+
+			"Fastmail, Nextcloud or another CalDAV calendar.", max(20, w-2))
+		b.WriteString(strings.Replace(text, "Press a ", "Press "+st.Key.Render("a")+" ", 1))
 		return b.String()
 	}
 	nameW := min(24, max(10, w/5-2))

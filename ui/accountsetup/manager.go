@@ -222,8 +222,7 @@ func (m *Manager) Save(ctx context.Context, c *Connection) (store.Account, error
 			for _, e := range existing {
 				if sameAccount(e, d.Choice.Kind, c.Login, d.ServerURL) {
 					// The same calendar connected twice is a classic source of duplicates.
-					return fmt.Errorf("%s is already connected as account %s (%q); use reconnect on it instead of adding it again",
-						c.Login, e.ID, e.Name)
+					return &AlreadyConnectedError{Login: c.Login, Existing: e}
 				}
 			}
 			name := strings.TrimSpace(d.Name)
@@ -407,4 +406,16 @@ func (m *Manager) RefreshCalendars(ctx context.Context, accountID string) ([]sto
 		return nil, err
 	}
 	return store.ListCalendars(ctx, m.Store.DB, a.ID)
+}
+
+// AlreadyConnectedError refuses adding an account that is already connected: the same
+// calendar connected twice is a classic source of duplicates.
+type AlreadyConnectedError struct {
+	Login    string
+	Existing store.Account
+}
+
+func (e *AlreadyConnectedError) Error() string {
+	return fmt.Sprintf("%s is already connected as account %s (%q); use reconnect on it instead of adding it again",
+		e.Login, e.Existing.ID, e.Existing.Name)
 }

@@ -58,6 +58,9 @@ type Context struct {
 	Keys          *GlobalKeys
 	Services      Services
 	Now           func() time.Time
+	// Getenv is the environment the app was started with (package main's, which demo
+	// mode extends with its fakes' addresses and OAuth clients); never nil.
+	Getenv func(string) string
 }
 
 // Services are the back ends screens call from their tea.Cmds. It is a struct of fields so

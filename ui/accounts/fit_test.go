@@ -1,0 +1,130 @@
+package accounts
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/accountsetup"
+	"github.com/calsync/calsync/ui/common"
+)
+
+// refusingBackend refuses every connection, like a provider saying no, and may refuse
+// saving with a fixed error.
+type refusingBackend struct {
+	accountsetup.Backend
+	saveErr error
+}
+
+func (refusingBackend) Accounts(context.Context) ([]store.Account, error) { return nil, nil }
+func (refusingBackend) ClientDefaults(string) (string, string)            { return "id.example", "secret" }
+func (b refusingBackend) Connect(_ context.Context, d accountsetup.Draft, _ func(accountsetup.Prompt)) (*accountsetup.Connection, error) {
+	if b.saveErr != nil {
+		return &accountsetup.Connection{Draft: d, Login: "pat@example.com"}, nil
+	}
+	return nil, &providers.Error{Kind: providers.InsufficientScope, Provider: "google",
+		Message: "Request had insufficient authentication scopes."}
+}
+func (b refusingBackend) Save(context.Context, *accountsetup.Connection) (store.Account, error) {
+	return store.Account{}, b.saveErr
+}
+
+// assertFits fails when any line of view is wider than w or the view is taller than h.
+func assertFits(t *testing.T, view string, w, h int) {
+	t.Helper()
+	if got := lipgloss.Height(view); got > h {
+		t.Errorf("view is %d rows, the screen has %d:\n%s", got, h, view)
+	}
+	for _, l := range strings.Split(view, "\n") {
+		if ansi.StringWidth(l) > w {
+			t.Errorf("line wider than %d: %q", w, l)
+		}
+	}
+}
+
+// The empty list's sentence wraps instead of being cut at the edge (it was cut at 100
+// columns after "or anot").
+func TestEmptyListSentenceWrapsAtEveryWidth(t *testing.T) {
+	for _, w := range []int{60, 80, 100, 200} {
+		m := viewModel(t)
+		m.SetSize(w, 20)
+		m.Update(loadedMsg{gen: m.gen})
+		v := m.View()
+		assertFits(t, v, w, 20)
+		flat := strings.Join(strings.Fields(v), " ")
+		if !strings.Contains(flat, "Press a to add Google, Microsoft 365, iCloud, Fastmail, Nextcloud or another CalDAV calendar.") {
+			t.Errorf("at %d columns the sentence is not whole:\n%s", w, v)
+		}
+	}
+}
+
+// At 80x24 (20 rows for the screen) the Google form after a refusal shows the reason, the
+// guide's address and the focused field with its help, and nothing runs past the bottom;
+// moving on scrolls the later fields into view.
+func TestAddAccountFormWithErrorFitsEightyByTwentyFour(t *testing.T) {
+	c := common.NewContext(nil, nil, time.Now)
+	m := New(c, refusingBackend{})
+	h := harness{m: m, last: &frame{}}
+	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(80, 22)) // the harness keeps 2 rows
+	defer tm.Quit()
+	lastFrame[tm] = h.last
+	tm.Type("a")
+	waitFor(t, tm, "Which calendar do you want to connect?")
+	keys(tm, tea.KeyEnter) // Google
+	googleSubmit(t, tm)
+	waitFor(t, tm, "InsufficientScope:", "┃ OAuth client ID", "enter next", "console.cloud.google.com/apis/credentials")
+	assertFits(t, screen(h.last), 80, 20)
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ OAuth client secret", "> ***")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ Name in calsync (optional)", "enter submit")
+	assertFits(t, screen(h.last), 80, 20)
+}
+
+// Adding an account that is already connected says which one and what to press instead,
+// not a raw error with an internal id.
+func TestAddingAConnectedAccountAgainSaysToReconnectIt(t *testing.T) {
+	c := common.NewContext(nil, nil, time.Now)
+	m := New(c, refusingBackend{saveErr: &accountsetup.AlreadyConnectedError{Login: "pat@example.com",
+		Existing: store.Account{ID: "01abc", Name: "Work"}}})
+	h := harness{m: m, last: &frame{}}
+	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(100, 40))
+	defer tm.Quit()
+	lastFrame[tm] = h.last
+	tm.Type("a")
+	waitFor(t, tm, "Which calendar do you want to connect?")
+	keys(tm, tea.KeyEnter)
+	googleSubmit(t, tm)
+	waitFor(t, tm, `Not added: pat@example.com is already connected as "Work".`,
+		`press esc, select "Work" in the list and press r (reconnect).`, "┃ OAuth client ID")
+	if strings.Contains(screen(h.last), "01abc") {
+		t.Error("the internal account id is shown")
+	}
+}
+
+// The app's environment (package main's, which demo mode extends with its fakes and demo
+// OAuth clients) is what the Add account form prefills from, not the process's.
+func TestAddAccountPrefillsFromTheAppEnvironment(t *testing.T) {
+	env := map[string]string{"CALSYNC_GOOGLE_CLIENT_ID": "from-app-env.apps.example", "CALSYNC_GOOGLE_CLIENT_SECRET": "s3"}
+	c := common.NewContext(nil, func(k string) string { return env[k] }, time.Now)
+	m := New(c, nil)
+	id, secret := m.backend.ClientDefaults("google")
+	if id != "from-app-env.apps.example" || secret != "s3" {
+		t.Fatalf("prefilled %q / %q, want the app environment's client", id, secret)
+	}
+}
+
+// screen is the frame the person sees now, without the status line the harness adds.
+func screen(f *frame) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.view
+}
