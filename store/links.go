@@ -276,14 +276,35 @@ type LinkedActivity struct {
 
 // SyncDirtyLinks returns up to limit links of one calendar (id > afterID, by id) that need
 // the push phase: the activity changed since it was synced (rev > synced_rev, tombstones
-// included), or the link is pending_create / pending_delete.
-func SyncDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string, afterID int64, limit int) ([]LinkedActivity, error) {
-	rows, err := h.QueryContext(ctx, `SELECT l.id, l.activity_id, l.account_id, l.calendar_id, l.remote_id,
+// included), or the link is pending_create / pending_delete / failed / of unknown state.
+//
+// A zero since walks every link. Otherwise only links needing attention (partial index
+// links_attention) and links of activities updated at or after since are read: a quiet
+// run costs what changed, not what exists. since must be at or before the start of the
+// last run that finished without errors (the engine passes it with a margin).
+func SyncDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string, afterID int64, limit int, since time.Time) ([]LinkedActivity, error) {
+	const cols = `l.id, l.activity_id, l.account_id, l.calendar_id, l.remote_id,
 		l.remote_etag, l.ical_uid, l.synced_rev, l.remote_updated, l.state, l.last_error, l.last_synced_at,
-		l.created_at, `+syncActivityCols+` FROM links l JOIN activities a ON a.id = l.activity_id
-		WHERE l.account_id = ? AND l.calendar_id = ? AND l.id > ?
-		AND (a.rev > l.synced_rev OR l.state IN ('pending_create','pending_delete'))
-		ORDER BY l.id LIMIT ?`, accountID, calendarID, afterID, limit)
+		l.created_at, ` + syncActivityCols
+	const dirty = `(a.rev > l.synced_rev OR l.state IN ('pending_create','pending_delete'))`
+	var q string
+	var args []any
+	if since.IsZero() {
+		q = `SELECT ` + cols + ` FROM links l JOIN activities a ON a.id = l.activity_id
+			WHERE l.account_id = ? AND l.calendar_id = ? AND l.id > ? AND ` + dirty + ` ORDER BY l.id LIMIT ?`
+		args = []any{accountID, calendarID, afterID, limit}
+	} else {
+		q = `SELECT * FROM (
+			SELECT ` + cols + ` FROM links l INDEXED BY links_attention JOIN activities a ON a.id = l.activity_id
+			WHERE l.account_id = ? AND l.calendar_id = ? AND l.id > ?
+			AND (l.state != 'synced' OR l.last_error != '' OR l.synced_rev = 0) AND ` + dirty + `
+			UNION
+			SELECT ` + cols + ` FROM activities a INDEXED BY activities_updated JOIN links l INDEXED BY links_activity ON l.activity_id = a.id
+			WHERE a.updated_at >= ? AND l.account_id = ? AND l.calendar_id = ? AND l.id > ? AND ` + dirty + `
+		) ORDER BY 1 LIMIT ?`
+		args = []any{accountID, calendarID, afterID, sqTime(since), accountID, calendarID, afterID, limit}
+	}
+	rows, err := h.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -309,11 +330,31 @@ func SyncDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string
 // start inside [from, to] and have no link in this account's calendar: candidates for a
 // first push (the engine applies the owner / type / activation rules and journals why
 // it skips the rest).
-func SyncUnlinkedActivities(ctx context.Context, h Handler, accountID, calendarID string, from, to time.Time, afterID string, limit int) ([]Activity, error) {
-	rows, err := h.QueryContext(ctx, `SELECT `+syncActivityCols+` FROM activities a
-		WHERE a.deleted_at IS NULL AND a.start_at BETWEEN ? AND ? AND a.id > ?
-		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
-		ORDER BY a.id LIMIT ?`, sqTime(from), sqTime(to), afterID, accountID, calendarID, limit)
+//
+// A zero since reads the whole window. Otherwise only activities updated at or after
+// since, and those that entered the window since then (start in (enteredAfter, to]), are
+// read; the engine does a whole-window pass now and then to catch anything else.
+func SyncUnlinkedActivities(ctx context.Context, h Handler, accountID, calendarID string, from, to time.Time, afterID string, limit int, since, enteredAfter time.Time) ([]Activity, error) {
+	const unlinked = `NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)`
+	var q string
+	var args []any
+	if since.IsZero() {
+		q = `SELECT ` + syncActivityCols + ` FROM activities a
+			WHERE a.deleted_at IS NULL AND a.start_at BETWEEN ? AND ? AND a.id > ? AND ` + unlinked + `
+			ORDER BY a.id LIMIT ?`
+		args = []any{sqTime(from), sqTime(to), afterID, accountID, calendarID, limit}
+	} else {
+		q = `SELECT * FROM (
+			SELECT ` + syncActivityCols + ` FROM activities a INDEXED BY activities_updated
+			WHERE a.updated_at >= ? AND a.deleted_at IS NULL AND a.start_at BETWEEN ? AND ? AND a.id > ? AND ` + unlinked + `
+			UNION
+			SELECT ` + syncActivityCols + ` FROM activities a
+			WHERE a.deleted_at IS NULL AND a.start_at > ? AND a.start_at BETWEEN ? AND ? AND a.id > ? AND ` + unlinked + `
+		) ORDER BY 1 LIMIT ?`
+		args = []any{sqTime(since), sqTime(from), sqTime(to), afterID, accountID, calendarID,
+			sqTime(enteredAfter), sqTime(from), sqTime(to), afterID, accountID, calendarID, limit}
+	}
+	rows, err := h.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

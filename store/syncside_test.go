@@ -225,7 +225,7 @@ func TestLinksAndDirtyQueries(t *testing.T) {
 	if _, err := InsertLink(ctx, s.DB, Link{ActivityID: y.ID, AccountID: a.ID, CalendarID: "c", RemoteID: PendingRemoteID(x.ID)}); err == nil {
 		t.Fatal("duplicate remote id accepted")
 	}
-	dirty, _ := SyncDirtyLinks(ctx, s.DB, a.ID, "c", 0, 10)
+	dirty, _ := SyncDirtyLinks(ctx, s.DB, a.ID, "c", 0, 10, time.Time{})
 	if len(dirty) != 1 || dirty[0].Activity.Subject != "x" {
 		t.Fatalf("pending create not dirty: %+v", dirty)
 	}
@@ -233,7 +233,7 @@ func TestLinksAndDirtyQueries(t *testing.T) {
 	if err := UpdateLink(ctx, s.DB, l); err != nil {
 		t.Fatal(err)
 	}
-	if dirty, _ := SyncDirtyLinks(ctx, s.DB, a.ID, "c", 0, 10); len(dirty) != 0 {
+	if dirty, _ := SyncDirtyLinks(ctx, s.DB, a.ID, "c", 0, 10, time.Time{}); len(dirty) != 0 {
 		t.Fatalf("synced link dirty: %+v", dirty)
 	}
 	x.Subject = "x2"
@@ -241,10 +241,10 @@ func TestLinksAndDirtyQueries(t *testing.T) {
 	if err != nil || rev != 2 {
 		t.Fatalf("update rev %d %v", rev, err)
 	}
-	if dirty, _ := SyncDirtyLinks(ctx, s.DB, a.ID, "c", 0, 10); len(dirty) != 1 || dirty[0].Activity.Subject != "x2" {
+	if dirty, _ := SyncDirtyLinks(ctx, s.DB, a.ID, "c", 0, 10, time.Time{}); len(dirty) != 1 || dirty[0].Activity.Subject != "x2" {
 		t.Fatalf("edited activity not dirty: %+v", dirty)
 	}
-	un, _ := SyncUnlinkedActivities(ctx, s.DB, a.ID, "c", t0.Add(-time.Hour), t0.AddDate(1, 0, 0), "", 10)
+	un, _ := SyncUnlinkedActivities(ctx, s.DB, a.ID, "c", t0.Add(-time.Hour), t0.AddDate(1, 0, 0), "", 10, time.Time{}, time.Time{})
 	if len(un) != 1 || un[0].ID != y.ID {
 		t.Fatalf("unlinked in window = %+v, want only y (x linked, z outside)", un)
 	}

@@ -75,7 +75,8 @@ func BenchmarkInitialImportGoogle10k(b *testing.B) {
 	}
 }
 
-// BenchmarkNothingToDo: a run over 2,000 synced items when nothing changed on either side.
+// BenchmarkNothingToDo: a run over 2,000 synced items (CALSYNC_BENCH_IDLE_ITEMS) when
+// nothing changed on either side.
 func BenchmarkNothingToDo(b *testing.B) {
 	for _, mk := range []struct {
 		name string
@@ -83,7 +84,7 @@ func BenchmarkNothingToDo(b *testing.B) {
 	}{{"mem", memFactory}, {"google", func(t testing.TB, now func() time.Time) remote { return googleFactoryPaged(t, now, 250) }}} {
 		b.Run(mk.name, func(b *testing.B) {
 			h := newHarness(b, mk.f, store.DirTwoWay)
-			for i := 0; i < 1000; i++ {
+			for i := 0; i < idleItems/2; i++ {
 				h.localCreate(fmt.Sprint("local ", i), store.TypeCall)
 				h.rem.UserCreate(fmt.Sprint("remote ", i), base.Add(48*time.Hour), time.Hour)
 			}
@@ -133,7 +134,10 @@ func BenchmarkPush1000Edits(b *testing.B) {
 	}
 }
 
-var benchEvents = envInt("CALSYNC_BENCH_EVENTS", 10000)
+var (
+	benchEvents = envInt("CALSYNC_BENCH_EVENTS", 10000)
+	idleItems   = envInt("CALSYNC_BENCH_IDLE_ITEMS", 2000)
+)
 
 func envInt(k string, def int) int {
 	var n int

@@ -67,6 +67,9 @@ type Engine struct {
 	MaxBackoff  time.Duration // backoff cap (default 30 s)
 	// PageSize is how many links/activities the push phase reads at once (default 200).
 	PageSize int
+	// FullScanEvery is how often the push phase reads the whole window even when only
+	// changes since the last clean run would do (default 1 h; negative: every run).
+	FullScanEvery time.Duration
 }
 
 // New returns an engine over st that opens providers with DefaultOpener.
@@ -84,6 +87,9 @@ type RunOptions struct {
 	// Wait is how long to wait for another run of the same account to finish before
 	// giving up with ErrAlreadySyncing (0 = don't wait).
 	Wait time.Duration
+	// FullScan makes the push phase read every activity of the window (after links were
+	// dropped outside the engine; the engine also notices fewer links by itself).
+	FullScan bool
 	// Force runs even when sync is switched off for the account (the settings preview
 	// and "sync now" on a disabled account use DryRun instead; Force is for tests/tools).
 	Force bool

@@ -47,6 +47,7 @@ type modelRun struct {
 	reachedRemote, reachedLocal map[string]bool
 	localTokens, remoteTokens   map[string]bool
 	log                         []string
+	incremental                 int // clean runs that read only what changed
 }
 
 func (m *modelRun) next(side string) string {
@@ -132,9 +133,12 @@ func (m *modelRun) step() {
 		m.log = append(m.log, fmt.Sprintf("sync crashing at call %d (after=%v): %v", n, after, err))
 		m.snapshot()
 	case 9:
-		_, err := h.runWith(RunOptions{})
+		s, err := h.runWith(RunOptions{})
 		if err != nil {
 			h.t.Fatalf("clean sync failed: %v", err)
+		}
+		if !s.FullScan {
+			m.incremental++
 		}
 		m.log = append(m.log, "sync")
 		m.snapshot()
@@ -234,6 +238,13 @@ func runModel(t *testing.T, mk remoteFactory, seqs int, seed int64) {
 		off, _ := strconv.ParseInt(v, 10, 64)
 		seed += off
 	}
+	incremental := 0
+	defer func() {
+		// The quiet-run shortcut must be part of what the model checks.
+		if seqs >= 20 && incremental == 0 && !t.Failed() {
+			t.Errorf("no incremental run in %d sequences", seqs)
+		}
+	}()
 	for i := 0; i < seqs; i++ {
 		s := seed + int64(i)
 		rng := rand.New(rand.NewSource(s))
@@ -245,6 +256,7 @@ func runModel(t *testing.T, mk remoteFactory, seqs int, seed int64) {
 		for j := 0; j < steps; j++ {
 			m.step()
 		}
+		incremental += m.incremental
 		if err := m.check(); err != nil {
 			t.Fatalf("%s seed %d (%s): %v\nops:\n  %s\njournal:\n%s", t.Name(), s, policy, err, strings.Join(m.log, "\n  "), h.dumpJournal())
 		}

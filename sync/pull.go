@@ -19,10 +19,6 @@ func (r *run) pull(ctx context.Context) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	var err error
-	if r.unlinkedImports, err = store.SyncHasUnlinkedImports(ctx, h, r.acct.ID, r.cal); err != nil {
-		return err
-	}
 	restarted := false
 	for {
 		err := r.listing(ctx, cursor)
@@ -191,6 +187,14 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	}
 	// An untagged event (made in the calendar) that we imported before but whose link
 	// was lost: link it again by content rather than importing a copy.
+	if !r.unlinkedImportsKnown {
+		// Asked once per run, and only when an untagged new event shows up.
+		var err error
+		if r.unlinkedImports, err = store.SyncHasUnlinkedImports(ctx, h, r.acct.ID, r.cal); err != nil {
+			return err
+		}
+		r.unlinkedImportsKnown = true
+	}
 	if r.unlinkedImports {
 		want := activityFrom(store.Activity{}, ev)
 		if act, err := store.SyncFindUnlinkedImport(ctx, h, r.acct.ID, r.cal, want.Subject, want.Start); err == nil {
@@ -438,6 +442,7 @@ func (r *run) remoteDeleted(ctx context.Context, h store.Handler, remoteID strin
 			if err := store.DeleteLink(ctx, h, link.ID); err != nil {
 				return err
 			}
+			r.force = append(r.force, act.ID)
 			return r.journal(ctx, h, act.ID, remoteID, store.OpConflict, ReasonLocalWon,
 				"deleted in the calendar but edited here: the activity is kept and written again")
 		}

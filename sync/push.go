@@ -17,7 +17,7 @@ func (r *run) push(ctx context.Context) error {
 	var after int64
 	first := true
 	for {
-		batch, err := store.SyncDirtyLinks(ctx, r.e.Store.DB, r.acct.ID, r.cal, after, r.e.pageSize())
+		batch, err := store.SyncDirtyLinks(ctx, r.e.Store.DB, r.acct.ID, r.cal, after, r.e.pageSize(), r.since)
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,8 @@ func (r *run) push(ctx context.Context) error {
 	lastID := ""
 	first = true
 	for {
-		batch, err := store.SyncUnlinkedActivities(ctx, r.e.Store.DB, r.acct.ID, r.cal, r.win.Start, r.win.End, lastID, r.e.pageSize())
+		batch, err := store.SyncUnlinkedActivities(ctx, r.e.Store.DB, r.acct.ID, r.cal, r.win.Start, r.win.End, lastID, r.e.pageSize(),
+			r.since, r.enteredAfter)
 		if err != nil {
 			return err
 		}
@@ -89,6 +90,22 @@ func (r *run) push(ctx context.Context) error {
 		}
 		if len(batch) < r.e.pageSize() {
 			break
+		}
+	}
+	// Activities this run unlinked on purpose (a local-wins conflict with a calendar
+	// deletion) are written again even if the scan above did not read them.
+	for _, id := range r.force {
+		a, err := store.SyncGetActivity(ctx, r.e.Store.DB, id)
+		if err != nil {
+			return err
+		}
+		if _, err := store.GetLinkByActivity(ctx, r.e.Store.DB, r.acct.ID, r.cal, id); err == nil || a.DeletedAt != nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := r.pushNew(ctx, a); err != nil {
+			return err
 		}
 	}
 	return r.journalOutsideWindow(ctx)

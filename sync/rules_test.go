@@ -61,8 +61,12 @@ func TestEligibilityRulesAreJournaled(t *testing.T) {
 	if got := len(h.journal(store.JournalQuery{})); got != n {
 		t.Errorf("idle run wrote %d journal entries", got-n)
 	}
-	if s2.Skipped[ReasonBeforeActivation] != 1 {
-		t.Errorf("idle run skip counts %+v", s2.Skipped)
+	if s2.Changed() || s2.FullScan {
+		t.Errorf("second run not a quiet incremental one: %+v", s2)
+	}
+	// A preview always reads everything, so its counts are complete.
+	if p, _ := h.runWith(RunOptions{DryRun: true}); p.Skipped[ReasonBeforeActivation] != 1 || p.Skipped[ReasonTypeNotSynced] != 1 {
+		t.Errorf("preview skip counts %+v", p.Skipped)
 	}
 	// Backfill brings the old activity in.
 	set, _ := store.GetSyncSettings(h.ctx, h.st.DB, h.acct.ID)

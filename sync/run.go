@@ -51,7 +51,12 @@ type run struct {
 	jbuf []store.JournalEntry
 	// unlinkedImports is whether any activity this account imported lost its link; only
 	// then are untagged events matched by content (saves a query per event otherwise).
-	unlinkedImports bool
+	unlinkedImports, unlinkedImportsKnown bool
+	// since (zero: read everything) bounds the push phase's scans to what changed since
+	// the last clean run; enteredAfter is where the window's end was then.
+	since, enteredAfter time.Time
+	// force lists activities to push even if the scans do not read them.
+	force []string
 }
 
 // errStop wraps an error that ends the run (auth, exhausted retries, cancellation).
@@ -76,6 +81,10 @@ func (r *run) do(ctx context.Context) error {
 	if r.meID, err = store.SyncMeID(ctx, r.e.Store.DB); err != nil {
 		return err
 	}
+	if r.since, r.enteredAfter, err = r.scanSince(ctx); err != nil {
+		return err
+	}
+	r.sum.FullScan = r.since.IsZero()
 	if r.prov, err = r.e.Open(ctx, r.acct); err != nil {
 		return stopErr(err)
 	}
@@ -84,6 +93,13 @@ func (r *run) do(ctx context.Context) error {
 	}
 	if err := r.push(ctx); err != nil {
 		return unwrapStop(err)
+	}
+	if !r.opts.DryRun {
+		n, err := store.CountLinks(ctx, r.e.Store.DB, r.acct.ID)
+		if err != nil {
+			return err
+		}
+		r.sum.Links = n
 	}
 	return nil
 }
@@ -274,4 +290,63 @@ func (r *run) maybeRenew(ctx context.Context) error {
 		return nil
 	}
 	return r.renew(ctx)
+}
+
+// scanSince decides how much the push phase must read. Everything (zero) unless the last
+// successful run was clean (no item errors, no read-only skips), a whole-window pass
+// happened within Engine.FullScanEvery, and the settings did not change since; then
+// only what changed since that run started (minus a margin for clocks of other
+// processes) plus what entered the window meanwhile.
+func (r *run) scanSince(ctx context.Context) (since, enteredAfter time.Time, err error) {
+	every := r.e.FullScanEvery
+	if every == 0 {
+		every = time.Hour
+	}
+	// A dry run is a preview: its counts must cover everything.
+	if every < 0 || r.opts.FullScan || r.opts.DryRun {
+		return time.Time{}, time.Time{}, nil
+	}
+	runs, err := store.ListRuns(ctx, r.e.Store.DB, r.acct.ID, 100)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	var clean *store.Run
+	var lastFull time.Time
+	for i := range runs {
+		run := runs[i]
+		if run.Status != store.RunOK {
+			continue
+		}
+		var s Summary
+		if json.Unmarshal([]byte(run.Summary), &s) != nil {
+			return time.Time{}, time.Time{}, nil
+		}
+		if clean == nil {
+			if s.Errors > 0 || s.Skipped[ReasonReadOnlyCalendar] > 0 {
+				return time.Time{}, time.Time{}, nil
+			}
+			// Fewer links than that run left means someone else dropped links (the
+			// doctor's resync, a restore): their activities must be found again.
+			n, err := store.CountLinks(ctx, r.e.Store.DB, r.acct.ID)
+			if err != nil {
+				return time.Time{}, time.Time{}, err
+			}
+			if n < s.Links {
+				return time.Time{}, time.Time{}, nil
+			}
+			clean = &run
+		}
+		if s.FullScan {
+			lastFull = run.StartedAt
+			break
+		}
+	}
+	if clean == nil || lastFull.IsZero() || r.now.Sub(lastFull) > every {
+		return time.Time{}, time.Time{}, nil
+	}
+	since = clean.StartedAt.Add(-2 * time.Minute)
+	if !r.set.UpdatedAt.Before(since) {
+		return time.Time{}, time.Time{}, nil
+	}
+	return since, since.AddDate(0, 0, r.set.WindowFutureDays), nil
 }

@@ -33,6 +33,11 @@ type Summary struct {
 	// nothing was deleted and the run wants RunOptions.ConfirmMassDelete.
 	MassDeleteGuard int  `json:"mass_delete_guard,omitempty"`
 	FullListing     bool `json:"full_listing,omitempty"`
+	// FullScan is true when the push phase read every activity of the window rather
+	// than only what changed since the last clean run.
+	FullScan bool `json:"full_scan,omitempty"`
+	// Links is how many links the account had when the run ended.
+	Links int `json:"links"`
 
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
