@@ -27,13 +27,23 @@ func Fit(s string, w int) string {
 	return s
 }
 
-// Wrap wraps plain text to w cells per line (words kept whole where they fit).
+// Wrap wraps plain text to w cells per line (words kept whole where they fit). Lines break
+// at spaces only, never after a hyphen: addresses like /.well-known/caldav and names like
+// Jean-Luc stay in one piece, so they can be read and copied.
 func Wrap(s string, w int) string {
 	if w <= 0 {
 		return s
 	}
-	return ansi.Wrap(s, w, "")
+	if !strings.Contains(s, "-") {
+		return ansi.Wrap(s, w, "")
+	}
+	// ansi.Wrap always breaks after '-'; hide the hyphens from it behind a look-alike it
+	// does not know, and put them back.
+	return strings.ReplaceAll(ansi.Wrap(strings.ReplaceAll(s, "-", nbHyphen), w, ""), nbHyphen, "-")
 }
+
+// nbHyphen is U+2011 NON-BREAKING HYPHEN: one cell wide, like '-'.
+const nbHyphen = "\u2011"
 
 // Count writes n with thousands separators (100,000), so big counts read at a glance.
 func Count(n int) string {
