@@ -180,10 +180,19 @@ func classify(ctx context.Context, e *Env, a *AccountView, kind providers.Kind, 
 	var f Finding
 	switch kind {
 	case providers.AppPasswordRequired:
+		if acct.Kind == "microsoft" && acct.AuthKind == "oauth" {
+			code := AADSTSCode(msg)
+			if code == "" {
+				code = "50076"
+			}
+			f = fail(fmt.Sprintf("Microsoft now requires two-factor authentication for this account (AADSTS%s): the saved sign-in cannot renew itself", code), ev...)
+			f.Remediation = "Sign in again with the Microsoft sign-in (browser or device code), where two-factor works; no app password is needed."
+			f.Fixes = []*Fix{reconnectFix(a)}
+			return f
+		}
 		if acct.Kind == "microsoft" || exchangeOnline(acct) {
 			f = fail("Exchange Online refuses password sign-in for this account (two-factor authentication or a tenant policy)", ev...)
-			f.Remediation = "Use the Microsoft sign-in instead of a password: reconnect (or add a Microsoft account) and sign in in the browser, where two-factor works."
-			f.Fixes = []*Fix{reconnectFix(a)}
+			f.Remediation = "Use the Microsoft sign-in instead of a password: add a Microsoft account (`calsync account add microsoft`) and sign in in the browser, where two-factor works."
 			return f
 		}
 		f = fail(a.Label()+" refuses the normal password: accounts with two-factor authentication need an app-specific password", ev...)

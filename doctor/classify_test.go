@@ -82,11 +82,19 @@ func TestExchangeOnlineRefusingPasswordPointsToMicrosoftSignIn(t *testing.T) {
 	cc, _, _ := offlineAccount(t, store.Account{Kind: "microsoft", Name: "Contoso", Login: "ana@contoso.com", AuthKind: "oauth"},
 		"AppPasswordRequired", "microsoft sign in: AppPasswordRequired: AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication")
 	f := findingOf(t, cc, "connection")
-	if f.Status != Fail || !strings.Contains(f.Summary, "Exchange Online refuses password sign-in") || !strings.Contains(f.Remediation, "Microsoft sign-in") {
+	if f.Status != Fail || !strings.Contains(f.Summary, "two-factor authentication for this account (AADSTS50076)") || !strings.Contains(f.Remediation, "Microsoft sign-in") {
 		t.Fatalf("connection: %s / %s", f.Summary, f.Remediation)
 	}
 	if len(f.Fixes) != 1 || f.Fixes[0].ID != "reconnect" {
 		t.Fatalf("fixes %+v", f.Fixes)
+	}
+
+	// A password account on Exchange Online: basic sign-in is gone, use a Microsoft account.
+	cc, _, _ = offlineAccount(t, store.Account{Kind: "caldav", Name: "Office", Login: "ana@contoso.com", AuthKind: "password", ServerURL: "https://outlook.office365.com/"},
+		"AppPasswordRequired", "caldav discover: AppPasswordRequired (HTTP 401)")
+	f = findingOf(t, cc, "connection")
+	if !strings.Contains(f.Summary, "Exchange Online refuses password sign-in") || !strings.Contains(f.Remediation, "calsync account add microsoft") {
+		t.Fatalf("exchange password: %s / %s", f.Summary, f.Remediation)
 	}
 
 	cc, _, _ = offlineAccount(t, store.Account{Kind: "caldav", Name: "Office", Login: "ana@contoso.com", AuthKind: "password", ServerURL: "https://outlook.office365.com/EWS/"},

@@ -29,7 +29,8 @@ func TestMicrosoftTokenRefusals(t *testing.T) {
 		{graphfake.ConsentMissing, "admin-policy", ActorAdmin, "AADSTS65001"},
 		{graphfake.ConditionalAccessBlocked, "admin-policy", ActorAdmin, "AADSTS53003"},
 		{graphfake.UserNotAssigned, "admin-policy", ActorAdmin, "AADSTS50105"},
-		{graphfake.MFARequired, "connection", ActorUser, "Exchange Online refuses password sign-in"},
+		{graphfake.MFARequired, "connection", ActorUser, "requires two-factor authentication for this account (AADSTS50076)"},
+		{graphfake.MFARequiredInteractive, "connection", ActorUser, "(AADSTS50079)"},
 		{graphfake.GrantRevoked, "connection", ActorUser, "expired or was revoked"},
 		{graphfake.RefreshTokenInactive, "connection", ActorUser, "expired or was revoked"},
 	}
