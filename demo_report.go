@@ -21,7 +21,7 @@ func printDemoAccounts(ctx context.Context, env *Env, st *store.Store) {
 		if a.LastErrorKind != "" {
 			state += " (" + a.LastErrorKind + ")"
 		}
-		fmt.Fprintf(env.Stdout, "  %-30s %-10s %-16s %s\n", safetext.Line(a.Name), a.Kind, state, safetext.Line(a.Login))
+		fmt.Fprintf(env.Stdout, "  %-28s %-10s %-22s %s\n", safetext.Line(a.Name), a.Kind, safetext.Line(a.Login), state)
 	}
 }
 
@@ -30,7 +30,11 @@ func printDemoScenario(env *Env, b *demoSandbox, sc *demoScenario, dir string) {
 	if len(b.summaries) > 0 {
 		fmt.Fprintln(env.Stdout, "Syncs run while building it:")
 		for _, s := range b.summaries {
-			fmt.Fprintf(env.Stdout, "  %s\n", safetext.Line(s.Line()))
+			line := s.Line()
+			if s.Failed {
+				line = "stopped: " + s.Error
+			}
+			fmt.Fprintf(env.Stdout, "  %s: %s\n", safetext.Line(s.AccountName), safetext.Line(line))
 		}
 	}
 	fmt.Fprintf(env.Stdout, "\nScenario %s: %s\n", sc.Name, sc.Line)

@@ -50,7 +50,7 @@ var demoScenarios = []*demoScenario{
 	{Name: "duplicates-lost-links", Line: "calsync's links were lost (a reset) and its events were imported again",
 		Try:   []string{"calsync --data-dir %[1]s activity list --search %[2]q", "calsync --data-dir %[1]s doctor --symptom duplicates"},
 		after: scenarioLostLinks},
-	{Name: "app-password", Line: "the CalDAV server switched to two-factor sign-in and refuses the saved password",
+	{Name: "app-password", Line: "the CalDAV server switched to two-factor sign-in and refuses the saved password (new app password: " + demoNewAppPassword + ")",
 		Try:   []string{"calsync --data-dir %[1]s sync", "calsync --data-dir %[1]s doctor --symptom cant-connect"},
 		after: scenarioAppPassword},
 	{Name: "missing-scope", Line: "calendar access was unticked on the Google consent screen",
@@ -242,11 +242,15 @@ func scenarioLostLinks(b *demoSandbox) error {
 // password is now refused like a normal account password.
 func scenarioAppPassword(b *demoSandbox) error {
 	b.fakes.caldav.RequireNewAppPassword()
-	_, app := b.fakes.caldav.Passwords()
-	b.secretNote = "The new app password (made on the server's security page) is: " + app
+	// The one the person "creates" on the server's security page (printed, and in --list).
+	b.fakes.caldav.SetAppPassword(demoNewAppPassword)
+	b.secretNote = "The new app password (as if made on the server's security page) is: " + demoNewAppPassword
 	b.syncAccount(b.caldav)
 	return nil
 }
+
+// demoNewAppPassword is the app password the app-password scenario's server accepts.
+const demoNewAppPassword = "demo-app-password-2"
 
 // scenarioMissingScope: the person (re)consented with calendar access unticked.
 func scenarioMissingScope(b *demoSandbox) error {

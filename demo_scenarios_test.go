@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calsync/calsync/doctor"
 	"github.com/calsync/calsync/store"
 )
 
@@ -174,6 +175,11 @@ func TestDemoHealthySyncsCleanAndTheDoctorFindsNothing(t *testing.T) {
 
 func TestDemoScenariosReproduceTheirSymptom(t *testing.T) {
 	t.Parallel()
+	// fixable: `calsync doctor --fix --yes` alone cures it (the others need a person: a
+	// sign-in, a pasted password, an admin).
+	fixable := map[string]bool{"filters-hide": true, "before-activation": true, "wrong-types": true, "one-way": true,
+		"read-only-calendar": true, "duplicates-lost-links": true, "timezone-shift": true,
+		"app-password": true} // app-password: its check pasted the printed app password already
 	cases := []struct {
 		name  string
 		check func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store)
@@ -269,6 +275,30 @@ func TestDemoScenariosReproduceTheirSymptom(t *testing.T) {
 			if ok, s := r.failing("connection", b.caldav.ID); !ok || !strings.Contains(s, "app-specific password") {
 				t.Errorf("connection: %s", s)
 			}
+			// The new app password the scenario prints is what fixes it.
+			ctx := context.Background()
+			e := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+			rep, err := doctor.Run(ctx, e, doctor.CantConnect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			applied := false
+			for _, f := range rep.Findings {
+				for _, fx := range f.Fixes {
+					if fx.ID == "app-password" && f.AccountID == b.caldav.ID {
+						if _, err := fx.Apply(ctx, e, demoNewAppPassword); err != nil {
+							t.Fatalf("the printed app password was refused: %v", err)
+						}
+						applied = true
+					}
+				}
+			}
+			if !applied {
+				t.Fatal("no app-password fix offered")
+			}
+			if r, code := c.doctor("--symptom", "cant-connect"); code != 0 {
+				t.Errorf("after pasting the new app password: exit %d\n%s", code, r)
+			}
 		}},
 		{"missing-scope", func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store) {
 			if a := account(t, st, b.google.ID); a.LastErrorKind != "InsufficientScope" {
@@ -322,6 +352,13 @@ func TestDemoScenariosReproduceTheirSymptom(t *testing.T) {
 			t.Parallel()
 			c, b := buildScenario(t, tc.name)
 			tc.check(t, c, b, c.store())
+			out, errs, code := c.run("doctor", "--fix", "--yes")
+			if fixable[tc.name] && code != 0 {
+				t.Errorf("doctor --fix --yes left exit %d\n%s%s", code, out, errs)
+			}
+			if !fixable[tc.name] && code == 0 {
+				t.Errorf("doctor --fix --yes claims to have fixed what needs a person\n%s", out)
+			}
 		})
 	}
 }
