@@ -701,7 +701,8 @@ func (m *Model) formPreamble(w int) string {
 		guide = "How to get these: see the page below (a taller window shows the steps here)."
 	}
 	if m.draft.Choice.GuideURL != "" {
-		guide += "\n" + m.draft.Choice.GuideURL
+		// Wrapped, not cut: a cut address cannot be opened.
+		guide += "\n" + common.Wrap(m.draft.Choice.GuideURL, max(20, w-2))
 	}
 	b.WriteString(st.Muted.Render(guide))
 	b.WriteString("\n\n")
@@ -714,7 +715,10 @@ const minFormRows = 9
 
 // guideTooTall says whether drawing the whole guide would leave the form too few rows.
 func (m *Model) guideTooTall(wrappedGuide string) bool {
-	rows := 2 + 1 + lipgloss.Height(wrappedGuide) + 1 + 1 // title+gap, label, guide, URL, gap
+	rows := 2 + 1 + lipgloss.Height(wrappedGuide) + 1 // title+gap, label, guide, gap
+	if u := m.draft.Choice.GuideURL; u != "" {
+		rows += lipgloss.Height(common.Wrap(u, max(20, m.width-2)))
+	}
 	if m.advice.Text != "" {
 		rows += lipgloss.Height(m.adviceView(max(m.width, 20))) + 2
 	}

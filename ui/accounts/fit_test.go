@@ -128,3 +128,25 @@ func screen(f *frame) string {
 	defer f.mu.Unlock()
 	return f.view
 }
+
+// Every provider's guide address is drawn whole at 80 columns (wrapped if need be, never
+// cut): the Microsoft one is longer than the screen.
+func TestGuideAddressesAreNotCut(t *testing.T) {
+	for _, c := range accountsetup.Choices() {
+		if c.GuideURL == "" {
+			continue
+		}
+		m := viewModel(t)
+		m.SetSize(80, 20)
+		m.startForm(&accountsetup.Draft{Choice: c})
+		v := m.View()
+		assertFits(t, v, 80, 20)
+		var joined strings.Builder
+		for _, l := range strings.Split(v, "\n") {
+			joined.WriteString(strings.TrimRight(l, " "))
+		}
+		if !strings.Contains(joined.String(), c.GuideURL) {
+			t.Errorf("%s: %s is not shown whole:\n%s", c.ID, c.GuideURL, v)
+		}
+	}
+}

@@ -34,12 +34,17 @@ func Wrap(s string, w int) string {
 	if w <= 0 {
 		return s
 	}
-	if !strings.Contains(s, "-") {
-		return ansi.Wrap(s, w, "")
-	}
 	// ansi.Wrap always breaks after '-'; hide the hyphens from it behind a look-alike it
 	// does not know, and put them back.
-	return strings.ReplaceAll(ansi.Wrap(strings.ReplaceAll(s, "-", nbHyphen), w, ""), nbHyphen, "-")
+	out := strings.ReplaceAll(ansi.Wrap(strings.ReplaceAll(s, "-", nbHyphen), w, ""), nbHyphen, "-")
+	// ansi.Wrap can leave a long unbroken word (an address) a cell or two over the width.
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Hardwrap(l, w, false)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // nbHyphen is U+2011 NON-BREAKING HYPHEN: one cell wide, like '-'.

@@ -23,7 +23,14 @@ func TestWrapBreaksAtSpacesNotHyphens(t *testing.T) {
 	if strings.Join(strings.Fields(got), " ") != s {
 		t.Fatalf("text changed:\n%s", got)
 	}
-	// A word longer than the width is still cut, so nothing runs past the edge.
+	// A word longer than the width is still cut, so nothing runs past the edge (ansi.Wrap
+	// alone leaves this address two cells over).
+	url := "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade"
+	for _, l := range strings.Split(Wrap(url, 78), "\n") {
+		if ansi.StringWidth(l) > 78 {
+			t.Fatalf("address line over 78 cells: %q", l)
+		}
+	}
 	long := strings.Repeat("a-", 30)
 	for _, l := range strings.Split(Wrap(long, 20), "\n") {
 		if ansi.StringWidth(l) > 20 {
