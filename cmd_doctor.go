@@ -25,6 +25,8 @@ func init() {
 		Usage: "calsync doctor [--symptom not-showing|one-way|duplicates|cant-connect|permissions|all]\n" +
 			"               [--activity ID | --search TEXT] [--json] [--fix [--yes]] [--offline]\n" +
 			"       calsync doctor --undo JOURNAL-ID     (undo a fix; the id is printed when it is applied)\n" +
+			"--offline skips every check that contacts a provider, including the round trip (which adds a\n" +
+			"tagged test event and a test activity, syncs, and removes both).\n" +
 			"exit: 0 nothing wrong, 1 problem found (or remains after --fix), 2 usage/config error,\n" +
 			"      3 some checks could not run and none failed, 75 temporary failure (network, rate limit)",
 		Run: runDoctor,
