@@ -33,16 +33,10 @@ func init() {
 	})
 }
 
-// doctorEnvHook lets tests replace how the doctor reaches providers (fakes, probes).
-var doctorEnvHook func(e *doctor.Env)
-
-// newDoctorEnv builds the doctor's environment over an open store.
+// newDoctorEnv builds the doctor's environment over an open store: providers opened the
+// way the engine opens them, fixes synced through the real engine.
 func newDoctorEnv(st *store.Store, env *Env) *doctor.Env {
-	e := doctor.NewEnv(st, env.Getenv, env.Now)
-	if doctorEnvHook != nil {
-		doctorEnvHook(e)
-	}
-	return e
+	return doctor.NewEnv(st, env.Getenv, env.Now)
 }
 
 type doctorOutput struct {
