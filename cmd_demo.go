@@ -103,6 +103,16 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 			return failf(env, "%s holds the %q scenario; give --data-dir a new directory for %q", dir, built, sc.Name)
 		}
 		fmt.Fprintf(env.Stdout, "Reusing the demo sandbox in %s (seed %s): %d people, %d activities.\n", dir, prior, len(users), count)
+		if built, _, _ := store.GetMeta(ctx, st.DB, metaDemoScenario); built != "" {
+			if bsc, err := demoScenarioByName(built); err == nil {
+				sc, sandbox = bsc, &demoSandbox{}
+				if id, ok, _ := store.GetMeta(ctx, st.DB, metaDemoTarget); ok {
+					if a, err := store.GetActivity(ctx, st.DB, id); err == nil {
+						sandbox.target = &a
+					}
+				}
+			}
+		}
 	} else {
 		existing, err := store.ListUsers(ctx, st.DB)
 		if err != nil {

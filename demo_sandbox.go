@@ -123,11 +123,20 @@ func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoSc
 	if err := store.SetMeta(ctx, st.DB, metaDemoScenario, sc.Name); err != nil {
 		return nil, err
 	}
+	if b.target != nil {
+		if err := store.SetMeta(ctx, st.DB, metaDemoTarget, b.target.ID); err != nil {
+			return nil, err
+		}
+	}
 	return b, nil
 }
 
 // metaDemoScenario names the scenario a sandbox was built for.
 const metaDemoScenario = "demo_scenario"
+
+// metaDemoTarget is the id of the activity the scenario is about, so a reused sandbox can
+// say again what to try.
+const metaDemoTarget = "demo_target"
 
 // syncAll runs the engine over every enabled account, like `calsync sync`. A failing
 // account is part of some scenarios, so only an internal error stops the build.

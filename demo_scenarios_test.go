@@ -425,6 +425,14 @@ func TestDemoPersistedSandboxRestartsItsProvidersOnNewPorts(t *testing.T) {
 	if r, code := c.doctor(); code != 0 {
 		t.Errorf("doctor after restart: exit %d\n%s", code, r)
 	}
+	// `demo` again reuses it and says what it is; another scenario needs another directory.
+	out, errs, code = c.run("demo", "--no-tui")
+	if code != 0 || !strings.Contains(out, "Reusing the demo sandbox") || !strings.Contains(out, "Scenario healthy") || !strings.Contains(out, "Work (Google)") {
+		t.Errorf("demo on the sandbox again: %d\n%s%s", code, out, errs)
+	}
+	if _, errs, code := c.run("demo", "--no-tui", "--scenario", "one-way"); code != 1 || !strings.Contains(errs, "new directory") {
+		t.Errorf("another scenario on a built sandbox: %d %s", code, errs)
+	}
 	_ = ctx
 }
 

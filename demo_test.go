@@ -143,6 +143,9 @@ func TestDemoRefusesRealDataAndUsesATempDirByDefault(t *testing.T) {
 		t.Errorf("demo touched the default data directory: %v", err)
 	}
 	matches, _ := filepath.Glob(filepath.Join(tmp, "calsync-demo-*", store.DBFileName))
+	for _, m := range matches {
+		stopDemoFakes(filepath.Dir(m))
+	}
 	if len(matches) != 1 || !strings.Contains(stdout.String(), filepath.Dir(matches[0])) {
 		t.Errorf("sandbox %v not announced in:\n%s", matches, stdout.String())
 	}
