@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	gosync "sync"
 	"syscall"
@@ -218,6 +217,3 @@ func loadDemoFakeConfig(ctx context.Context, h store.Handler) (cfg demoFakeConfi
 	}
 	return cfg, true, nil
 }
-
-// pidString is for messages.
-func pidString(pid int) string { return strconv.Itoa(pid) }
