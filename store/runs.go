@@ -102,3 +102,14 @@ func ListRuns(ctx context.Context, h Handler, accountID string, limit int) ([]Ru
 	}
 	return out, rows.Err()
 }
+
+// LastRunWithFlag returns the newest successful run whose JSON summary has the boolean
+// field flag set (e.g. the engine's "full_scan"); ErrNotFound when none.
+func LastRunWithFlag(ctx context.Context, h Handler, accountID, flag string) (Run, error) {
+	r, err := scanRun(h.QueryRowContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE account_id = ? AND status = 'ok'
+		AND json_extract(summary, '$.' || ?) = 1 ORDER BY started_at DESC, id DESC LIMIT 1`, accountID, flag))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, fmt.Errorf("no run of account %q with %s: %w", accountID, flag, ErrNotFound)
+	}
+	return r, err
+}

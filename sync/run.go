@@ -306,42 +306,32 @@ func (r *run) scanSince(ctx context.Context) (since, enteredAfter time.Time, err
 	if every < 0 || r.opts.FullScan || r.opts.DryRun {
 		return time.Time{}, time.Time{}, nil
 	}
-	runs, err := store.ListRuns(ctx, r.e.Store.DB, r.acct.ID, 100)
+	clean, err := store.LastRunWithStatus(ctx, r.e.Store.DB, r.acct.ID, store.RunOK)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, time.Time{}, nil
+	} else if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	var s Summary
+	if json.Unmarshal([]byte(clean.Summary), &s) != nil || s.Errors > 0 || s.Skipped[ReasonReadOnlyCalendar] > 0 {
+		return time.Time{}, time.Time{}, nil
+	}
+	// Fewer links than that run left means someone else dropped links (the doctor's
+	// resync, a restore): their activities must be found again.
+	n, err := store.CountLinks(ctx, r.e.Store.DB, r.acct.ID)
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
-	var clean *store.Run
-	var lastFull time.Time
-	for i := range runs {
-		run := runs[i]
-		if run.Status != store.RunOK {
-			continue
-		}
-		var s Summary
-		if json.Unmarshal([]byte(run.Summary), &s) != nil {
-			return time.Time{}, time.Time{}, nil
-		}
-		if clean == nil {
-			if s.Errors > 0 || s.Skipped[ReasonReadOnlyCalendar] > 0 {
-				return time.Time{}, time.Time{}, nil
-			}
-			// Fewer links than that run left means someone else dropped links (the
-			// doctor's resync, a restore): their activities must be found again.
-			n, err := store.CountLinks(ctx, r.e.Store.DB, r.acct.ID)
-			if err != nil {
-				return time.Time{}, time.Time{}, err
-			}
-			if n < s.Links {
-				return time.Time{}, time.Time{}, nil
-			}
-			clean = &run
-		}
-		if s.FullScan {
-			lastFull = run.StartedAt
-			break
-		}
+	if n < s.Links {
+		return time.Time{}, time.Time{}, nil
 	}
-	if clean == nil || lastFull.IsZero() || r.now.Sub(lastFull) > every {
+	full, err := store.LastRunWithFlag(ctx, r.e.Store.DB, r.acct.ID, "full_scan")
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, time.Time{}, nil
+	} else if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if r.now.Sub(full.StartedAt) > every {
 		return time.Time{}, time.Time{}, nil
 	}
 	since = clean.StartedAt.Add(-2 * time.Minute)
