@@ -107,12 +107,22 @@ func loadSearchRows(ctx context.Context, h Handler, where string, args ...any) (
 		return nil, nil, err
 	}
 	defer q.Close()
+	// A few owners and six types: share their strings instead of holding 100,000 copies.
+	interned := map[string]string{}
+	intern := func(s string) string {
+		if t, ok := interned[s]; ok {
+			return t
+		}
+		interned[s] = s
+		return s
+	}
 	for q.Next() {
 		var r searchRow
 		var isLive bool
 		if err := q.Scan(&r.id, &r.start, &r.owner, &r.typ, &r.done, &r.allDay, &r.fold, &isLive); err != nil {
 			return nil, nil, err
 		}
+		r.owner, r.typ = intern(r.owner), intern(r.typ)
 		rows = append(rows, r)
 		live = append(live, isLive)
 	}
@@ -171,7 +181,9 @@ func (x *searchIndex) refresh(ctx context.Context, h Handler) error {
 	if err := h.QueryRowContext(ctx, `SELECT COUNT(*) FROM activity_changes WHERE seq > ? AND seq <= ?`, x.seq, seq).Scan(&n); err != nil {
 		return err
 	}
-	if seq < x.seq || n > maxLoggedChanges {
+	// Fewer entries than positions: some were pruned (or the log was rewritten) and the
+	// copy cannot know what they changed.
+	if seq < x.seq || n != int(seq-x.seq) || n > maxLoggedChanges {
 		seq, rows, err := x.load(ctx, h)
 		if err != nil {
 			return err

@@ -3,8 +3,10 @@
 -- only those rows. Kept by triggers, whatever code writes the activities; a big import
 -- (store.CreateActivities) writes one row for its whole id range instead of one per row.
 -- Ids, not rowids: activities' rowids may be renumbered by a VACUUM, ids never change.
+-- AUTOINCREMENT: a seq is never handed out twice, so a reader that finds fewer entries
+-- after its position than the numbers say knows some were pruned and reads everything.
 CREATE TABLE activity_changes (
-    seq      INTEGER PRIMARY KEY,
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
     first_id TEXT NOT NULL, -- the activities with first_id <= id <= last_id changed
     last_id  TEXT NOT NULL
 );
@@ -21,4 +23,11 @@ END;
 
 CREATE TRIGGER activity_changes_delete AFTER DELETE ON activities BEGIN
     INSERT INTO activity_changes (first_id, last_id) VALUES (OLD.id, OLD.id);
+END;
+
+-- Only the recent past is needed (a copy further behind reads everything anyway): every
+-- thousandth entry drops all but the last 10,000.
+CREATE TRIGGER activity_changes_prune AFTER INSERT ON activity_changes
+WHEN NEW.seq % 1000 = 0 BEGIN
+    DELETE FROM activity_changes WHERE seq <= NEW.seq - 10000;
 END;
