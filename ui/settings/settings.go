@@ -158,7 +158,20 @@ func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
 	if m.form != nil {
 		m.form.WithWidth(min(w, 100))
+		m.form.WithHeight(m.formRows())
 	}
+}
+
+// formRows is the height left for the form under the title and any error above it, so
+// the last fields of a long group (and huh's help) scroll into view instead of being cut
+// off at the bottom of the terminal.
+func (m *Model) formRows() int {
+	rows := m.height - 2 // title and gap
+	if m.errText != "" {
+		rows -= lipgloss.Height(common.Wrap(m.errText, max(20, m.width-2))) + 1
+	}
+	// huh draws a blank line above its help that its own height leaves out.
+	return max(rows-1, 5)
 }
 
 // Title is the screen's heading.
@@ -499,6 +512,7 @@ func (m *Model) startForm(v *values) tea.Cmd {
 	// Size the groups now: huh computes their heights only on a WindowSizeMsg, which the
 	// root does not forward, and a group sized before its width is known cuts options off.
 	form.Update(tea.WindowSizeMsg{Width: min(m.width, 100), Height: max(m.height, 10)})
+	form.WithHeight(m.formRows())
 	// Our own messages: the default would quit the whole program.
 	form.SubmitCmd = func() tea.Msg { return formDoneMsg{gen: gen} }
 	form.CancelCmd = func() tea.Msg { return formDoneMsg{gen: gen, cancelled: true} }

@@ -1,0 +1,54 @@
+package settings
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/common"
+)
+
+// At 80x24 the screen gets 20 rows. The last group (backfill, interval, conflicts, on/off)
+// is taller than that: its last field and huh's help must scroll into view instead of
+// being cut off under the status bar (the On/Off buttons were not drawn at all).
+func TestEveryStepFitsTwentyRows(t *testing.T) {
+	b := &stubBackend{
+		cals:     []store.Calendar{{AccountID: "a1", RemoteID: "work", Name: "Work", Primary: true, HasEvents: true}},
+		settings: store.DefaultSyncSettings("a1"),
+	}
+	m := New(common.NewContext(nil, nil, time.Now), b, store.Account{ID: "a1", Kind: "google", Name: "Work"})
+	var mu sync.Mutex
+	var view string
+	var done []DoneMsg
+	tm := teatest.NewTestModel(t, harness{m: m, mu: &mu, view: &view, done: &done}, teatest.WithInitialTermSize(80, 20))
+	defer tm.Quit()
+	current := func() string { mu.Lock(); defer mu.Unlock(); return view }
+	for _, step := range []struct{ focus, visible string }{
+		{"┃ Sync direction", "enter select"},
+		{"┃ Read-only calendars can only sync", "enter select"},
+		{"┃ Activity types that sync", "toggle"},
+		{"┃ Type for events imported", "enter select"},
+		{"┃ Backfill", "enter next"},
+		{"┃ Sync in the background", "enter select"},
+		{"┃ When an activity and its event both changed", "enter select"},
+		{"┃ Sync this account", "On     Off"},
+	} {
+		teatest.WaitFor(t, tm.Output(), func([]byte) bool {
+			v := current()
+			return strings.Contains(v, step.focus) && strings.Contains(v, step.visible)
+		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		if t.Failed() {
+			t.Fatalf("step %q: %q not drawn; frame:\n%s", step.focus, step.visible, current())
+		}
+		if h := lipgloss.Height(current()); h > 20 {
+			t.Fatalf("step %q: view is %d rows, the screen has 20:\n%s", step.focus, h, current())
+		}
+		tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	}
+}
