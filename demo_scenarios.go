@@ -30,7 +30,7 @@ var demoScenarios = []*demoScenario{
 	{Name: "healthy", Line: "three connected accounts, everything in sync: nothing to fix",
 		Try: []string{"calsync --data-dir %[1]s doctor", "calsync --data-dir %[1]s sync"}},
 	{Name: "filters-hide", Line: "the activity list is filtered to another owner with lunches and e-mails switched off",
-		Try:    []string{"calsync --data-dir %[1]s activity list", "calsync --data-dir %[1]s doctor --search %[2]q"},
+		Try:    []string{"calsync --data-dir %[1]s          (the app: tab 2 Activities does not show the lunch)", "calsync --data-dir %[1]s doctor --search %[2]q"},
 		before: scenarioFiltersHide},
 	{Name: "before-activation", Line: "activities entered before sync was switched on never reach the calendar",
 		Try:    []string{"calsync --data-dir %[1]s explain --search %[2]q", "calsync --data-dir %[1]s doctor --search %[2]q"},
