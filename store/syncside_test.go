@@ -457,3 +457,22 @@ func TestBatchImportsAndPageLookups(t *testing.T) {
 		t.Fatal("entry without op accepted")
 	}
 }
+
+func TestLastRunWithFlag(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a := mustAccount(t, s)
+	r1, _ := StartRun(ctx, s.DB, a.ID, t0)
+	FinishRun(ctx, s.DB, r1, RunOK, `{"full_scan":true}`, t0)
+	r2, _ := StartRun(ctx, s.DB, a.ID, t0.Add(time.Minute))
+	FinishRun(ctx, s.DB, r2, RunOK, `{"links":3}`, t0.Add(time.Minute))
+	r3, _ := StartRun(ctx, s.DB, a.ID, t0.Add(2*time.Minute))
+	FinishRun(ctx, s.DB, r3, RunFailed, `{"full_scan":true}`, t0.Add(2*time.Minute))
+	got, err := LastRunWithFlag(ctx, s.DB, a.ID, "full_scan")
+	if err != nil || got.ID != r1 {
+		t.Fatalf("got %+v %v, want the successful full scan", got, err)
+	}
+	if _, err := LastRunWithFlag(ctx, s.DB, a.ID, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+}

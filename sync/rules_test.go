@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -486,5 +487,26 @@ func TestUpdateOfVanishedEventIsACalendarDeletion(t *testing.T) {
 	}
 	if s := h.sync(); s.Errors != 0 || s.Changed() {
 		t.Fatalf("not settled: %+v", s)
+	}
+}
+
+func TestLinksDroppedOutsideTheEngineAreFoundAgain(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	for i := 0; i < 3; i++ {
+		h.localCreate(fmt.Sprint("c", i), store.TypeCall)
+	}
+	h.sync()
+	if s := h.sync(); s.FullScan {
+		t.Fatalf("second run read everything: %+v", s)
+	}
+	// Someone else (a resync fix, a restored backup) dropped two links; nothing changed
+	// on the activities themselves, so only the link count tells.
+	h.st.DB.Exec(`DELETE FROM links WHERE id IN (SELECT id FROM links ORDER BY id LIMIT 2)`)
+	s := h.sync()
+	if !s.FullScan {
+		t.Fatalf("lost links not noticed: %+v", s)
+	}
+	if n, _ := store.CountLinks(h.ctx, h.st.DB, h.acct.ID); n != 3 || len(h.rem.Live()) != 3 {
+		t.Fatalf("%d links, %d events", n, len(h.rem.Live()))
 	}
 }
