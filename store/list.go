@@ -496,7 +496,8 @@ func CountActivities(ctx context.Context, h Handler, f ListFilter, loc *time.Loc
 // the filters it fails (bit i = cp.ps[i]); mask 0 is shown and a single-bit mask is hidden
 // by that filter alone. The histogram of masks comes from activity_counts (a few thousand
 // rows, not one per activity) plus a row-by-row count of the weeks around a period
-// boundary. A text search cannot be pre-counted: it is a pass over the matching rows.
+// boundary. A text search cannot be pre-counted: here it is a pass over every row, which
+// ListActivities avoids when the in-memory copy (search_index.go) can answer instead.
 func countActivities(ctx context.Context, h Handler, cp countPlan) (ListPage, error) {
 	page := ListPage{Rows: []ActivityRow{}, HiddenBy: map[string]int{}}
 	hist := map[int64]int{}
