@@ -164,6 +164,10 @@ Try it (every command works on the sandbox):
   calsync --data-dir %[1]s activity list --period overdue
   calsync --data-dir %[1]s activity list --status all --search müller
   calsync --data-dir %[1]s activity add --subject "Call Zoë" --type call --start "tomorrow 9:30"
+  calsync --data-dir %[1]s account list                           the three demo calendar accounts
+  calsync --data-dir %[1]s sync                                   sync them now
+  calsync --data-dir %[1]s doctor                                 check everything
+calsync demo --list names broken setups to try: calsync demo --scenario NAME --data-dir NEW-DIR
 (from the source tree, "go run . --data-dir %[1]s ..." does the same)
 When done: rm -r %[1]s
 `, q)
