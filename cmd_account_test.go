@@ -285,6 +285,11 @@ func TestSettingsSetRefusesReadOnlyCalendarAndPreviews(t *testing.T) {
 		!shown.ActivatedAt.Equal(cli.now) || shown.Direction != "two-way" || strings.Join(shown.Types, ",") != "meeting,call" {
 		t.Fatalf("settings after set: %+v (%v)", shown, err)
 	}
+	// Once sync has been on, a preview speaks of the next sync, not the first.
+	code, out, errOut = cli.run("", "settings", "set", "--account", id, "--types", "meeting", "--preview")
+	if code != 0 || !strings.Contains(out, "Dry run, nothing saved: the next sync will") {
+		t.Fatalf("second preview: exit %d\n%s\n%s", code, out, errOut)
+	}
 	// activated_at is kept when sync is switched off and on again.
 	first := *shown.ActivatedAt
 	cli.now = cli.now.Add(time.Hour)

@@ -202,3 +202,13 @@ func TestScopeErrorExplained(t *testing.T) {
 		t.Fatalf("%+v", a)
 	}
 }
+
+// A preview for an account that already syncs is about the next sync.
+func TestPreviewSentenceForAnAccountThatAlreadySyncs(t *testing.T) {
+	if got := (Preview{Push: 2, Next: true}).Sentence(); got != "the next sync will push 2 activities" {
+		t.Fatalf("got %q", got)
+	}
+	if got := (Preview{Next: true}).Sentence(); got != "the next sync will change nothing" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -101,6 +101,9 @@ type Preview struct {
 	// Conflicts and Errors would need attention.
 	Conflicts int
 	Errors    int
+	// Next is set when the account has synced under earlier settings: the preview is of
+	// the next sync, and "the first sync" would mislead.
+	Next bool
 }
 
 // skipWording turns the engine's skip reason codes into words.
@@ -154,8 +157,12 @@ func (p Preview) Sentence() string {
 	}
 	add(p.Conflicts, "meet 1 conflict", "meet %d conflicts")
 	add(p.Errors, "fail on 1 item", "fail on %d items")
-	if len(parts) == 0 {
-		return "the first sync will change nothing"
+	which := "the first sync"
+	if p.Next {
+		which = "the next sync"
 	}
-	return "the first sync will " + strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		return which + " will change nothing"
+	}
+	return which + " will " + strings.Join(parts, ", ")
 }

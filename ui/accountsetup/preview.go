@@ -10,7 +10,8 @@ import (
 	"github.com/calsync/calsync/sync"
 )
 
-// Preview dry-runs the first sync as if s were saved, and changes nothing.
+// Preview dry-runs the next sync (the first, for a new account) as if s were saved, and
+// changes nothing.
 //
 // The engine's dry run reads the settings from the store, and these settings are not
 // saved yet (the person may still cancel). Rather than writing them into the live
@@ -18,6 +19,10 @@ import (
 // snapshot (VACUUM INTO a 0700 temp dir, removed afterwards) holding the new settings.
 // The dry run writes to no provider either, so nothing anyone sees changes.
 func (m *Manager) Preview(ctx context.Context, s store.SyncSettings) (Preview, error) {
+	cur, err := store.GetSyncSettings(ctx, m.Store.DB, s.AccountID)
+	if err != nil {
+		return Preview{}, fmt.Errorf("preview: %w", err)
+	}
 	s = m.Prepare(s)
 	dir, err := os.MkdirTemp("", "calsync-preview-")
 	if err != nil {
@@ -46,7 +51,9 @@ func (m *Manager) Preview(ctx context.Context, s store.SyncSettings) (Preview, e
 	if err != nil {
 		return Preview{}, err
 	}
-	return PreviewFromSummary(sum), nil
+	p := PreviewFromSummary(sum)
+	p.Next = cur.ActivatedAt != nil
+	return p, nil
 }
 
 // PreviewFromSummary turns the engine's dry-run counts into the preview's.

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/accountsetup"
 	"github.com/calsync/calsync/ui/common"
 )
 
@@ -50,5 +51,36 @@ func TestEveryStepFitsTwentyRows(t *testing.T) {
 			t.Fatalf("step %q: view is %d rows, the screen has 20:\n%s", step.focus, h, current())
 		}
 		tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	}
+}
+
+// A long preview wraps instead of being cut at the edge; an account that already synced
+// is told what the next sync does.
+func TestLongPreviewWraps(t *testing.T) {
+	at := time.Now().Add(-time.Hour)
+	m := New(common.NewContext(nil, nil, time.Now), &stubBackend{}, store.Account{ID: "a1", Kind: "google", Name: "Work"})
+	m.SetSize(80, 20)
+	m.original = store.SyncSettings{AccountID: "a1", ActivatedAt: &at}
+	m.pending = store.SyncSettings{AccountID: "a1", Direction: store.DirTwoWay, CalendarID: "work", Enabled: true,
+		Types: []store.ActivityType{store.TypeCall}, ImportType: store.TypeMeeting, Interval: 5 * time.Minute}
+	m.phase = phaseConfirm
+	m.preview = accountsetup.Preview{Next: true, Push: 3, Skipped: map[string]int{"not-owner": 119, "outside-window": 23, "before-activation": 6}}
+	v := m.View()
+	for _, l := range strings.Split(v, "\n") {
+		if lipgloss.Width(l) > 80 {
+			t.Fatalf("line wider than 80: %q", l)
+		}
+	}
+	var trimmed []string
+	for _, l := range strings.Split(v, "\n") {
+		trimmed = append(trimmed, strings.TrimRight(l, " "))
+	}
+	if !strings.Contains(strings.Join(trimmed, "\n"), "Direction:  Two-way — Activities appear in the calendar and calendar events\n            come back") {
+		t.Errorf("summary does not wrap under its value:\n%s", v)
+	}
+	flat := strings.Join(strings.Fields(v), " ")
+	if !strings.Contains(flat, "Preview: the next sync will push 3 activities, skip 119 owned by someone else,") ||
+		!strings.HasSuffix(strings.TrimSpace(strings.Split(flat, "enter: apply")[0]), ".") {
+		t.Fatalf("preview not whole:\n%s", v)
 	}
 }

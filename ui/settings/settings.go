@@ -241,7 +241,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.phase = phaseConfirm
 		m.preview = msg.preview
 		if msg.err != nil {
-			m.errText = "The dry run failed, so calsync cannot say what the first sync will do: " +
+			which := "first"
+			if m.original.ActivatedAt != nil {
+				which = "next"
+			}
+			m.errText = "The dry run failed, so calsync cannot say what the " + which + " sync will do: " +
 				explain(m.account, msg.err)
 		}
 		return m, nil
@@ -592,7 +596,7 @@ func (m *Model) View() string {
 		if m.errText != "" {
 			b.WriteString(st.Error.Render(common.Wrap(m.errText, max(20, m.width-2))))
 		} else {
-			b.WriteString(st.Banner.Render("Preview: " + m.preview.Sentence() + "."))
+			b.WriteString(st.Banner.Render(common.Wrap("Preview: "+m.preview.Sentence()+".", max(20, m.width-2))))
 		}
 		b.WriteString("\n\n")
 		switch {
@@ -634,5 +638,12 @@ func (m *Model) summary() string {
 		state = "on, every " + humanDuration(s.Interval)
 	}
 	lines = append(lines, "Conflicts:  "+policyWords(s.ConflictPolicy), "Sync:       "+state)
-	return common.Wrap(strings.Join(lines, "\n"), max(20, m.width-2))
+	// Each line wraps under its value, not under its label.
+	const labelW = 12
+	indent := strings.Repeat(" ", labelW)
+	for i, l := range lines {
+		label, value := l[:labelW], l[labelW:]
+		lines[i] = label + strings.ReplaceAll(common.Wrap(value, max(20, m.width-2-labelW)), "\n", "\n"+indent)
+	}
+	return strings.Join(lines, "\n")
 }
