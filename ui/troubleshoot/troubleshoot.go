@@ -354,6 +354,8 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case stateResult:
 		switch {
+		case key.Matches(msg, k.Undo) && m.applied != nil && m.fix != nil && m.fix.Undoable:
+			return m, m.undo()
 		case key.Matches(msg, k.Back):
 			m.gen++
 			m.state, m.cursor = statePick, 0
@@ -364,7 +366,7 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Down) && len(m.current.Fixes) > 1:
 			m.cursor = (m.cursor + 1) % len(m.current.Fixes)
 		case key.Matches(msg, k.Next):
-			m.note = ""
+			m.note, m.applied, m.fix = "", nil, nil
 			return m, m.advance()
 		}
 		return m, nil

@@ -1,6 +1,7 @@
 package troubleshoot
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/calsync/calsync/doctor"
+	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/common"
 )
 
@@ -84,5 +86,36 @@ func TestLongFlowsKeepTheCurrentStepOnScreen(t *testing.T) {
 	}
 	if !strings.Contains(v, "earlier steps") || !strings.Contains(v, "Done.") {
 		t.Fatalf("the current step must stay visible, older ones summarised:\n%s", v)
+	}
+}
+
+// "Did this fix it?" — no: the wizard keeps the fix but still offers its undo.
+func TestNotFixedKeepsTheUndo(t *testing.T) {
+	st, _, view := filtersHide(t)
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	env := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+	env.Offline = true
+	c.Services.Doctor = env
+	m := New(c)
+	m.SetSize(100, 40)
+	key := func(s string) {
+		_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)})
+		drive(m, cmd)
+	}
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	drive(m, cmd)
+	key("f")
+	key("y")
+	if m.state != stateVerified {
+		t.Fatalf("state %d:\n%s", m.state, m.View())
+	}
+	key("n")
+	if !strings.Contains(m.View(), "the fix stays applied (u undoes it)") {
+		t.Fatalf("view:\n%s", m.View())
+	}
+	key("u")
+	got, _ := store.LoadListView(context.Background(), st.DB)
+	if got.Owner != view.Owner {
+		t.Fatalf("u after \"no\" did not undo: %+v", got)
 	}
 }
