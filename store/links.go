@@ -304,6 +304,10 @@ func SyncDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string
 		) ORDER BY 1 LIMIT ?`
 		args = []any{accountID, calendarID, afterID, sqTime(since), accountID, calendarID, afterID, limit}
 	}
+	return queryLinked(ctx, h, q, args...)
+}
+
+func queryLinked(ctx context.Context, h Handler, q string, args ...any) ([]LinkedActivity, error) {
 	rows, err := h.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -324,6 +328,17 @@ func SyncDirtyLinks(ctx context.Context, h Handler, accountID, calendarID string
 		out = append(out, LinkedActivity{Link: l, Activity: s.activity()})
 	}
 	return out, rows.Err()
+}
+
+// SyncSyncedLinksBefore returns up to limit synced links of one calendar created before
+// before (id > afterID, by id) with their activities: what a full listing should have
+// shown (links made during the listing itself are left out).
+func SyncSyncedLinksBefore(ctx context.Context, h Handler, accountID, calendarID string, afterID int64, before time.Time, limit int) ([]LinkedActivity, error) {
+	return queryLinked(ctx, h, `SELECT l.id, l.activity_id, l.account_id, l.calendar_id, l.remote_id,
+		l.remote_etag, l.ical_uid, l.synced_rev, l.remote_updated, l.state, l.last_error, l.last_synced_at,
+		l.created_at, `+syncActivityCols+` FROM links l JOIN activities a ON a.id = l.activity_id
+		WHERE l.account_id = ? AND l.calendar_id = ? AND l.id > ? AND l.state = 'synced' AND l.created_at < ?
+		ORDER BY l.id LIMIT ?`, accountID, calendarID, afterID, sqTime(before), limit)
 }
 
 // SyncUnlinkedActivities returns up to limit live activities (id > afterID, by id) that

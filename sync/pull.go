@@ -474,25 +474,20 @@ func (r *run) vanished(ctx context.Context, h store.Handler, seen map[int64]bool
 	var gone []store.Link
 	var after int64
 	for {
-		page, err := store.ListLinksPage(ctx, h, r.acct.ID, r.cal, after, 500)
+		page, err := store.SyncSyncedLinksBefore(ctx, h, r.acct.ID, r.cal, after, r.now, 500)
 		if err != nil {
 			return false, err
 		}
-		for _, l := range page {
-			after = l.ID
-			// Links made by this run (imports) were in the listing by definition.
-			if seen[l.ID] || l.State != store.LinkSynced || !l.CreatedAt.Before(r.now) {
+		for _, la := range page {
+			after = la.Link.ID
+			if seen[la.Link.ID] {
 				continue
 			}
-			act, err := store.SyncGetActivity(ctx, h, l.ActivityID)
-			if err != nil {
-				return false, err
-			}
-			ev := eventFor(act)
+			ev := eventFor(la.Activity)
 			if !r.win.Contains(ev.Start, ev.End) {
 				continue // outside the listed window: absent for that reason alone
 			}
-			gone = append(gone, l)
+			gone = append(gone, la.Link)
 		}
 		if len(page) < 500 {
 			break
