@@ -208,6 +208,7 @@ func checkRoundTrip(ctx context.Context, e *Env, a *AccountView) Finding {
 	if err != nil {
 		return unverified("no CRM user is \"me\"", err)
 	}
+	leftovers := removeProbeLeftovers(ctx, e, p, a)
 	nonce := uuid.NewString()[:8]
 	now := e.now()
 	start := now.Add(2 * time.Hour).Truncate(time.Minute)
@@ -297,6 +298,9 @@ func checkRoundTrip(ctx context.Context, e *Env, a *AccountView) Finding {
 	if len(problems) > 0 {
 		ev = append(ev, Evidence{Observed: "clean-up: " + strings.Join(problems, "; "), Expected: "test data removed", Source: "round trip"})
 	}
+	if leftovers > 0 {
+		ev = append(ev, Evidence{Observed: fmt.Sprintf("removed %d leftovers of an interrupted earlier round trip", leftovers), Source: "round trip"})
+	}
 	if (toCal || !pushes) && (fromCal || !pulls) {
 		return pass(sum, ev...)
 	}
@@ -340,4 +344,36 @@ func findBySubject(ctx context.Context, st *store.Store, s string) []string {
 		}
 	}
 	return ids
+}
+
+// removeProbeLeftovers deletes what an interrupted round trip left behind: its test events
+// (recognised by the probe's subject) and test activities. It returns how many it removed.
+func removeProbeLeftovers(ctx context.Context, e *Env, p providers.Provider, a *AccountView) int {
+	n := 0
+	from, to := window(a.Settings, e.now())
+	if evs, err := listAll(ctx, p, a.Settings.CalendarID, providers.Window{Start: from, End: to}); err == nil {
+		for _, ev := range evs {
+			if strings.HasPrefix(ev.Subject, probePrefix) && p.Delete(ctx, a.Settings.CalendarID, ev.RemoteID, "") == nil {
+				n++
+			}
+		}
+	}
+	rows, err := e.Store.DB.QueryContext(ctx, `SELECT id FROM activities WHERE deleted_at IS NULL AND substr(subject, 1, ?) = ?`, len(probePrefix), probePrefix)
+	if err != nil {
+		return n
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if rows.Scan(&id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	for _, id := range ids {
+		if _, err := store.DeleteActivity(ctx, e.Store.DB, id, e.now()); err == nil {
+			n++
+		}
+	}
+	return n
 }

@@ -689,3 +689,19 @@ func TestExplainFollowsTheEngineRules(t *testing.T) {
 		t.Fatalf("not-owner: explain %+v, journal %+v", x.Verdicts[0], es)
 	}
 }
+
+func TestRoundTripRemovesLeftoversOfAnInterruptedOne(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now().UTC()
+	// What a round trip killed mid-way leaves: a test activity here, a test event there.
+	w.activity(probePrefix+" dead1234 (from the CRM)", store.TypeMeeting, w.me.ID, now.Add(2*time.Hour), now)
+	w.fake.PutEvent(w.cal, googlefake.Event{Summary: probePrefix + " dead1234 (from the calendar)", Start: &googlefake.EventDateTime{DateTime: now.Add(2 * time.Hour).Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: now.Add(3 * time.Hour).Format(time.RFC3339)}})
+	r := w.run(NotShowing)
+	rt := w.finding(r, "round-trip", w.acct.ID)
+	if rt.Status != Pass || !strings.Contains(dump(r), "removed 2 leftovers") {
+		t.Fatalf("round trip: %s %s\n%s", rt.Status, rt.Summary, dump(r))
+	}
+	if loc, rem := w.counts(); loc != 0 || rem != 0 {
+		t.Fatalf("leftovers remain: local %d remote %d", loc, rem)
+	}
+}
