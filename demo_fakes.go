@@ -141,6 +141,27 @@ func writeDemoRunFile(f *demoFakes) {
 	}
 }
 
+// lockDemoFakes takes an exclusive lock on the sandbox's fakes directory (released by the
+// returned func). Without a lock file it returns a no-op: the race it guards is rare.
+func lockDemoFakes(dataDir string) func() {
+	dir := demoFakesDir(dataDir)
+	if os.MkdirAll(dir, 0o700) != nil {
+		return func() {}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return func() {}
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX) != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}
+}
+
 // servedElsewhere reports whether another live process serves the sandbox's fakes at the
 // URLs the accounts point at.
 func servedElsewhere(dataDir string, urls map[string]string) bool {

@@ -27,6 +27,10 @@ func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) err
 		useDemoEnvironment(env, f.urls())
 		return nil
 	}
+	// Two commands started together on the same sandbox must not both start fakes (each
+	// would keep its own copy of the calendars): the check and the start are one step.
+	unlock := lockDemoFakes(env.DataDir)
+	defer unlock()
 	if servedElsewhere(env.DataDir, cfg.URLs) {
 		useDemoEnvironment(env, cfg.URLs)
 		return nil
