@@ -494,7 +494,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 				if resume {
 					return "Sync resumed for " + safetext.Line(a.Name) + ".", nil
 				}
-				return "Sync stopped for " + safetext.Line(a.Name) + ". Nothing is deleted; press s again to resume.", nil
+				return "Sync stopped for " + safetext.Line(a.Name) + " (nothing deleted; s resumes).", nil
 			})
 		}
 	case key.Matches(msg, m.keys.Remove):
@@ -656,8 +656,8 @@ func (m *Model) View() string {
 			if a, ok := m.selected(); ok {
 				b.WriteString("\n\n")
 				b.WriteString(st.Dialog.Render(common.Wrap(fmt.Sprintf(
-					"Remove %s? Its secret, settings and links are deleted; the events in the calendar and "+
-						"the activities in the CRM stay.\n\ny: remove   n: keep", safetext.Line(a.Name)), min(w-8, 70))))
+					"Remove %s? calsync forgets its sign-in, settings and links. The events already in the "+
+						"calendar and the activities in the CRM stay.\n\ny: remove   n: keep", safetext.Line(a.Name)), min(w-8, 70))))
 			}
 		}
 	case modePicking:
@@ -813,12 +813,24 @@ func (m *Model) listView() string {
 		b.WriteString(strings.Replace(text, "Press a ", "Press "+st.Key.Render("a")+" ", 1))
 		return b.String()
 	}
-	nameW := min(24, max(10, w/5-2))
-	provW := 10
-	loginW := min(28, max(10, w/5))
-	stateW := 14
-	header := "  " + common.Fit("NAME", nameW) + " " + common.Fit("PROVIDER", provW) + " " +
-		common.Fit("LOGIN", loginW) + " " + common.Fit("STATE", stateW) + " LAST SYNC"
+	// The fixed columns first; the name and login share what is left. Under 100 columns
+	// the provider moves to the line below, so names like "Outlook (Microsoft 365)" fit.
+	const stateW, lastW = 13, 16
+	provW := 0
+	if w >= 100 {
+		provW = 10
+	}
+	rest := w - 2 - (stateW + 1) - lastW - 2
+	if provW > 0 {
+		rest -= provW + 1
+	}
+	nameW := min(32, max(10, rest*55/100))
+	loginW := min(32, max(10, rest-nameW-1))
+	header := "  " + common.Fit("NAME", nameW) + " "
+	if provW > 0 {
+		header += common.Fit("PROVIDER", provW) + " "
+	}
+	header += common.Fit("LOGIN", loginW) + " " + common.Fit("STATE", stateW) + " LAST SYNC"
 	b.WriteString(st.TableHeader.Render(common.Truncate(header, w)))
 	b.WriteString("\n")
 	for i, a := range m.accounts {
@@ -831,8 +843,11 @@ func (m *Model) listView() string {
 		if i == m.cursor {
 			mark = "▸ "
 		}
-		row := mark + common.Fit(safetext.Line(a.Name), nameW) + " " + common.Fit(a.Kind, provW) + " " +
-			common.Fit(safetext.Line(a.Login), loginW) + " " + common.Fit(stateWord(a.State), stateW) + " " + last
+		row := mark + common.Fit(safetext.Line(a.Name), nameW) + " "
+		if provW > 0 {
+			row += common.Fit(a.Kind, provW) + " "
+		}
+		row += common.Fit(safetext.Line(a.Login), loginW) + " " + common.Fit(stateWord(a.State), stateW) + " " + last
 		row = common.Fit(row, w)
 		switch {
 		case i == m.cursor:
@@ -844,7 +859,11 @@ func (m *Model) listView() string {
 		}
 		b.WriteString(row)
 		b.WriteString("\n")
-		if line := m.syncs[a.ID]; line != "" {
+		line := m.syncs[a.ID]
+		if provW == 0 {
+			line = strings.TrimSuffix(providerWord(a.Kind)+" · "+line, " · ")
+		}
+		if line != "" {
 			b.WriteString(st.Muted.Render(common.Truncate("    "+line, w)))
 			b.WriteString("\n")
 		}
@@ -891,6 +910,19 @@ func syncLine(ctx context.Context, b accountsetup.Backend, accountID string) str
 		line += " (off)"
 	}
 	return line
+}
+
+// providerWord names the provider kind as people know it.
+func providerWord(kind string) string {
+	switch kind {
+	case "google":
+		return "Google"
+	case "microsoft":
+		return "Microsoft"
+	case "caldav":
+		return "CalDAV"
+	}
+	return kind
 }
 
 func stateWord(s string) string {

@@ -150,3 +150,32 @@ func TestGuideAddressesAreNotCut(t *testing.T) {
 		}
 	}
 }
+
+// Account names as the demo and people give them ("Outlook (Microsoft 365)") are drawn
+// whole at 80 columns: the provider moves under the row there, and has its own column
+// on wide terminals.
+func TestListShowsWholeNamesAtEightyColumns(t *testing.T) {
+	accts := []store.Account{
+		{ID: "a1", Kind: "microsoft", Name: "Outlook (Microsoft 365)", Login: "dana@contoso.example", State: store.AccountConnected},
+		{ID: "a2", Kind: "caldav", Name: "Personal (CalDAV)", Login: "alex", State: store.AccountDisabled},
+	}
+	for _, w := range []int{80, 120, 200} {
+		m := viewModel(t)
+		m.SetSize(w, 20)
+		m.Update(loadedMsg{gen: m.gen, accounts: accts, syncs: map[string]string{"a1": "syncs two-way with Calendar"}})
+		v := m.View()
+		assertFits(t, v, w, 20)
+		for _, want := range []string{"Outlook (Microsoft 365)", "dana@contoso.example", "sync stopped"} {
+			if !strings.Contains(v, want) {
+				t.Errorf("at %d columns %q is not whole:\n%s", w, want, v)
+			}
+		}
+		provider := "Microsoft · syncs two-way with Calendar"
+		if w >= 100 {
+			provider = "microsoft "
+		}
+		if !strings.Contains(v, provider) {
+			t.Errorf("at %d columns the provider (%q) is not shown:\n%s", w, provider, v)
+		}
+	}
+}

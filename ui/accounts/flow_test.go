@@ -427,7 +427,7 @@ func TestReconnectKeepsSettingsAndLinksThenStopAndRemove(t *testing.T) {
 	}
 
 	tm.Type("s")
-	waitFor(t, tm, "sync stopped", "Sync stopped for Work. Nothing is deleted")
+	waitFor(t, tm, "sync stopped", "Sync stopped for Work (nothing deleted; s resumes).")
 	if s, _ := store.GetSyncSettings(ctx, st.DB, acct.ID); s.Enabled {
 		t.Fatal("sync still enabled after stop")
 	}
