@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/common"
@@ -597,5 +598,24 @@ func TestSavingAHiddenActivitySaysSo(t *testing.T) {
 	out.drive(t, m, cmd)
 	if out.lastStatus() != "Added “Bo's new one” — your filters hide it (R shows everything)" {
 		t.Fatalf("status %q", out.lastStatus())
+	}
+}
+
+// A start the form cannot read is refused where the person sees it: at 80x20 the error
+// under the group was drawn one row below the screen, so enter seemed to do nothing.
+func TestFormErrorIsOnScreenAtEightyByTwenty(t *testing.T) {
+	t.Parallel() // huh's cursor timers make form tests wait; let them wait together
+	f := newFixture(t)
+	m, out := open(t, f, 80, 20)
+	out.press(t, m, "a", "Call Zoë", "enter", "enter", "enter") // subject, type, owner
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})          // clear the proposed start
+	out.drive(t, m, cmd)
+	out.press(t, m, "tomorrow 9:30", "enter")
+	v := m.View()
+	if h := lipgloss.Height(v); h > 20 {
+		t.Fatalf("form is %d rows on a 20-row screen:\n%s", h, v)
+	}
+	if !strings.Contains(v, "write it as YYYY-MM-DD HH:MM") {
+		t.Fatalf("the refusal is not on the screen:\n%s", v)
 	}
 }

@@ -140,12 +140,17 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 			huh.NewInput().Title("Location").Value(&v.Location).CharLimit(store.MaxLocationChars),
 			huh.NewText().Title("Note").Value(&v.Note).CharLimit(store.MaxNoteBytes),
 		).Title("Details"),
-	).WithKeyMap(km).WithTheme(m.ctx.Styles.FormTheme()).WithShowHelp(true).WithWidth(m.width).WithHeight(max(8, m.height-2))
+	).WithKeyMap(km).WithTheme(m.ctx.Styles.FormTheme()).WithShowHelp(true).WithWidth(m.width).WithHeight(m.formHeight())
 	// The defaults quit the whole program; we only close the form.
 	m.form.SubmitCmd = func() tea.Msg { return formDoneMsg{id: id} }
 	m.form.CancelCmd = func() tea.Msg { return formDoneMsg{id: id, cancelled: true} }
 	return m.form.Init()
 }
+
+// formHeight is the form's share of the screen: all of it but the title line and its gap,
+// and the blank line huh draws above its help without counting it. Miscounted, the help
+// and a refused field's error fall off the bottom: enter seems to do nothing.
+func (m *Model) formHeight() int { return max(8, m.height-3) }
 
 // hiddenNote tells the person when the activity they just saved is not in the list under
 // the current filters, so it does not look lost: "" when it is listed.

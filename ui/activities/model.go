@@ -160,7 +160,7 @@ func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
 	m.search.Width = max(10, w/3)
 	if m.form != nil {
-		m.form.WithWidth(w).WithHeight(h - 2)
+		m.form.WithWidth(w).WithHeight(m.formHeight())
 	}
 	m.scrollIntoView()
 }
