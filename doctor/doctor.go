@@ -145,7 +145,7 @@ type Input struct {
 
 // Fix is a change that removes a finding's cause. Apply records how to undo it in the
 // journal (op "fixed", JSON undo data) before changing anything; Undo reverses it and
-// journals "undone"; Verify is re-running the check (Runner.Verify).
+// journals "undone"; verifying is re-running the check (Session.Verify).
 type Fix struct {
 	ID          string `json:"id"`
 	Title       string `json:"title"`
