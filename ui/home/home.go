@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/common"
@@ -170,7 +171,15 @@ func (m *Model) View() string {
 			st.Command.Render("calsync account add google|microsoft|caldav"))
 	default:
 		for _, a := range s.accounts {
-			line("  " + m.accountLine(a, now, s.loc))
+			who, state := m.accountLine(a, now, s.loc)
+			if lipgloss.Width("  "+who+state) <= w {
+				line("  " + who + state)
+			} else {
+				// Too wide for one line: the state goes under the name rather than past the
+				// edge, where it would be cut (it is the part that matters).
+				line("  " + who)
+				line("      " + strings.TrimPrefix(state, st.Muted.Render(" — ")))
+			}
 			if a.State != store.AccountConnected && a.LastErrorMessage != "" {
 				line("      " + st.Muted.Render(safetext.Line(a.LastErrorMessage)))
 			}
@@ -209,7 +218,9 @@ func (m *Model) View() string {
 	return b.String()
 }
 
-func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) string {
+// accountLine is an account's name, provider and login, and then its state (starting with
+// " — "), so View can put the state on a line of its own when both do not fit.
+func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) (who, state string) {
 	st := m.ctx.Styles
 	name := safetext.Line(a.Name)
 	desc := name
@@ -225,16 +236,17 @@ func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) 
 		synced = st.Muted.Render(" · synced " + relative(now, *a.LastSyncAt, loc))
 	}
 	// Name first, then its state; a broken account says how to mend it.
+	sep := st.Muted.Render(" — ")
 	switch a.State {
 	case store.AccountConnected:
-		return st.OK.Render("●") + " " + desc + st.Muted.Render(" — ") + st.OK.Render("connected") + synced
+		return st.OK.Render("●") + " " + desc, sep + st.OK.Render("connected") + synced
 	case store.AccountNeedsReauth:
-		return st.Error.Render("✗") + " " + desc + st.Muted.Render(" — ") + st.Error.Render("needs sign-in") +
+		return st.Error.Render("✗") + " " + desc, sep + st.Error.Render("needs sign-in") +
 			st.Muted.Render(": press 3, or ") + st.Command.Render("calsync account reconnect "+safetext.Line(a.ID))
 	case store.AccountDisabled:
-		return st.Muted.Render("○") + " " + desc + st.Muted.Render(" — sync stopped") + synced
+		return st.Muted.Render("○") + " " + desc, sep + st.Muted.Render("sync stopped") + synced
 	}
-	return st.Warn.Render("?") + " " + desc + st.Muted.Render(" — ") + st.Warn.Render(safetext.Line(a.State)) + synced
+	return st.Warn.Render("?") + " " + desc, sep + st.Warn.Render(safetext.Line(a.State)) + synced
 }
 
 func kindLabel(kind string) string {

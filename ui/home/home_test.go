@@ -95,3 +95,46 @@ func TestHomeEmptyStoreSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// At 80 columns an account whose name, login and state do not fit on one line gets its
+// state on the next line instead of having it cut off ("synced just …", or the stopped
+// state lost entirely).
+func TestHomeAccountStateIsNeverCutAtEightyColumns(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := store.SetUserTimeZone(ctx, st.DB, "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	synced := testNow.Add(-3 * time.Minute)
+	for _, a := range []store.Account{
+		{Kind: "microsoft", Name: "Outlook (Microsoft 365)", Login: "dana@contoso.example", LastSyncAt: &synced},
+		{Kind: "microsoft", Name: "Stopped (Microsoft 365)", Login: "dana@contoso.example", State: store.AccountDisabled, LastSyncAt: &synced},
+		{Kind: "caldav", Name: "Home", Login: "pat"},
+	} {
+		if _, err := store.CreateAccount(ctx, st.DB, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := open(t, st)
+	m.SetSize(80, 24)
+	v := m.View()
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, "…") || lipgloss.Width(l) > 78 {
+			t.Errorf("line cut or too wide: %q", l)
+		}
+	}
+	flat := strings.Join(strings.Fields(v), " ")
+	for _, want := range []string{
+		"● Outlook (Microsoft 365) · dana@contoso.example connected · synced 3 min ago (Wed 25 Nov 09:57)",
+		"○ Stopped (Microsoft 365) · dana@contoso.example sync stopped · synced 3 min ago",
+		"● Home · CalDAV · pat — connected · never synced", // fits: one line
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("home lacks %q:\n%s", want, v)
+		}
+	}
+}
