@@ -875,8 +875,19 @@ func (m *Model) listView() string {
 			if a.LastErrorAt != nil {
 				msg += " (" + a.LastErrorAt.Local().Format("2006-01-02 15:04") + ")"
 			}
-			b.WriteString(st.Warn.Render(common.Truncate(msg, w)))
-			b.WriteString("\n")
+			// Wrapped under the row (three lines at most): the end of an error often says
+			// what to do.
+			ls := strings.Split(common.Wrap(msg, max(20, w-6)), "\n")
+			if len(ls) > 3 {
+				ls = append(ls[:2], common.Truncate(strings.Join(ls[2:], " "), max(20, w-6)))
+			}
+			for i, l := range ls {
+				if i > 0 {
+					l = "      " + strings.TrimLeft(l, " ")
+				}
+				b.WriteString(st.Warn.Render(l))
+				b.WriteString("\n")
+			}
 		}
 	}
 	if a, ok := m.selected(); ok && a.State == store.AccountNeedsReauth {

@@ -179,3 +179,17 @@ func TestListShowsWholeNamesAtEightyColumns(t *testing.T) {
 		}
 	}
 }
+
+// A long last error wraps under its account (the end of it often says what to do).
+func TestLongLastErrorWraps(t *testing.T) {
+	m := viewModel(t)
+	m.SetSize(80, 20)
+	msg := "google list events: AuthExpired (HTTP 400 invalid_grant): Token has been expired or revoked."
+	m.Update(loadedMsg{gen: m.gen, accounts: []store.Account{{ID: "a1", Kind: "google", Name: "Work", Login: "pat@example.com",
+		State: store.AccountNeedsReauth, LastErrorKind: "AuthExpired", LastErrorMessage: msg}}})
+	v := m.View()
+	assertFits(t, v, 80, 20)
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "! AuthExpired: "+msg) {
+		t.Fatalf("error not whole:\n%s", v)
+	}
+}

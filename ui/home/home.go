@@ -143,6 +143,17 @@ func (m *Model) View() string {
 	w := max(20, m.width-2)
 	var b strings.Builder
 	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
+	// wrapped draws s under indent on as many lines as it takes (at most three): commands
+	// and errors are no use cut off.
+	wrapped := func(s, indent string) {
+		ls := strings.Split(common.Wrap(s, max(10, w-len(indent))), "\n")
+		if len(ls) > 3 {
+			ls = append(ls[:2], common.Truncate(strings.Join(ls[2:], " "), max(10, w-len(indent))))
+		}
+		for _, l := range ls {
+			line(indent + l)
+		}
+	}
 	title := "calsync — your CRM activities in your calendar"
 	if m.summary.me != "" && m.summary.me != "Me" { // "Me" is the placeholder a fresh store gets
 		title += ", " + safetext.Line(m.summary.me)
@@ -178,10 +189,10 @@ func (m *Model) View() string {
 				// Too wide for one line: the state goes under the name rather than past the
 				// edge, where it would be cut (it is the part that matters).
 				line("  " + who)
-				line("      " + strings.TrimPrefix(state, st.Muted.Render(" — ")))
+				wrapped(strings.TrimPrefix(state, st.Muted.Render(" — ")), "      ")
 			}
 			if a.State != store.AccountConnected && a.LastErrorMessage != "" {
-				line("      " + st.Muted.Render(safetext.Line(a.LastErrorMessage)))
+				wrapped(st.Muted.Render(safetext.Line(a.LastErrorMessage)), "      ")
 			}
 		}
 	}

@@ -138,3 +138,35 @@ func TestHomeAccountStateIsNeverCutAtEightyColumns(t *testing.T) {
 		}
 	}
 }
+
+// The reconnect command and the error under a broken account wrap at 80 columns: a
+// command cut in the middle of its account id cannot be run.
+func TestHomeBrokenAccountCommandIsWholeAtEightyColumns(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	id := "01a21462-a7dc-7274-9d1e-5a3c2b1d0e9f"
+	msg := "google list events: AuthExpired (HTTP 400 invalid_grant): Token has been expired or revoked."
+	if _, err := store.CreateAccount(ctx, st.DB, store.Account{ID: id, Kind: "google", Name: "Work (Google)",
+		Login: "alex.morgan@gmail.com", State: store.AccountNeedsReauth, LastErrorKind: "AuthExpired",
+		LastErrorMessage: msg}); err != nil {
+		t.Fatal(err)
+	}
+	m := open(t, st)
+	m.SetSize(80, 24)
+	v := m.View()
+	flat := strings.Join(strings.Fields(v), " ")
+	for _, want := range []string{"calsync account reconnect " + id, msg} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("home lacks %q:\n%s", want, v)
+		}
+	}
+	for _, l := range strings.Split(v, "\n") {
+		if lipgloss.Width(l) > 78 {
+			t.Errorf("line too wide: %q", l)
+		}
+	}
+}
