@@ -295,7 +295,7 @@ func printReport(w io.Writer, r doctor.Report) {
 		if f.AdminNote != "" {
 			fmt.Fprintf(w, "          note for your IT admin:\n")
 			for _, l := range strings.Split(strings.TrimRight(f.AdminNote, "\n"), "\n") {
-				fmt.Fprintf(w, "            | %s\n", safetext.Line(l))
+				fmt.Fprintf(w, "            | %s\n", safetext.Clean(l))
 			}
 		}
 		if f.Ask != "" {

@@ -238,7 +238,11 @@ func classify(ctx context.Context, e *Env, a *AccountView, kind providers.Kind, 
 		f.Fixes = []*Fix{reconnectFix(a)}
 		return f
 	case providers.AdminBlocked:
-		return adminFinding(a, msg, ev)
+		// The note for the admin comes with the admin-policy check, once.
+		f = adminFinding(a, msg, ev)
+		f.AdminNote = ""
+		f.Remediation = "Only your IT admin can allow calsync: the admin-policy check has a note to send them."
+		return f
 	case providers.Network:
 		f = Finding{Status: Unverified, Temporary: true, Summary: "the provider could not be reached (network); the network check names the layer", Evidence: ev}
 		f.Remediation = "Check the connection (VPN, proxy, firewall); the network check tests DNS, TCP and TLS to " + hostOf(acct) + "."

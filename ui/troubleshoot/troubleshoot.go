@@ -623,7 +623,7 @@ func (m *Model) viewFinding(line func(string), wrap func(string, string, func(..
 	if f.AdminNote != "" {
 		line("  " + st.FilterLabel.Render("Note for your IT admin (copy it):"))
 		for _, l := range strings.Split(strings.TrimRight(f.AdminNote, "\n"), "\n") {
-			line("  │ " + safetext.Line(l))
+			line("  │ " + safetext.Clean(l))
 		}
 	}
 	switch m.state {
