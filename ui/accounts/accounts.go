@@ -869,17 +869,22 @@ func (m *Model) listView() string {
 		}
 		if a.LastErrorKind != "" || a.LastErrorMessage != "" {
 			msg := "    ! " + a.LastErrorKind
-			if a.LastErrorMessage != "" {
-				msg += ": " + safetext.Line(a.LastErrorMessage)
+			if text := safetext.Line(a.LastErrorMessage); text != "" {
+				// Engine messages often name the kind already; once is enough.
+				if strings.Contains(text, a.LastErrorKind) {
+					msg = "    ! " + text
+				} else {
+					msg += ": " + text
+				}
 			}
 			if a.LastErrorAt != nil {
 				msg += " (" + a.LastErrorAt.Local().Format("2006-01-02 15:04") + ")"
 			}
-			// Wrapped under the row (three lines at most): the end of an error often says
+			// Wrapped under the row (four lines at most): the end of an error often says
 			// what to do.
 			ls := strings.Split(common.Wrap(msg, max(20, w-6)), "\n")
-			if len(ls) > 3 {
-				ls = append(ls[:2], common.Truncate(strings.Join(ls[2:], " "), max(20, w-6)))
+			if len(ls) > 4 {
+				ls = append(ls[:3], common.Truncate(strings.Join(ls[3:], " "), max(20, w-6)))
 			}
 			for i, l := range ls {
 				if i > 0 {
