@@ -14,8 +14,8 @@ package store
 // 0004), a log the database's triggers fill whatever code writes the activities: before
 // each use the copy re-reads only the activities logged since it was built. Only *sql.DB
 // handlers use it (a transaction may see its own uncommitted writes, which the copy must
-// never hold); small lists, transactions and a process's first search take the SQL path,
-// while the copy is built in the background.
+// never hold); small lists, transactions and a process's first searches take the SQL
+// path, while the copy is built in the background.
 
 import (
 	"cmp"
@@ -49,6 +49,7 @@ type searchIndex struct {
 	mu       sync.Mutex
 	ready    bool
 	building bool
+	searches int              // searches answered by SQL so far
 	seq      int64            // activity_changes entries up to here are reflected
 	rows     []searchRow      // live activities in list order (start, id)
 	starts   map[string]int64 // id -> start of every row in rows, to find it by binary search
@@ -59,8 +60,9 @@ var (
 	// searchIndexMinRows: below this many live activities the SQL scan takes a few
 	// milliseconds and a copy is not worth its memory.
 	searchIndexMinRows = 5000
-	// searchIndexInBackground: a process's first search is answered by SQL while the copy
-	// is built, so a one-shot command never pays for building it.
+	// searchIndexInBackground: searches are answered by SQL while the copy is built, and
+	// building starts at a process's second search, so a one-shot command (which would
+	// also wait for it when closing the database) never pays for it.
 	searchIndexInBackground = true
 	// searchIndexOff forces the SQL path (tests compare the two).
 	searchIndexOff = false
@@ -312,6 +314,10 @@ func usableSearchIndex(ctx context.Context, h Handler) *searchIndex {
 		return nil
 	}
 	if searchIndexInBackground {
+		if x.searches++; x.searches < 2 {
+			x.mu.Unlock()
+			return nil
+		}
 		x.building = true
 		x.mu.Unlock()
 		go x.build(context.WithoutCancel(ctx), db)
