@@ -229,3 +229,23 @@ func TestEveryTabFitsEveryTerminalSize(t *testing.T) {
 		}
 	}
 }
+
+// "a" on Home goes to Activities and "a" there adds: typed faster than the terminal is
+// read, the second "a" must reach Activities (it went to Home and was lost), whether the
+// two arrive as one message or two.
+func TestFastKeysAfterHomeSwitchReachTheNewTab(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		m := openApp(t, openTeamStore(t), 80, 24)
+		// Nothing is settled between or after the keys: that is the point. (The form's
+		// cursor blinks for ever, so its commands are not run at all.)
+		if split {
+			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")})
+			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")})
+		} else {
+			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("aa")})
+		}
+		if m.active != common.TabActivities || !strings.Contains(m.View(), "New activity") {
+			t.Fatalf("split %v: tab %d, view:\n%s", split, m.active, m.View())
+		}
+	}
+}

@@ -226,7 +226,13 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.switchTo(i)
 		}
 	}
-	return m, m.forward(m.active, msg)
+	cmd := m.forward(m.active, msg)
+	if r, ok := m.screens[m.active].(common.TabRequester); ok {
+		if tab, ok := r.RequestedTab(); ok {
+			return m, tea.Batch(cmd, m.switchTo(tab))
+		}
+	}
+	return m, cmd
 }
 
 // capturing reports whether the active screen takes typed text right now.

@@ -93,6 +93,15 @@ type InputCapturer interface {
 	CapturingInput() bool
 }
 
+// TabRequester is implemented by screens whose keys lead to another tab (Home's "a" to
+// Activities). The root asks right after each key it forwards, and switches before the
+// next key is read: with SwitchTab, a Cmd, keys typed quickly after it ("a" then "a" to
+// add an activity) would still reach the old tab. RequestedTab returns the tab once and
+// forgets it.
+type TabRequester interface {
+	RequestedTab() (tab int, ok bool)
+}
+
 // Tabs in display order; the index is the tab's number minus one.
 const (
 	TabHome = iota

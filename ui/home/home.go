@@ -29,6 +29,10 @@ type Model struct {
 	loaded  bool
 	summary summary
 	err     error
+
+	// wantTab is where the last key asked to go; the root reads it through RequestedTab.
+	wantTab  int
+	wantsTab bool
 }
 
 type keyMap struct {
@@ -60,6 +64,14 @@ func New(c *common.Context) *Model {
 		Troubleshoot: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "troubleshoot")),
 		Reload:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
 	}}
+}
+
+// RequestedTab implements common.TabRequester: the root switches as soon as the key is
+// handled, so keys typed right after it reach the new tab.
+func (m *Model) RequestedTab() (int, bool) {
+	tab, ok := m.wantTab, m.wantsTab
+	m.wantsTab = false
+	return tab, ok
 }
 
 func (m *Model) Title() string    { return "Home" }
@@ -127,9 +139,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, m.keys.Activities):
-			return m, common.SwitchTab(common.TabActivities)
+			m.wantTab, m.wantsTab = common.TabActivities, true
+			return m, nil
 		case key.Matches(msg, m.keys.Troubleshoot):
-			return m, common.SwitchTab(common.TabTroubleshoot)
+			m.wantTab, m.wantsTab = common.TabTroubleshoot, true
+			return m, nil
 		case key.Matches(msg, m.keys.Reload):
 			return m, m.load()
 		}

@@ -72,13 +72,17 @@ func TestHomeShowsAccountsStateCountsAndWayIn(t *testing.T) {
 	if strings.ContainsAny(v, "\x1b\a") {
 		t.Fatalf("stored text drawn with control characters: %q", v)
 	}
-	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("t")})
-	if msg, ok := cmd().(common.SwitchTabMsg); !ok || msg.Tab != common.TabTroubleshoot {
-		t.Fatalf("t should open Troubleshoot, got %#v", cmd())
+	// The root asks for the tab right after the key (common.TabRequester).
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("t")})
+	if tab, ok := m.RequestedTab(); !ok || tab != common.TabTroubleshoot {
+		t.Fatalf("t should open Troubleshoot, got %d %v", tab, ok)
 	}
-	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")})
-	if msg, ok := cmd().(common.SwitchTabMsg); !ok || msg.Tab != common.TabActivities {
-		t.Fatalf("a should open Activities, got %#v", cmd())
+	if _, ok := m.RequestedTab(); ok {
+		t.Fatal("a request is answered once")
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")})
+	if tab, ok := m.RequestedTab(); !ok || tab != common.TabActivities {
+		t.Fatalf("a should open Activities, got %d %v", tab, ok)
 	}
 }
 
