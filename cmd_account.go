@@ -187,6 +187,7 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		if !ok || !ch.IsCalDAV() {
 			return usagef(env, c, "--provider %q: use icloud, fastmail, nextcloud or caldav", id)
 		}
+		*serverURL = accountsetup.NormalizeServerURL(*serverURL)
 		if *serverURL == "" {
 			*serverURL = ch.ServerURL
 		}

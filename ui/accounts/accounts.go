@@ -711,7 +711,7 @@ func (m *Model) formPreamble(w int) string {
 
 // minFormRows is the least the form needs to be usable: a focused field with its
 // description, and the help line under it.
-const minFormRows = 9
+const minFormRows = 11
 
 // guideTooTall says whether drawing the whole guide would leave the form too few rows.
 func (m *Model) guideTooTall(wrappedGuide string) bool {
@@ -737,8 +737,10 @@ func (m *Model) sizeForm() {
 	} else {
 		rows -= 2 // the "Add account" title and its gap
 	}
-	// huh draws a blank line above its help that its own height leaves out.
-	m.form.WithHeight(max(rows-1, 4))
+	// huh draws a blank line above its help that its own height leaves out, and sizes
+	// its viewport for a one-line help: a refusal that wraps to three lines replaces the
+	// help and would push the form's bottom off the screen, so keep two rows for it.
+	m.form.WithHeight(max(rows-3, 4))
 }
 
 func (m *Model) adviceView(w int) string {

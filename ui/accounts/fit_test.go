@@ -194,3 +194,26 @@ func TestLongLastErrorWraps(t *testing.T) {
 		t.Fatalf("error not whole:\n%s", v)
 	}
 }
+
+// A refusal that wraps over several lines under the form is drawn whole at 80x24, and a
+// bare host name is taken as an https address instead of being refused.
+func TestFormRefusalWrapsOnScreen(t *testing.T) {
+	c := common.NewContext(nil, nil, time.Now)
+	m := New(c, refusingBackend{})
+	h := harness{m: m, last: &frame{}}
+	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(80, 22))
+	defer tm.Quit()
+	lastFrame[tm] = h.last
+	tm.Type("a")
+	waitFor(t, tm, "Which calendar do you want to connect?")
+	keys(tm, tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyEnter) // other CalDAV
+	waitFor(t, tm, "┃ Server address")
+	tm.Type("%%a-rather-long-server-name.internal.example.com/dav")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, `"https://%%a-rather-long-server-name.internal.example.com/dav" is not an address; it looks like https://dav.example.com`)
+	assertFits(t, screen(h.last), 80, 20)
+	keys(tm, tea.KeyCtrlU)
+	tm.Type("cloud.example.com")
+	keys(tm, tea.KeyEnter)
+	waitFor(t, tm, "┃ User name")
+}

@@ -50,7 +50,7 @@ func TestChoiceForServerRecognisesKnownHosts(t *testing.T) {
 }
 
 func TestValidators(t *testing.T) {
-	bad := []string{"", "dav.example.com", "ftp://x", "https://user:pw@dav.example.com"}
+	bad := []string{"", "ftp://x", "https://user:pw@dav.example.com", "https://", "  "}
 	for _, s := range bad {
 		if ValidateServerURL(s) == nil {
 			t.Errorf("ValidateServerURL(%q) accepted", s)
@@ -58,6 +58,18 @@ func TestValidators(t *testing.T) {
 	}
 	if err := ValidateServerURL(" https://dav.example.com/ "); err != nil {
 		t.Errorf("good URL refused: %v", err)
+	}
+	// A bare host, as people type it, is an https address (it was refused as "not an
+	// address"); an explicit http:// stays http.
+	for in, want := range map[string]string{"cloud.example.com": "https://cloud.example.com",
+		" cloud.example.com/remote.php/dav ": "https://cloud.example.com/remote.php/dav",
+		"http://127.0.0.1:5232/": "http://127.0.0.1:5232/"} {
+		if err := ValidateServerURL(in); err != nil {
+			t.Errorf("ValidateServerURL(%q): %v", in, err)
+		}
+		if got := NormalizeServerURL(in); got != want {
+			t.Errorf("NormalizeServerURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 	if err := ValidatePassword("hunter2\n"); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("password with newline: %v (must refuse without echoing)", err)

@@ -177,7 +177,7 @@ func ClientEnv(kind string) (idVar, secretVar string) {
 
 // ValidateServerURL is the form validator for a CalDAV server address.
 func ValidateServerURL(s string) error {
-	s = strings.TrimSpace(s)
+	s = NormalizeServerURL(s)
 	if s == "" {
 		return fmt.Errorf("enter the server address, e.g. https://dav.example.com")
 	}
@@ -192,6 +192,17 @@ func ValidateServerURL(s string) error {
 		return fmt.Errorf("put the user name in its own field, not in the address")
 	}
 	return nil
+}
+
+// NormalizeServerURL reads a server address as people type it: "cloud.example.com" is
+// https://cloud.example.com (calsync never sends a password over plain http unless asked
+// to with an explicit http://).
+func NormalizeServerURL(s string) string {
+	s = strings.TrimSpace(s)
+	if s != "" && !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	return s
 }
 
 // ValidateUsername is the form validator for a CalDAV login.

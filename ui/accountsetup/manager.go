@@ -150,7 +150,7 @@ func (m *Manager) connectCalDAV(ctx context.Context, d Draft) (*Connection, erro
 	if err := ValidatePassword(d.Password); err != nil {
 		return nil, err
 	}
-	server := strings.TrimSpace(d.ServerURL)
+	server := NormalizeServerURL(d.ServerURL)
 	if d.ReconnectID == "" && d.Choice.ServerURL != "" && d.Endpoints.API != "" && server == d.Choice.ServerURL {
 		// CALSYNC_CALDAV_API_URL stands in for a known service's fixed address (iCloud,
 		// Fastmail) so tests and demo mode reach the fake through the same form.

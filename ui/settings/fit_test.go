@@ -84,3 +84,37 @@ func TestLongPreviewWraps(t *testing.T) {
 		t.Fatalf("preview not whole:\n%s", v)
 	}
 }
+
+// The read-only refusal wraps over three lines at 80 columns; it is drawn whole, with the
+// way out at its end, and the form still fits the 20 rows.
+func TestReadOnlyRefusalIsWholeAtEightyColumns(t *testing.T) {
+	s := store.DefaultSyncSettings("a1")
+	s.Direction = store.DirTwoWay
+	b := &stubBackend{settings: s, cals: []store.Calendar{
+		{AccountID: "a1", RemoteID: "holidays", Name: "Holidays", ReadOnly: true, HasEvents: true},
+		{AccountID: "a1", RemoteID: "work", Name: "Work", Primary: true, HasEvents: true},
+	}}
+	m := New(common.NewContext(nil, nil, time.Now), b, store.Account{ID: "a1", Kind: "caldav", Name: "Home"})
+	var mu sync.Mutex
+	var view string
+	var done []DoneMsg
+	tm := teatest.NewTestModel(t, harness{m: m, mu: &mu, view: &view, done: &done}, teatest.WithInitialTermSize(80, 20))
+	defer tm.Quit()
+	current := func() string { mu.Lock(); defer mu.Unlock(); return view }
+	wait := func(want string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func([]byte) bool {
+			return strings.Contains(strings.Join(strings.Fields(current()), " "), want)
+		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	wait("┃ Sync direction")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	wait("┃ Read-only calendars can only sync")
+	tm.Send(tea.KeyMsg{Type: tea.KeyUp})
+	wait("┃ > Holidays")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	wait(`or the direction "from-calendar" (calendar to CRM).`)
+	if h := lipgloss.Height(current()); h > 20 {
+		t.Fatalf("view is %d rows on a 20-row screen:\n%s", h, current())
+	}
+}

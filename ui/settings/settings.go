@@ -170,8 +170,10 @@ func (m *Model) formRows() int {
 	if m.errText != "" {
 		rows -= lipgloss.Height(common.Wrap(m.errText, max(20, m.width-2))) + 1
 	}
-	// huh draws a blank line above its help that its own height leaves out.
-	return max(rows-1, 5)
+	// huh draws a blank line above its help that its own height leaves out, and sizes
+	// its viewport for a one-line help: a refusal that wraps (a read-only calendar's
+	// reason) replaces the help and would push the form's bottom off, so keep two rows.
+	return max(rows-3, 5)
 }
 
 // Title is the screen's heading.
