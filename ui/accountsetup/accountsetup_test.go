@@ -63,7 +63,7 @@ func TestValidators(t *testing.T) {
 	// address"); an explicit http:// stays http.
 	for in, want := range map[string]string{"cloud.example.com": "https://cloud.example.com",
 		" cloud.example.com/remote.php/dav ": "https://cloud.example.com/remote.php/dav",
-		"http://127.0.0.1:5232/": "http://127.0.0.1:5232/"} {
+		"http://127.0.0.1:5232/":             "http://127.0.0.1:5232/"} {
 		if err := ValidateServerURL(in); err != nil {
 			t.Errorf("ValidateServerURL(%q): %v", in, err)
 		}
