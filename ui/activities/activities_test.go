@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
@@ -349,6 +350,24 @@ func TestEmptyStoreSaysHowToStart(t *testing.T) {
 	if !strings.Contains(v, "No activities yet") || !strings.Contains(v, "a") {
 		t.Fatalf("empty list:\n%s", v)
 	}
+	// The help offers what can be done with no rows, not "w why not in calendar?".
+	if h := helpKeys(m.ShortHelp()); h != "a" {
+		t.Fatalf("help on an empty store: %q", h)
+	}
+	// Everything filtered away: the way back comes first.
+	f.add(t, f.other.ID, store.TypeCall, "Not mine", testNow.Add(time.Hour))
+	m, _ = open(t, f, 80, 20)
+	if h := helpKeys(m.ShortHelp()); !strings.HasPrefix(h, "R,") {
+		t.Fatalf("help with everything filtered away: %q\n%s", h, m.View())
+	}
+}
+
+func helpKeys(bs []key.Binding) string {
+	var ks []string
+	for _, b := range bs {
+		ks = append(ks, b.Help().Key)
+	}
+	return strings.Join(ks, ",")
 }
 
 func TestFormSubmitWritesAndCancelDoesNot(t *testing.T) {

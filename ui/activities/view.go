@@ -456,6 +456,13 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.focus == focusFilters:
 		return []key.Binding{k.Left, k.Right, k.Toggle, k.Reset, k.Leave}
 	}
+	// Keys for a selected row mean nothing on an empty list: say what can be done.
+	if m.ready && m.shown == 0 {
+		if m.total == 0 {
+			return []key.Binding{k.Add}
+		}
+		return []key.Binding{k.Reset, k.Filters, k.Search, k.Add}
+	}
 	// Most important first: narrow terminals cut from the end.
 	return []key.Binding{k.Why, k.Filters, k.Reset, k.Add, k.Done, k.Search}
 }
