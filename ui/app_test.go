@@ -249,3 +249,21 @@ func TestFastKeysAfterHomeSwitchReachTheNewTab(t *testing.T) {
 		}
 	}
 }
+
+// The Accounts list's keys all fit the help line at 80 columns (remove and stop were cut
+// off behind "…"), and s says what it will do for the selected account.
+func TestAccountsHelpFitsEightyColumns(t *testing.T) {
+	st := openTeamStore(t)
+	if _, err := store.CreateAccount(context.Background(), st.DB, store.Account{Kind: "caldav", Name: "Home",
+		Login: "pat", State: store.AccountDisabled}); err != nil {
+		t.Fatal(err)
+	}
+	m := openApp(t, st, 80, 24, WithTab(common.TabAccounts))
+	lines := strings.Split(m.View(), "\n")
+	help := lines[len(lines)-1]
+	for _, want := range []string{"a add", "e settings", "r reconnect", "s resume", "x remove", "q quit"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help line lacks %q: %q", want, help)
+		}
+	}
+}

@@ -56,8 +56,9 @@ func defaultKeys() Keys {
 	return Keys{
 		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Add:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add account")),
-		Settings:   key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("enter", "sync settings")),
+		// Short words: the whole list's help fits 80 columns with the root's own keys.
+		Add:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
+		Settings:   key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("e", "settings")),
 		Reconnect:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reconnect")),
 		StopResume: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop/resume sync")),
 		Remove:     key.NewBinding(key.WithKeys("x", "delete"), key.WithHelp("x", "remove")),
@@ -202,7 +203,13 @@ func (m *Model) ShortHelp() []key.Binding {
 		if len(m.accounts) == 0 {
 			return []key.Binding{m.keys.Add}
 		}
-		return []key.Binding{m.keys.Add, m.keys.Settings, m.keys.Reconnect, m.keys.StopResume, m.keys.Remove}
+		stop := m.keys.StopResume
+		if a, ok := m.selected(); ok && a.State == store.AccountDisabled {
+			stop.SetHelp("s", "resume")
+		} else {
+			stop.SetHelp("s", "stop")
+		}
+		return []key.Binding{m.keys.Add, m.keys.Settings, m.keys.Reconnect, stop, m.keys.Remove}
 	case modeConfirmRemove:
 		return []key.Binding{m.keys.Yes, m.keys.No}
 	case modeSettings:
