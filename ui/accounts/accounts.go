@@ -54,8 +54,8 @@ type Keys struct {
 
 func defaultKeys() Keys {
 	return Keys{
-		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		// Short words: the whole list's help fits 80 columns with the root's own keys.
 		Add:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
 		Settings:   key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("e", "settings")),
