@@ -13,6 +13,8 @@ const (
 	RunRunning = "running"
 	RunOK      = "ok"
 	RunFailed  = "failed"
+	// RunCancelled is a run stopped from outside (the app quit, Ctrl-C) before it ended.
+	RunCancelled = "cancelled"
 )
 
 // Run is one engine run over one account.
@@ -21,7 +23,7 @@ type Run struct {
 	AccountID  string     `json:"account_id"`
 	StartedAt  time.Time  `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
-	Status     string     `json:"status"`  // running | ok | failed
+	Status     string     `json:"status"`  // running | ok | failed | cancelled
 	Summary    string     `json:"summary"` // JSON counts (sync.Summary)
 }
 

@@ -228,9 +228,11 @@ func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (su
 		if err := e.acquire(ctx, accountID, holder, opts.Wait); err != nil {
 			return sum, err
 		}
-		// Released with a fresh context: a cancelled run must not keep others waiting
-		// for the TTL when it can still say it is done.
-		defer store.ReleaseLease(context.WithoutCancel(ctx), e.Store.DB, accountID, holder)
+		// Released however the run ends (error, cancellation, panic) with a fresh,
+		// bounded context: a cancelled run's ctx is already done, and a quit app or a
+		// Ctrl-C'd `sync --watch` must not keep the next `calsync sync` waiting for the
+		// TTL ("already syncing").
+		defer e.release(ctx, accountID, holder)
 		if set.ActivatedAt == nil {
 			// Enabled without an activation time (set by hand or an old version): now
 			// is when sync was switched on as far as the engine can tell.
@@ -289,13 +291,37 @@ func (e *Engine) acquire(ctx context.Context, accountID, holder string, wait tim
 	}
 }
 
+// cleanupTimeout bounds the store writes that close a run after its ctx was cancelled
+// (lease release, run status): the process is usually on its way out.
+const cleanupTimeout = 5 * time.Second
+
+// release gives the lease back with a context that outlives the run's.
+func (e *Engine) release(ctx context.Context, accountID, holder string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = store.ReleaseLease(cctx, e.Store.DB, accountID, holder)
+}
+
+// cancelled reports whether a run stopped because its context ended (the app quit,
+// Ctrl-C, a deadline) rather than because something went wrong.
+func cancelled(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		(err != nil && ctx.Err() != nil)
+}
+
 // finish records the run's outcome on the run row and the account.
 func (r *run) finish(ctx context.Context, runErr error) {
-	ctx = context.WithoutCancel(ctx)
+	stopped := cancelled(ctx, runErr)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
 	h := r.e.Store.DB
 	now := r.e.now()
 	status := store.RunOK
-	if runErr != nil {
+	switch {
+	case stopped:
+		status = store.RunCancelled
+		r.sum.Cancelled = true
+	case runErr != nil:
 		status = store.RunFailed
 	}
 	js, _ := json.Marshal(r.sum)
@@ -306,8 +332,13 @@ func (r *run) finish(ctx context.Context, runErr error) {
 		}
 		return
 	}
-	if errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded) {
-		return // the person or the process stopped it; nothing is wrong with the account
+	if stopped {
+		// The person or the process stopped it; nothing is wrong with the account. What
+		// was written is whole (each page is one transaction); the next run goes on.
+		_ = store.AppendJournalBatch(ctx, h, []store.JournalEntry{{RunID: r.runID, At: now, AccountID: r.acct.ID,
+			Op: store.OpInfo, Reason: ReasonCancelled,
+			Detail: "the sync was stopped before it finished (the app quit or Ctrl-C); nothing is half-written and the next sync carries on"}})
+		return
 	}
 	kind := string(providers.KindOf(runErr))
 	if kind == "" {

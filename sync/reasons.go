@@ -31,6 +31,7 @@ const (
 	ReasonMassDeleteGuard = "mass-delete-guard" // a listing came back empty while links exist: nothing deleted
 	ReasonCursorExpired   = "cursor-expired"    // the change token expired: full listing, re-linking by tag
 	ReasonUnlinked        = "unlinked"          // the event is gone; the link was dropped, the activity kept
+	ReasonCancelled       = "cancelled"         // the run was stopped (app quit, Ctrl-C) before it finished
 
 	// op error: the reason is the provider error Kind ("RateLimited", "AuthExpired", ...),
 	// or ReasonInternal when the failure was not the provider's.

@@ -50,6 +50,9 @@ type Summary struct {
 	ErrorCode   string `json:"error_kind,omitempty"` // provider Kind of the stopping error
 	Temporary   bool   `json:"temporary,omitempty"`
 	NeedsReauth bool   `json:"needs_reauth,omitempty"`
+	// Cancelled is true when the run was stopped from outside (the app quit, Ctrl-C)
+	// rather than failing; its run row says "cancelled".
+	Cancelled bool `json:"cancelled,omitempty"`
 }
 
 func (s *Summary) skip(reason string) {

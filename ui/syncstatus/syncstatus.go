@@ -12,7 +12,7 @@
 //	Update:     cmd := st.Update(msg)          // every message; returns the re-armed wait
 //	keys:       if key.Matches(msg, st.Keys.SyncNow) { cmd = st.SyncNow() }
 //	statusBar:  right-hand side = st.View()
-//	quit:       r.Stop()
+//	quit:       r.Stop()                          // cancels a run and waits for it (bounded)
 package syncstatus
 
 import (
@@ -47,13 +47,19 @@ type Runner struct {
 	kick   chan string // account id ("" = all due and all enabled) to sync now
 	stop   context.CancelFunc
 	once   gosync.Once
+	// stopped closes on Stop, so a run's final event never blocks a loop nobody drains;
+	// exited closes when the loop (and any run it had in flight) returned.
+	stopped  chan struct{}
+	exited   chan struct{}
+	stopOnce gosync.Once
 	// Tick is how often the scheduler looks for due accounts (default 30 s).
 	Tick time.Duration
 }
 
 // NewRunner wraps an engine; its Observer is replaced to feed the channel.
 func NewRunner(eng *sync.Engine) *Runner {
-	r := &Runner{eng: eng, events: make(chan tea.Msg, 64), kick: make(chan string, 4), Tick: 30 * time.Second}
+	r := &Runner{eng: eng, events: make(chan tea.Msg, 64), kick: make(chan string, 4), Tick: 30 * time.Second,
+		stopped: make(chan struct{}), exited: make(chan struct{})}
 	eng.Observer = r.observe
 	return r
 }
@@ -62,7 +68,10 @@ func NewRunner(eng *sync.Engine) *Runner {
 // (the next one carries newer counts); the final one of a run always goes through.
 func (r *Runner) observe(p sync.Progress) {
 	if p.Phase == sync.PhaseDone {
-		r.events <- ProgressMsg{p}
+		select {
+		case r.events <- ProgressMsg{p}:
+		case <-r.stopped: // the app is gone: nobody will read it
+		}
 		return
 	}
 	select {
@@ -76,15 +85,39 @@ func (r *Runner) Start() {
 	r.once.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		r.stop = cancel
-		go r.loop(ctx)
+		go func() {
+			defer close(r.exited)
+			r.loop(ctx)
+		}()
 	})
 }
 
-// Stop ends the scheduler; a run in progress is cancelled (its transaction rolls back,
-// nothing is half-written).
-func (r *Runner) Stop() {
-	if r.stop != nil {
-		r.stop()
+// StopTimeout bounds how long Stop waits for a cancelled run to wind down.
+const StopTimeout = 3 * time.Second
+
+// Stop ends the scheduler: a run in progress is cancelled (its transaction rolls back,
+// nothing is half-written) and Stop waits, up to StopTimeout, for it to record itself as
+// cancelled and give back the account's sync lease, so a `calsync sync` right after
+// quitting does not find the account "already syncing". It reports whether the loop
+// ended in time. Safe to call more than once, and before Start.
+func (r *Runner) Stop() bool {
+	r.stopOnce.Do(func() {
+		if r.stopped != nil {
+			close(r.stopped)
+		}
+	})
+	r.once.Do(func() {}) // a Start after Stop does nothing
+	if r.stop == nil {
+		return true
+	}
+	r.stop()
+	t := time.NewTimer(StopTimeout)
+	defer t.Stop()
+	select {
+	case <-r.exited:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 
