@@ -100,6 +100,11 @@ func TestDoctorOnEveryDemoScenario(t *testing.T) {
 				if dup := c.doctorJSON("doctor", "--symptom", "duplicates", "--offline"); dup.Exit != exitOK {
 					t.Fatalf("duplicates after the fixes:\n%s", c.human([]string{"doctor", "--symptom", "duplicates", "--offline"}))
 				}
+				// A fix must not leave a problem elsewhere (stopping one of two connections
+				// to a calendar is not "sync switched off").
+				if all := c.doctorJSON("doctor"); all.Exit != exitOK {
+					t.Fatalf("check-everything after the fixes: exit %d\n%s", all.Exit, c.human([]string{"doctor"}))
+				}
 			}
 		})
 	}

@@ -85,6 +85,12 @@ func checkSyncEnabled(ctx context.Context, e *Env, a *AccountView) Finding {
 		}
 		return pass("calendar sync is switched on for "+a.Label(), ev)
 	}
+	if other, ok := syncedElsewhere(ctx, e, a); ok {
+		// Stopping the second connection to one calendar is the duplicates fix, not a fault:
+		// the calendar still syncs, through the other account.
+		// Skip, not pass: the checks that need this account's sync running are skipped too.
+		return skip(fmt.Sprintf("sync is off for %s on purpose: its calendar syncs through %s", a.Label(), other))
+	}
 	f := fail("calendar sync is switched off for "+a.Label(), Evidence{Observed: "disabled", Expected: "enabled", Source: src})
 	if a.Settings.CalendarID == "" {
 		f.Remediation = "Choose a calendar and switch sync on: `calsync settings set --account " + a.Account.ID + " --calendar ID --enable` (see `calsync calendars --account " + a.Account.ID + "`)."
@@ -101,6 +107,30 @@ func checkSyncEnabled(ctx context.Context, e *Env, a *AccountView) Finding {
 			}
 		}))
 	return f
+}
+
+// syncedElsewhere reports another connected account with sync switched on for the same
+// calendar (same provider, login and calendar id): a's sync being off is then deliberate.
+func syncedElsewhere(ctx context.Context, e *Env, a *AccountView) (string, bool) {
+	if a.Settings.CalendarID == "" {
+		return "", false
+	}
+	accts, err := store.ListAccounts(ctx, e.Store.DB)
+	if err != nil {
+		return "", false
+	}
+	for _, o := range accts {
+		if o.ID == a.Account.ID || o.Kind != a.Account.Kind || o.State == store.AccountDisabled ||
+			!strings.EqualFold(o.Login, a.Account.Login) {
+			continue
+		}
+		s, err := store.GetSyncSettings(ctx, e.Store.DB, o.ID)
+		if err != nil || !s.Enabled || s.CalendarID != a.Settings.CalendarID {
+			continue
+		}
+		return (&AccountView{Account: o}).Label(), true
+	}
+	return "", false
 }
 
 // hiddenBy names the list filters that hide activity t: for each active dimension, would
