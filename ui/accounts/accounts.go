@@ -130,12 +130,14 @@ type Model struct {
 	cursor   int
 	loadErr  string
 
-	pick   *pickValues
-	draft  *accountsetup.Draft
-	form   *huh.Form
-	advice accountsetup.Advice // inline failure shown above the form
-	prompt accountsetup.Prompt
-	cancel context.CancelFunc
+	pick  *pickValues
+	draft *accountsetup.Draft
+	form  *huh.Form
+	// formNatural is the form's height when nothing limits it, measured when it is made.
+	formNatural int
+	advice      accountsetup.Advice // inline failure shown above the form
+	prompt      accountsetup.Prompt
+	cancel      context.CancelFunc
 
 	settings *settings.Model
 }
@@ -546,6 +548,7 @@ func (m *Model) startPicker() tea.Cmd {
 	f.SubmitCmd = func() tea.Msg { return pickedMsg{gen: gen} }
 	f.CancelCmd = func() tea.Msg { return pickedMsg{gen: gen, cancelled: true} }
 	m.form = m.styleForm(f)
+	m.formNatural = lipgloss.Height(m.form.View())
 	m.sizeForm()
 	return m.form.Init()
 }
@@ -592,6 +595,7 @@ func (m *Model) startForm(d *accountsetup.Draft) tea.Cmd {
 	f.SubmitCmd = func() tea.Msg { return formMsg{gen: gen} }
 	f.CancelCmd = func() tea.Msg { return formMsg{gen: gen, cancelled: true} }
 	m.form = m.styleForm(f)
+	m.formNatural = lipgloss.Height(m.form.View())
 	m.sizeForm()
 	return m.form.Init()
 }
@@ -705,7 +709,7 @@ func (m *Model) formPreamble(w int) string {
 	if m.guideTooTall(guide) {
 		// A short terminal: the fields matter more than the walk-through, and the page
 		// it comes from is still named.
-		guide = "How to get these: see the page below (a taller window shows the steps here)."
+		guide = common.Wrap("How to get these: see the page below (a taller window shows the steps here).", max(20, min(w-2, 100)))
 	}
 	if m.draft.Choice.GuideURL != "" {
 		// Wrapped, not cut: a cut address cannot be opened.
@@ -744,10 +748,11 @@ func (m *Model) sizeForm() {
 	} else {
 		rows -= 2 // the "Add account" title and its gap
 	}
-	// huh draws a blank line above its help that its own height leaves out, and sizes
-	// its viewport for a one-line help: a refusal that wraps to three lines replaces the
-	// help and would push the form's bottom off the screen, so keep two rows for it.
-	m.form.WithHeight(max(rows-3, 4))
+	// huh sizes its viewport for a one-line help: a refusal that wraps to three lines
+	// replaces the help and would push the form's bottom off the screen, so keep two rows
+	// for it. A form that fits keeps its own height (no gap above its help); huh draws a
+	// blank line above the help that its height leaves out.
+	m.form.WithHeight(max(min(m.formNatural, rows-2)-1, 4))
 }
 
 func (m *Model) adviceView(w int) string {

@@ -217,3 +217,35 @@ func TestFormRefusalWrapsOnScreen(t *testing.T) {
 	keys(tm, tea.KeyEnter)
 	waitFor(t, tm, "┃ User name")
 }
+
+// On a tall terminal the form keeps its own height (its help right under the fields, not
+// at the bottom of the screen); on a short narrow one the shortened guide wraps too.
+func TestFormHeightFollowsTheTerminal(t *testing.T) {
+	c, _ := accountsetup.ChoiceByID("microsoft")
+
+	m := viewModel(t)
+	m.SetSize(120, 38)
+	m.startForm(&accountsetup.Draft{Choice: c})
+	lines := strings.Split(m.View(), "\n")
+	last, help := -1, -1
+	for i, l := range lines {
+		if strings.Contains(l, "Name in calsync") {
+			last = i
+		}
+		if strings.Contains(l, "enter next") {
+			help = i
+		}
+	}
+	if last < 0 || help < 0 || help-last > 4 {
+		t.Fatalf("help %d rows under the last field:\n%s", help-last, m.View())
+	}
+
+	m = viewModel(t)
+	m.SetSize(70, 18)
+	m.startForm(&accountsetup.Draft{Choice: c})
+	v := m.View()
+	assertFits(t, v, 70, 18)
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "a taller window shows the steps here") {
+		t.Fatalf("shortened guide cut:\n%s", v)
+	}
+}

@@ -128,9 +128,11 @@ type Model struct {
 	original store.SyncSettings
 	vals     *values
 	form     *huh.Form
-	pending  store.SyncSettings // what the preview was computed for
-	preview  accountsetup.Preview
-	errText  string // inline error (preview failure, apply failure, load failure)
+	// formNatural is the form's height when nothing limits it, measured when it is made.
+	formNatural int
+	pending     store.SyncSettings // what the preview was computed for
+	preview     accountsetup.Preview
+	errText     string // inline error (preview failure, apply failure, load failure)
 }
 
 // New opens the settings of account.
@@ -170,10 +172,11 @@ func (m *Model) formRows() int {
 	if m.errText != "" {
 		rows -= lipgloss.Height(common.Wrap(m.errText, max(20, m.width-2))) + 1
 	}
-	// huh draws a blank line above its help that its own height leaves out, and sizes
-	// its viewport for a one-line help: a refusal that wraps (a read-only calendar's
-	// reason) replaces the help and would push the form's bottom off, so keep two rows.
-	return max(rows-3, 5)
+	// huh sizes its viewport for a one-line help: a refusal that wraps (a read-only
+	// calendar's reason) replaces the help and would push the form's bottom off, so keep
+	// two rows. A form that fits keeps its own height (no gap above its help); huh draws
+	// a blank line above the help that its height leaves out.
+	return max(min(m.formNatural, rows-2)-1, 5)
 }
 
 // Title is the screen's heading.
@@ -518,6 +521,7 @@ func (m *Model) startForm(v *values) tea.Cmd {
 	// Size the groups now: huh computes their heights only on a WindowSizeMsg, which the
 	// root does not forward, and a group sized before its width is known cuts options off.
 	form.Update(tea.WindowSizeMsg{Width: min(m.width, 100), Height: max(m.height, 10)})
+	m.formNatural = lipgloss.Height(form.View())
 	form.WithHeight(m.formRows())
 	// Our own messages: the default would quit the whole program.
 	form.SubmitCmd = func() tea.Msg { return formDoneMsg{gen: gen} }
