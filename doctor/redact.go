@@ -154,6 +154,9 @@ func SecretRedactor(ctx context.Context, st *store.Store) *Redactor {
 		if _, v, err := store.GetSecret(ctx, st.DB, a.ID); err == nil {
 			r.AddSecret(v)
 		}
+		if cs, err := store.GetClientSecret(ctx, st.DB, a.ID); err == nil && len(cs) > 0 {
+			r.AddSecret(cs)
+		}
 	}
 	return r
 }

@@ -54,5 +54,11 @@ func ProviderConfig(ctx context.Context, st *store.Store, acct store.Account, ge
 		return cfg, err
 	}
 	cfg.Secret = secret
+	if cfg.ClientSecret == "" {
+		// The environment wins; otherwise the client secret the account signed in with.
+		if cs, err := store.GetClientSecret(ctx, st.DB, acct.ID); err == nil {
+			cfg.ClientSecret = string(cs)
+		}
+	}
 	return cfg, nil
 }
