@@ -859,7 +859,7 @@ func (m *Model) listView() string {
 		}
 		row := mark + common.Fit(safetext.Line(a.Name), nameW) + " "
 		if provW > 0 {
-			row += common.Fit(a.Kind, provW) + " "
+			row += common.Fit(safetext.Line(a.Kind), provW) + " "
 		}
 		row += common.Fit(safetext.Line(a.Login), loginW) + " " + common.Fit(stateWord(a.State), stateW) + " " + last
 		row = common.Fit(row, w)
@@ -882,10 +882,11 @@ func (m *Model) listView() string {
 			b.WriteString("\n")
 		}
 		if a.LastErrorKind != "" || a.LastErrorMessage != "" {
-			msg := "    ! " + a.LastErrorKind
+			kind := safetext.Line(a.LastErrorKind) // stored text: drawn cleaned like the rest
+			msg := "    ! " + kind
 			if text := safetext.Line(a.LastErrorMessage); text != "" {
 				// Engine messages often name the kind already; once is enough.
-				if strings.Contains(text, a.LastErrorKind) {
+				if kind != "" && strings.Contains(text, kind) {
 					msg = "    ! " + text
 				} else {
 					msg += ": " + text
@@ -952,7 +953,7 @@ func providerWord(kind string) string {
 	case "caldav":
 		return "CalDAV"
 	}
-	return kind
+	return safetext.Line(kind)
 }
 
 func stateWord(s string) string {

@@ -249,3 +249,16 @@ func TestFormHeightFollowsTheTerminal(t *testing.T) {
 		t.Fatalf("shortened guide cut:\n%s", v)
 	}
 }
+
+// Every stored field the list draws is cleaned, the provider kind and error kind too.
+func TestListDrawsStoredKindsCleaned(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		m := viewModel(t)
+		m.SetSize(w, 20)
+		m.Update(loadedMsg{gen: m.gen, accounts: []store.Account{{ID: "a1", Kind: "weird\x1b[2J", Name: "X",
+			State: store.AccountNeedsReauth, LastErrorKind: "Odd\x1b]52;c;AAAA\a", LastErrorMessage: "boom"}}})
+		if v := m.View(); strings.ContainsAny(v, "\x1b\a") {
+			t.Fatalf("control characters drawn at %d columns: %q", w, v)
+		}
+	}
+}
