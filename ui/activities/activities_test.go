@@ -473,10 +473,12 @@ func TestBannerNarrowFormsKeepTheWayBack(t *testing.T) {
 	m.total, m.shown, m.hidden = 100000, 16632, 83368
 	m.hiddenBy = []store.HiddenCount{{Dim: "owner", Count: 49982}, {Dim: "status", Count: 8142}}
 	for w, want := range map[int]string{
-		0:  "Showing 16,632 of 100,000 — filters hide 83,368 (owner 49,982, status 8,142) · R resets filters",
-		80: "Filters hide 83,368 of 100,000 (owner 49,982, status 8,142) · R resets filters",
-		70: "Filters hide 83,368 of 100,000 (owner 49,982, status 8,142) · R resets",
-		50: "Filters hide 83,368 of 100,000 · R resets filters",
+		// The counts are what each filter alone hides; the rest are named so they add up.
+		0:   "Showing 16,632 of 100,000 — filters hide 83,368 (owner 49,982, status 8,142, 25,244 by several) · R resets filters",
+		100: "Filters hide 83,368 of 100,000 (owner 49,982, status 8,142, 25,244 by several) · R resets filters",
+		80:  "Filters hide 83,368 of 100,000 (owner 49,982, status 8,142) · R resets filters",
+		70:  "Filters hide 83,368 of 100,000 (owner 49,982, status 8,142) · R resets",
+		50:  "Filters hide 83,368 of 100,000 · R resets filters",
 	} {
 		if got := m.bannerFitting(w); got != want {
 			t.Errorf("width %d:\n got %q\nwant %q", w, got, want)

@@ -199,19 +199,28 @@ func (m *Model) bannerFitting(width int) string {
 		forms = []string{"No activities yet · a adds one"}
 	case m.hidden > 0:
 		var by []string
+		alone := 0
 		for _, h := range m.hiddenBy {
 			by = append(by, fmt.Sprintf("%s %s", h.Dim, count(h.Count)))
+			alone += h.Count
 		}
-		which := ""
+		whiches := []string{""}
 		if len(by) > 0 {
-			which = " (" + strings.Join(by, ", ") + ")"
+			whiches = []string{" (" + strings.Join(by, ", ") + ")"}
+			// Each count is what that filter alone hides; the rest fail several filters
+			// at once. Said where it fits, so the numbers add up to the total.
+			if alone < m.hidden {
+				several := " (" + strings.Join(append(by, count(m.hidden-alone)+" by several"), ", ") + ")"
+				whiches = []string{several, whiches[0]}
+			}
 		}
-		forms = []string{
-			fmt.Sprintf("Showing %s of %s — filters hide %s%s · R resets filters", count(m.shown), count(m.total), count(m.hidden), which),
-			fmt.Sprintf("Filters hide %s of %s%s · R resets filters", count(m.hidden), count(m.total), which),
-			fmt.Sprintf("Filters hide %s of %s%s · R resets", count(m.hidden), count(m.total), which),
-			fmt.Sprintf("Filters hide %s of %s · R resets filters", count(m.hidden), count(m.total)),
+		for _, which := range whiches {
+			forms = append(forms,
+				fmt.Sprintf("Showing %s of %s — filters hide %s%s · R resets filters", count(m.shown), count(m.total), count(m.hidden), which),
+				fmt.Sprintf("Filters hide %s of %s%s · R resets filters", count(m.hidden), count(m.total), which),
+				fmt.Sprintf("Filters hide %s of %s%s · R resets", count(m.hidden), count(m.total), which))
 		}
+		forms = append(forms, fmt.Sprintf("Filters hide %s of %s · R resets filters", count(m.hidden), count(m.total)))
 	default:
 		if m.total == 1 {
 			forms = []string{"Showing the one activity"}
