@@ -420,7 +420,13 @@ func (r *run) remoteDeleted(ctx context.Context, h store.Handler, remoteID strin
 		if link.State == store.LinkPendingDelete {
 			r.sum.Pushed++
 			r.sum.DeletedRemote++
-			return r.journal(ctx, h, act.ID, remoteID, store.OpPushed, ReasonDeleted, "completed after an interruption")
+			reason, detail := ReasonDeleted, "completed after an interruption"
+			if why, d := r.noLongerSynced(act, link); why != "" && act.DeletedAt == nil {
+				// A retraction (type or owner changed) whose answer was lost: say why.
+				reason, detail = why, "deleted from the calendar (completed after an interruption): "+d
+				r.markRetracted(act.ID)
+			}
+			return r.journal(ctx, h, act.ID, remoteID, store.OpPushed, reason, detail)
 		}
 		return nil
 	}

@@ -194,6 +194,9 @@ func (r *run) pushLinked(ctx context.Context, l store.Link, a store.Activity) er
 		r.sum.skip(ReasonReadOnlyCalendar)
 		return nil
 	}
+	if reason, detail := r.noLongerSynced(a, l); reason != "" {
+		return r.retract(ctx, l, a, reason, detail)
+	}
 	switch {
 	case l.State == store.LinkPendingCreate && a.DeletedAt != nil:
 		// Deleted before its create completed. The pull found no tagged event for it,
@@ -239,9 +242,88 @@ func (r *run) pushLinked(ctx context.Context, l store.Link, a store.Activity) er
 	})
 }
 
+// noLongerSynced says why a linked activity that calsync put in the calendar must come
+// out of it again ("" when it stays): it was changed to a type that is not synced, or
+// handed to another owner. Only events calsync created from a CRM activity qualify; an
+// event imported from this calendar belongs to the person and is never deleted for it.
+func (r *run) noLongerSynced(a store.Activity, l store.Link) (reason, detail string) {
+	if a.DeletedAt != nil || (a.Origin != "local" && a.Origin != "") {
+		return "", ""
+	}
+	switch {
+	case a.OwnerID != r.meID:
+		return ReasonNotOwner, "no longer synced: the activity was given to another owner; only your own activities go to your calendar"
+	case !r.synced(a.Type):
+		return ReasonTypeNotSynced, fmt.Sprintf("no longer synced: type changed to %s, which is not selected for sync", a.Type)
+	}
+	return "", ""
+}
+
+// retract takes out of the calendar the event of an activity that no longer qualifies
+// (see noLongerSynced) and drops its link, so it is not written again; if it qualifies
+// again later, it is unlinked and pushed like a new activity.
+func (r *run) retract(ctx context.Context, l store.Link, a store.Activity, reason, detail string) error {
+	if l.State == store.LinkPendingCreate {
+		// Its create never completed and the pull found no tagged event: nothing to
+		// delete, only the link to forget.
+		r.sum.skip(reason)
+		return r.tx(ctx, func(h store.Handler) error {
+			if err := store.DeleteLink(ctx, h, l.ID); err != nil {
+				return err
+			}
+			return r.journal(ctx, h, a.ID, "", store.OpSkipped, reason, detail)
+		})
+	}
+	r.markRetracted(a.ID)
+	return r.deleteRemoteFor(ctx, l, a, reason, "deleted from the calendar: "+detail)
+}
+
+// markRetracted remembers that this run took the activity's event out of the calendar
+// and journaled why, so the unlinked scan of the same run need not journal it again.
+func (r *run) markRetracted(id string) {
+	if r.retracted == nil {
+		r.retracted = map[string]bool{}
+	}
+	r.retracted[id] = true
+}
+
+// retractedEarlier reports whether calsync itself took this activity's event out of the
+// calendar in an earlier run (see retract).
+func (r *run) retractedEarlier(ctx context.Context, activityID string) bool {
+	for _, reason := range []string{ReasonTypeNotSynced, ReasonNotOwner} {
+		es, err := store.QueryJournal(ctx, r.e.Store.DB, store.JournalQuery{AccountID: r.acct.ID, ActivityID: activityID,
+			Op: store.OpPushed, Reason: reason, Limit: 1})
+		if err == nil && len(es) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// cannotRecreate handles a calendar that refuses to create an activity's event again
+// after calsync deleted it (Google keeps the ids of deleted events, and the event id is
+// derived from the activity id): the link is set aside with the reason, once, instead of
+// failing the same way on every run.
+func (r *run) cannotRecreate(ctx context.Context, a store.Activity, l store.Link, cause error) error {
+	const why = "calsync removed this activity's event when it stopped qualifying, and the calendar does not let an event be created again under the same id; it stays here, unsynced (copy it to a new activity to put it in the calendar)"
+	r.sum.fail(string(providers.Conflict))
+	return r.tx(ctx, func(h store.Handler) error {
+		l.State, l.SyncedRev, l.LastError = store.LinkQuarantined, a.Rev, "cannot be created again in the calendar"
+		if err := store.UpdateLink(ctx, h, l); err != nil {
+			return err
+		}
+		return r.journal(ctx, h, a.ID, "", store.OpError, string(providers.Conflict), why+": "+oneLine(cause))
+	})
+}
+
 // deleteRemote deletes the event of a tombstoned activity: the link is marked
 // pending_delete first, so an interrupted delete is finished by the next run.
 func (r *run) deleteRemote(ctx context.Context, l store.Link, a store.Activity) error {
+	return r.deleteRemoteFor(ctx, l, a, ReasonDeleted, "")
+}
+
+// deleteRemoteFor is deleteRemote journaling the deletion with reason and detail.
+func (r *run) deleteRemoteFor(ctx context.Context, l store.Link, a store.Activity, reason, detail string) error {
 	if r.opts.DryRun {
 		r.sum.Pushed++
 		r.sum.DeletedRemote++
@@ -282,13 +364,16 @@ func (r *run) deleteRemote(ctx context.Context, l store.Link, a store.Activity) 
 		}
 		r.sum.Pushed++
 		r.sum.DeletedRemote++
-		return r.journal(ctx, h, a.ID, l.RemoteID, store.OpPushed, ReasonDeleted, "")
+		return r.journal(ctx, h, a.ID, l.RemoteID, store.OpPushed, reason, detail)
 	})
 }
 
 // pushNew decides about an activity without a link and creates its event if eligible.
 func (r *run) pushNew(ctx context.Context, a store.Activity) error {
 	reason, detail := r.eligible(a)
+	if reason != "" && r.retracted[a.ID] {
+		return nil // this run deleted its event and journaled why
+	}
 	if reason != "" {
 		r.sum.skip(reason)
 		if !r.freshNews(a) {
@@ -358,6 +443,11 @@ func (r *run) create(ctx context.Context, a store.Activity, l store.Link) error 
 	})
 	// Only a create an earlier run already attempted can have been deleted meanwhile; a
 	// first attempt refused as a conflict is an ordinary (journaled) error.
+	// An activity whose event calsync itself deleted comes first: its id being taken by
+	// a deleted event is expected then, and is no reason to delete the activity.
+	if providers.IsKind(err, providers.Conflict) && l.ID != 0 && r.retractedEarlier(ctx, a.ID) {
+		return r.cannotRecreate(ctx, a, l, err)
+	}
 	if providers.IsKind(err, providers.Conflict) && l.ID != 0 && l.CreatedAt.Before(r.now) {
 		return r.createdThenDeleted(ctx, a, l, err)
 	}

@@ -57,6 +57,9 @@ type run struct {
 	since, enteredAfter time.Time
 	// force lists activities to push even if the scans do not read them.
 	force []string
+	// retracted holds activities whose events this run deleted because they no longer
+	// qualify (type or owner changed).
+	retracted map[string]bool
 }
 
 // errStop wraps an error that ends the run (auth, exhausted retries, cancellation).
