@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -166,5 +167,58 @@ func TestSyncWatchSyncsUntilInterrupted(t *testing.T) {
 	}
 	if code, _, errOut := cli.run("", "sync", "--watch", "--dry-run"); code != exitUsage || !strings.Contains(errOut, "do not go together") {
 		t.Fatalf("watch + dry-run: %d %s", code, errOut)
+	}
+}
+
+// Ctrl-C while `sync --watch` is in the middle of a run (here: waiting out a rate
+// limit): the command exits at once, the run is recorded as cancelled and the lease is
+// free, so the next `calsync sync` is not told "already syncing".
+func TestSyncWatchInterruptedMidRunReleasesTheLease(t *testing.T) {
+	cli, fake := googleCLI(t, googlefake.Options{Login: "pat@example.com"})
+	if code, out, errOut := cli.run("", "account", "add", "google", "--name", "Work"); code != 0 {
+		t.Fatalf("add: %d\n%s\n%s", code, out, errOut)
+	}
+	id := cli.accounts()[0].ID
+	cli.run("", "settings", "set", "--account", id, "--calendar", "pat@example.com", "--enable")
+	st := cli.store()
+	ctx := context.Background()
+	fake.SetFaults(googlefake.Faults{RateLimited: true, RetryAfterSeconds: 60, FailCount: 1000})
+
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errb,
+		Getenv: func(k string) string { return cli.env[k] }, Now: func() time.Time { return cli.now }}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- run(wctx, env, []string{"--data-dir", cli.dir, "sync", "--watch"}) }()
+	deadline := time.After(20 * time.Second)
+	for {
+		if r, err := store.LastRun(ctx, st.DB, id); err == nil && r.Status == store.RunRunning {
+			break // the run holds the lease and waits on Retry-After
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("the watch never started a run:\n%s\n%s", out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("watch exit %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sync --watch did not stop on Ctrl-C")
+	}
+	if holder, _, err := store.GetLease(ctx, st.DB, id); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("lease still held by %q after Ctrl-C", holder)
+	}
+	if r, err := store.LastRun(ctx, st.DB, id); err != nil || r.Status != store.RunCancelled {
+		t.Fatalf("run %+v %v, want cancelled", r, err)
+	}
+	fake.SetFaults(googlefake.Faults{})
+	if code, o, e := cli.run("", "sync", "--wait", "0s"); code != exitOK {
+		t.Fatalf("sync right after Ctrl-C: %d\n%s\n%s", code, o, e)
 	}
 }
