@@ -662,15 +662,25 @@ func (m *Model) View() string {
 	var b strings.Builder
 	switch m.mode {
 	case modeList, modeConfirmRemove:
-		b.WriteString(m.listView())
-		if m.mode == modeConfirmRemove {
-			if a, ok := m.selected(); ok {
-				b.WriteString("\n\n")
-				b.WriteString(st.Dialog.Render(common.Wrap(fmt.Sprintf(
-					"Remove %s? calsync forgets its sign-in, settings and links. The events already in the "+
-						"calendar and the activities in the CRM stay.\n\ny: remove   n: keep", safetext.Line(a.Name)), min(w-8, 70))))
-			}
+		list := m.listView()
+		a, ok := m.selected()
+		if m.mode != modeConfirmRemove || !ok {
+			b.WriteString(list)
+			break
 		}
+		dialog := st.Dialog.Render(common.Wrap(fmt.Sprintf(
+			"Remove %s? calsync forgets its sign-in, settings and links. The events already in the "+
+				"calendar and the activities in the CRM stay.\n\n"+
+				"Connecting this calendar again later imports the events made in it a second time. "+
+				"To pause sync instead, press n and then s (stop sync).\n\ny: remove   n: keep",
+			safetext.Line(a.Name)), min(w-8, 70)))
+		// The question must be seen whole, its y/n line above all: on a short screen it
+		// takes the list's place.
+		if lipgloss.Height(list)+1+lipgloss.Height(dialog) <= m.height {
+			b.WriteString(list)
+			b.WriteString("\n\n")
+		}
+		b.WriteString(dialog)
 	case modePicking:
 		b.WriteString(st.Title.Render("Add account"))
 		b.WriteString("\n\n")

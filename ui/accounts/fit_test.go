@@ -262,3 +262,29 @@ func TestListDrawsStoredKindsCleaned(t *testing.T) {
 		}
 	}
 }
+
+// Removing forgets the links, so a later re-add imports the calendar's own events again
+// (seen in the sandbox: three duplicates). The question says so and offers the pause.
+func TestRemoveQuestionWarnsAboutReAddingAndFits(t *testing.T) {
+	m := viewModel(t)
+	m.SetSize(80, 20)
+	errMsg := "caldav read sync token: AppPasswordRequired (HTTP 401) — this account uses two-factor authentication"
+	m.Update(loadedMsg{gen: m.gen, accounts: []store.Account{
+		{ID: "a0", Kind: "google", Name: "Work", Login: "pat@example.com", State: store.AccountNeedsReauth,
+			LastErrorKind: "AuthExpired", LastErrorMessage: errMsg},
+		{ID: "a1", Kind: "caldav", Name: "Home", Login: "pat", State: store.AccountNeedsReauth,
+			LastErrorKind: "AppPasswordRequired", LastErrorMessage: errMsg},
+		{ID: "a2", Kind: "microsoft", Name: "Office", Login: "pat@contoso.com", State: store.AccountConnected},
+	}, syncs: map[string]string{"a0": "syncs two-way with Work", "a1": "syncs two-way with Home", "a2": "syncs two-way with Calendar"}})
+	m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")})
+	v := m.View()
+	assertFits(t, v, 80, 20)
+	flat := strings.Join(strings.Fields(strings.NewReplacer("║", " ", "╔", " ", "╗", " ", "╚", " ", "╝", " ", "═", " ").Replace(v)), " ")
+	for _, want := range []string{"Remove Home?", "imports the events made in it a second time",
+		"press n and then s (stop sync)", "y: remove n: keep"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("remove question lacks %q:\n%s", want, v)
+		}
+	}
+}
