@@ -604,9 +604,8 @@ func (m *Model) styleForm(f *huh.Form) *huh.Form {
 	km := huh.NewDefaultKeyMap()
 	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
 	f = f.WithKeyMap(km).WithShowHelp(true).WithWidth(min(max(m.width, 40), 100))
-	if m.ctx.Styles.Theme.NoColor {
-		f = f.WithTheme(huh.ThemeBase())
-	}
+	// The app's one theme (colourless under NO_COLOR), as the activity form has.
+	f = f.WithTheme(m.ctx.Styles.FormTheme())
 	// huh sizes groups only on a WindowSizeMsg, which the root keeps for itself; the
 	// height is set by sizeForm once the form is in place.
 	f.Update(tea.WindowSizeMsg{Width: min(max(m.width, 40), 100), Height: max(m.height, 10)})

@@ -515,9 +515,8 @@ func (m *Model) startForm(v *values) tea.Cmd {
 				Value(&v.enabled),
 		),
 	).WithShowHelp(true).WithKeyMap(formKeyMap()).WithWidth(min(m.width, 100))
-	if m.ctx.Styles.Theme.NoColor {
-		form = form.WithTheme(huh.ThemeBase())
-	}
+	// The app's one theme (colourless under NO_COLOR), as the activity form has.
+	form = form.WithTheme(m.ctx.Styles.FormTheme())
 	// Size the groups now: huh computes their heights only on a WindowSizeMsg, which the
 	// root does not forward, and a group sized before its width is known cuts options off.
 	form.Update(tea.WindowSizeMsg{Width: min(m.width, 100), Height: max(m.height, 10)})
