@@ -342,13 +342,14 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 		}
 		lastErr := "-"
 		if a.LastErrorKind != "" {
-			lastErr = a.LastErrorKind
+			lastErr = safetext.Line(a.LastErrorKind)
 			if a.LastErrorMessage != "" {
 				lastErr += ": " + safetext.Line(a.LastErrorMessage)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, safetext.Line(a.Name), a.Kind,
-			safetext.Line(a.Login), a.State, last, lastErr)
+		// Every stored field is cleaned: a table is drawn on a terminal too.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(a.ID), safetext.Line(a.Name), safetext.Line(a.Kind),
+			safetext.Line(a.Login), safetext.Line(a.State), last, lastErr)
 	}
 	tw.Flush()
 	for _, a := range as {
@@ -398,6 +399,11 @@ func runAccountRemove(ctx context.Context, env *Env, c *command, args []string) 
 	}
 	fmt.Fprintf(env.Stdout, "Removed %s (%s). Its activities stay in the CRM; events already in the calendar stay there.\n",
 		safetext.Line(a.Name), id)
+	// Its links are gone: adding the same calendar again cannot tell the events made there
+	// from new ones.
+	fmt.Fprintln(env.Stdout, "If you add this calendar again, the events made in it are imported a second time; "+
+		"`calsync doctor --symptom duplicates` merges them. (Next time, "+
+		"`calsync settings set --account ID --disable` pauses sync and keeps the links.)")
 	return exitOK
 }
 

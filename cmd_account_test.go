@@ -308,7 +308,8 @@ func TestSettingsSetRefusesReadOnlyCalendarAndPreviews(t *testing.T) {
 
 	// Remove keeps the activities.
 	code, out, _ = cli.run("", "account", "remove", id)
-	if code != 0 || !strings.Contains(out, "activities stay") {
+	if code != 0 || !strings.Contains(out, "activities stay") ||
+		!strings.Contains(out, "If you add this calendar again, the events made in it are imported a second time") {
 		t.Fatalf("remove: %d %s", code, out)
 	}
 	var n int
@@ -421,5 +422,23 @@ func TestAccountAddCalDAVNextcloudStyleRefusal(t *testing.T) {
 	code, _, errOut = cli.run("", "calendars", "--account", id, "--refresh")
 	if code != exitFailure || !strings.Contains(errOut, "AppPasswordRequired") || strings.Contains(errOut, app) {
 		t.Fatalf("--refresh with a revoked password: exit %d\n%s", code, errOut)
+	}
+}
+
+// `account list` draws every stored field cleaned, the error kind too.
+func TestAccountListTableIsCleaned(t *testing.T) {
+	cli := newAcctCLI(t)
+	st := cli.store()
+	if _, err := store.CreateAccount(context.Background(), st.DB, store.Account{Kind: "caldav", Name: "Home\a",
+		Login: "pat", State: store.AccountNeedsReauth, LastErrorKind: "Odd\x1b]52;c;QUFBQQ==\a", LastErrorMessage: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, out, errOut := cli.run("", "account", "list")
+	if code != 0 || !strings.Contains(out, "Home") || !strings.Contains(out, "boom") {
+		t.Fatalf("list: %d %s %s", code, out, errOut)
+	}
+	if strings.ContainsAny(out, "\x1b\a") {
+		t.Fatalf("control characters printed: %q", out)
 	}
 }

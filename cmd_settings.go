@@ -20,7 +20,8 @@ const settingsUsage = `calsync settings show --account ID [--json]
                             [--types T,...] [--import-type T] [--backfill-from DATE|none] [--interval 5m]
                             [--conflicts newest-wins|local-wins|remote-wins] [--window-past-days N]
                             [--window-future-days N] [--enable|--disable] [--preview]
-  --preview runs the first sync dry and prints what it would do; nothing is saved.`
+  --preview runs the next sync (the first, for an account not yet synced) dry and prints
+  what it would do; nothing is saved.`
 
 func init() {
 	register(&command{
