@@ -185,13 +185,41 @@ func TestListShowsWholeNamesAtEightyColumns(t *testing.T) {
 func TestLongLastErrorWraps(t *testing.T) {
 	m := viewModel(t)
 	m.SetSize(80, 20)
-	msg := "google list events: AuthExpired (HTTP 400 invalid_grant): Token has been expired or revoked."
+	msg := "google list events: Unavailable (HTTP 503 backendError): The service is currently unavailable, try later."
 	m.Update(loadedMsg{gen: m.gen, accounts: []store.Account{{ID: "a1", Kind: "google", Name: "Work", Login: "pat@example.com",
-		State: store.AccountNeedsReauth, LastErrorKind: "AuthExpired", LastErrorMessage: msg}}})
+		State: store.AccountConnected, LastErrorKind: "Unavailable", LastErrorMessage: msg}}})
 	v := m.View()
 	assertFits(t, v, 80, 20)
-	if !strings.Contains(strings.Join(strings.Fields(v), " "), "! "+msg) || strings.Contains(v, "AuthExpired: google") {
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "! "+msg) || strings.Contains(v, "Unavailable: google") {
 		t.Fatalf("error not whole:\n%s", v)
+	}
+}
+
+// An error whose remedy is the person's is shown as what to do, not as the provider's
+// words: an admin-blocked Microsoft account's trace and correlation ids used to push
+// "ask IT" off the screen.
+func TestLastErrorSaysWhatToDo(t *testing.T) {
+	m := viewModel(t)
+	m.SetSize(80, 20)
+	raw := "microsoft list changes: AdminBlocked (HTTP 400 AADSTS90094): AADSTS90094: The grant requires admin " +
+		"permission. Trace ID: fad3a64c-9cc2-4890-958b-2dc132b1993f Correlation ID: 913874fe-3ce9-4460-a529-472e81e1b14f"
+	m.Update(loadedMsg{gen: m.gen, accounts: []store.Account{
+		{ID: "a1", Kind: "microsoft", Name: "Office", Login: "dana@contoso.com", State: store.AccountNeedsReauth,
+			LastErrorKind: "AdminBlocked", LastErrorMessage: raw},
+		{ID: "a2", Kind: "caldav", Name: "iCloud", ServerURL: "https://caldav.icloud.com", Login: "pat@icloud.com",
+			State: store.AccountNeedsReauth, LastErrorKind: "AppPasswordRequired", LastErrorMessage: "HTTP 401"},
+	}})
+	v := m.View()
+	assertFits(t, v, 80, 20)
+	flat := strings.Join(strings.Fields(v), " ")
+	for _, want := range []string{"! AdminBlocked: Your organisation's policy blocks calsync. Only an administrator can fix this",
+		"! AppPasswordRequired: iCloud refused the password. Accounts with two-factor authentication need an app-specific password"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "Trace ID") {
+		t.Errorf("provider noise shown:\n%s", v)
 	}
 }
 

@@ -401,7 +401,7 @@ func TestReconnectKeepsSettingsAndLinksThenStopAndRemove(t *testing.T) {
 	fake.RevokeTokens()
 
 	tm, _ := newFlow(t, st, env)
-	waitFor(t, tm, "Work", "needs sign-in", "syncs to-calendar with pat@example.com", "! AuthExpired: Token has been expired or revoked.",
+	waitFor(t, tm, "Work", "needs sign-in", "syncs to-calendar with pat@example.com", "! AuthExpired: Google Calendar no longer accepts calsync's sign-in (expired or revoked). Sign in again.",
 		"Work needs a fresh sign-in: press r to reconnect")
 	tm.Type("r")
 	waitFor(t, tm, "Reconnect Work")
