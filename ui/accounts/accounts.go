@@ -21,7 +21,6 @@ import (
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/ui/accountsetup"
 	"github.com/calsync/calsync/ui/common"
@@ -902,7 +901,7 @@ func (m *Model) listView() string {
 					msg += ": " + text
 				}
 			}
-			if advice := listAdvice(a); advice != "" {
+			if advice := safetext.Line(accountsetup.AccountAdvice(a)); advice != "" {
 				// The provider's own words (trace ids, timestamps) bury the remedy; the
 				// Log tab keeps them.
 				msg = "    ! " + kind + ": " + advice
@@ -956,22 +955,6 @@ func syncLine(ctx context.Context, b accountsetup.Backend, accountID string) str
 		line += " (off)"
 	}
 	return line
-}
-
-// listAdvice is what to do about an account's last error, for the kinds whose remedy is
-// the person's (a new password, a fresh sign-in, an admin): the same advice the add form
-// gives. "" for the rest, whose stored message is shown as it is.
-func listAdvice(a store.Account) string {
-	kind := providers.Kind(a.LastErrorKind)
-	switch kind {
-	case providers.AppPasswordRequired, providers.AuthExpired, providers.InsufficientScope,
-		providers.AdminBlocked, providers.ReadOnly:
-	default:
-		return ""
-	}
-	choice := accountsetup.ChoiceForAccount(a.Kind, a.ServerURL)
-	adv := accountsetup.Explain(choice, &providers.Error{Kind: kind, Provider: a.Kind}, nil)
-	return safetext.Line(adv.Text)
 }
 
 // providerWord names the provider kind as people know it.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/store"
 )
 
 // Advice is a failed connection explained: its Kind (what the screen shows as a label) and
@@ -120,6 +121,21 @@ func Explain(choice Choice, err error, missing []string) Advice {
 		a.Text += " " + oneLine(pe.Hint)
 	}
 	return a
+}
+
+// AccountAdvice is what to do about an account's stored last error, for the kinds whose
+// remedy is the person's (a new app password, a fresh sign-in, ticking a permission, an
+// admin, another calendar): the advice the add form gives for the same kind. "" for the
+// rest (network, rate limits, server trouble), whose stored message says more.
+func AccountAdvice(a store.Account) string {
+	kind := providers.Kind(a.LastErrorKind)
+	switch kind {
+	case providers.AppPasswordRequired, providers.AuthExpired, providers.InsufficientScope,
+		providers.AdminBlocked, providers.ReadOnly:
+	default:
+		return ""
+	}
+	return Explain(ChoiceForAccount(a.Kind, a.ServerURL), &providers.Error{Kind: kind, Provider: a.Kind}, nil).Text
 }
 
 // ErrCancelled is returned by a sign-in the person cancelled.

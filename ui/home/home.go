@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/ui/accountsetup"
 	"github.com/calsync/calsync/ui/common"
 	"github.com/calsync/calsync/ui/safetext"
 )
@@ -206,7 +207,12 @@ func (m *Model) View() string {
 				wrapped(strings.TrimPrefix(state, st.Muted.Render(" — ")), "      ")
 			}
 			if a.State != store.AccountConnected && a.LastErrorMessage != "" {
-				wrapped(st.Muted.Render(safetext.Line(a.LastErrorMessage)), "      ")
+				// What to do, when the person can mend it; else the stored message.
+				text := accountsetup.AccountAdvice(a)
+				if text == "" {
+					text = a.LastErrorMessage
+				}
+				wrapped(st.Muted.Render(safetext.Line(text)), "      ")
 			}
 		}
 	}

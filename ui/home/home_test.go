@@ -61,7 +61,8 @@ func TestHomeShowsAccountsStateCountsAndWayIn(t *testing.T) {
 	for _, want := range []string{
 		"● Work Google · ana@example.com — connected · synced 5 min ago",
 		"✗ Fastmail · CalDAV — needs sign-in: press 3, or calsync account reconnect acc-fm",
-		"the server wants an app password",
+		// The stored error is shown as what to do about it.
+		"The server refused the password.",
 		"Last sync: 5 min ago",
 		"Yours to do: 3 · 1 overdue · 2 today",
 	} {
@@ -163,7 +164,8 @@ func TestHomeBrokenAccountCommandIsWholeAtEightyColumns(t *testing.T) {
 	m.SetSize(80, 24)
 	v := m.View()
 	flat := strings.Join(strings.Fields(v), " ")
-	for _, want := range []string{"calsync account reconnect " + id, msg} {
+	advice := "Google Calendar no longer accepts calsync's sign-in (expired or revoked). Sign in again."
+	for _, want := range []string{"calsync account reconnect " + id, advice} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("home lacks %q:\n%s", want, v)
 		}
