@@ -170,7 +170,9 @@ func printSummary(w io.Writer, s sync.Summary) {
 		fmt.Fprintf(w, "  nothing deleted: the calendar listing came back empty while %d linked events should be there.\n"+
 			"  If they really were deleted, run: calsync sync --account %s --confirm-mass-delete\n", s.MassDeleteGuard, s.AccountID)
 	}
-	if s.Failed {
+	if s.Cancelled {
+		fmt.Fprintf(w, "  stopped before it finished (interrupted); nothing is half-written and the next sync carries on\n")
+	} else if s.Failed {
 		what := "failed"
 		if s.Temporary {
 			what = "stopped (temporary; it will be retried)"

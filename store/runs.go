@@ -56,6 +56,17 @@ func FinishRun(ctx context.Context, h Handler, runID, status, summaryJSON string
 	return err
 }
 
+// AbandonRuns marks an account's runs still "running" as cancelled at now: called by
+// the holder of the account's lease, which proves their processes are gone.
+func AbandonRuns(ctx context.Context, h Handler, accountID string, now time.Time) error {
+	_, err := h.ExecContext(ctx, `UPDATE sync_runs SET status=?, finished_at=? WHERE account_id=? AND status=?`,
+		RunCancelled, sqTime(nowOr(now)), accountID, RunRunning)
+	if err != nil {
+		return fmt.Errorf("close abandoned runs: %w", err)
+	}
+	return nil
+}
+
 const runCols = `id, account_id, started_at, finished_at, status, summary`
 
 func scanRun(sc interface{ Scan(...any) error }) (Run, error) {

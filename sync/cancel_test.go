@@ -53,3 +53,31 @@ func TestCancelledRunReleasesLeaseAndIsRecordedCancelled(t *testing.T) {
 		t.Fatal("the activity is not in the calendar after the next run")
 	}
 }
+
+// A process killed mid-run (no chance to clean up) leaves a run row "running"; the next
+// run, holding the lease, closes it as cancelled instead of leaving it running forever.
+func TestRunOfAKilledProcessIsClosedByTheNextRun(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	dead, err := store.StartRun(h.ctx, h.st.DB, h.acct.ID, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.tick()
+	s := h.sync()
+	runs, err := store.ListRuns(h.ctx, h.st.DB, h.acct.ID, 10)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("runs %+v %v", runs, err)
+	}
+	for _, r := range runs {
+		switch r.ID {
+		case dead:
+			if r.Status != store.RunCancelled || r.FinishedAt == nil {
+				t.Fatalf("the dead process's run is %+v", r)
+			}
+		case s.RunID:
+			if r.Status != store.RunOK {
+				t.Fatalf("this run is %+v", r)
+			}
+		}
+	}
+}

@@ -192,8 +192,8 @@ func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (su
 			if sum.Error == "" {
 				sum.Error = err.Error()
 			}
-			if errors.Is(err, ErrAlreadySyncing) {
-				sum.Temporary = true // the other run finishes by itself
+			if errors.Is(err, ErrAlreadySyncing) || sum.Cancelled {
+				sum.Temporary = true // the other run finishes by itself; an interrupted one goes on next time
 			}
 			if k := providers.KindOf(err); k != "" {
 				sum.ErrorCode = string(k)
@@ -250,6 +250,11 @@ func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (su
 
 	r := &run{e: e, acct: acct, set: set, opts: opts, sum: &sum, holder: holder, now: e.now()}
 	if !opts.DryRun {
+		// Holding the lease, no other run of this account is alive: a run row still
+		// "running" belongs to a process that died (killed, power cut) and never will end.
+		if err := store.AbandonRuns(ctx, e.Store.DB, accountID, r.now); err != nil {
+			return sum, err
+		}
 		if r.runID, err = store.StartRun(ctx, e.Store.DB, accountID, r.now); err != nil {
 			return sum, err
 		}
