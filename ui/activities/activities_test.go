@@ -201,7 +201,7 @@ func TestSpaceTogglesDoneAndDeleteAsksFirst(t *testing.T) {
 	if !got.Done {
 		t.Fatal("space should mark the activity done")
 	}
-	if !strings.Contains(out.lastStatus(), "Marked “Call Carla” done") {
+	if !strings.Contains(out.lastStatus(), "Done: “Call Carla”") {
 		t.Fatalf("status %q", out.lastStatus())
 	}
 	if row, _ := m.Selected(); !row.Done {
@@ -314,7 +314,7 @@ func TestWindowHoldsOnlyVisibleRowsPlusMargin(t *testing.T) {
 	if after, _ := m.Selected(); after.ID == before.ID || m.shown != 599 {
 		t.Fatalf("after done: cursor still on %q, shown %d", after.Subject, m.shown)
 	}
-	if !strings.HasSuffix(out.lastStatus(), "done — the status filter hides it now") {
+	if !strings.HasSuffix(out.lastStatus(), "” — the status filter hides it") {
 		t.Fatalf("status %q should say why the row went", out.lastStatus())
 	}
 	out.press(t, m, "home")
@@ -617,7 +617,7 @@ func TestSavingAHiddenActivitySaysSo(t *testing.T) {
 	m.formVals.Owner = f.other.ID
 	_, cmd = m.Update(formDoneMsg{id: m.formID})
 	out.drive(t, m, cmd)
-	if out.lastStatus() != "Added “Bo's new one” — your filters hide it (R shows everything)" {
+	if out.lastStatus() != "Added “Bo's new one” — filters hide it; R shows all" {
 		t.Fatalf("status %q", out.lastStatus())
 	}
 }
@@ -638,5 +638,18 @@ func TestFormErrorIsOnScreenAtEightyByTwenty(t *testing.T) {
 	}
 	if !strings.Contains(v, "write it as YYYY-MM-DD HH:MM") {
 		t.Fatalf("the refusal is not on the screen:\n%s", v)
+	}
+}
+
+// A long subject in a status sentence is shortened so the part after it, which says why
+// the row left the list, still fits the 80-column status bar.
+func TestStatusSentenceKeepsItsTailWithALongSubject(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, f.me.ID, store.TypeCall, "Prepare the pricing sheet and the contract draft for Çelik Yapı before Friday", testNow.Add(time.Hour))
+	m, out := open(t, f, 80, 20)
+	out.press(t, m, "space")
+	got := out.lastStatus()
+	if got != "Done: “Prepare the pricing s…” — the status filter hides it" || lipgloss.Width(got) > 62 {
+		t.Fatalf("status %q (%d cells)", got, lipgloss.Width(got))
 	}
 }

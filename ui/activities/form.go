@@ -169,7 +169,7 @@ func hiddenNote(ctx context.Context, st *store.Store, f store.ListFilter, loc *t
 			break
 		}
 	}
-	return " — your filters hide it (R shows everything)"
+	return " — filters hide it; R shows all"
 }
 
 // patch holds the fields the person changed in the form.
@@ -256,13 +256,13 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 			if err != nil {
 				return writeMsg{err: fmt.Errorf("could not add “%s”: %w", subject, err)}
 			}
-			return writeMsg{what: "Added “" + subject + "”" + hiddenNote(ctx, st, f, loc, now, a), id: a.ID}
+			return writeMsg{what: "Added " + quoted(subject) + hiddenNote(ctx, st, f, loc, now, a), id: a.ID}
 		}
 		a, err := store.UpdateActivity(ctx, st.DB, v.editID, v.patch(typ, start, dur), now)
 		if err != nil {
 			return writeMsg{err: fmt.Errorf("could not save “%s”: %w", subject, err)}
 		}
-		return writeMsg{what: "Saved “" + subject + "”" + hiddenNote(ctx, st, f, loc, now, a), id: v.editID}
+		return writeMsg{what: "Saved " + quoted(subject) + hiddenNote(ctx, st, f, loc, now, a), id: v.editID}
 	}
 	return m, tea.Sequence(common.Busy(busyKey, true), write)
 }

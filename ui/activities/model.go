@@ -552,7 +552,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.deleteCmd(row)
 		case key.Matches(msg, k.No):
 			m.confirm = nil
-			return m, common.Status("Kept “" + cleanLine(row.Subject) + "”")
+			return m, common.Status("Kept " + quoted(cleanLine(row.Subject)))
 		}
 		return m, nil
 	case m.picker != nil:
@@ -806,6 +806,11 @@ func (m *Model) searchKey(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
+// quoted names an activity in a status-bar sentence, its subject shortened so that what
+// follows it ("— the status filter hides it") still fits the status bar at 80 columns,
+// beside the sync state.
+func quoted(subject string) string { return "“" + common.Truncate(subject, 22) + "”" }
+
 // searchDebounce is a variable so tests need not wait for it.
 var searchDebounce = 150 * time.Millisecond
 
@@ -816,15 +821,15 @@ func (m *Model) doneCmd(row store.ActivityRow) tea.Cmd {
 	// Say so when the row is about to leave the list, or it looks like it vanished.
 	hidden := ""
 	if done && m.filter.Status == store.StatusTodo || !done && m.filter.Status == store.StatusDone {
-		hidden = " — the status filter hides it now"
+		hidden = " — the status filter hides it"
 	}
 	write := func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
 		_, err := store.SetActivityDone(ctx, st.DB, id, done, now)
-		what := "Marked “" + subject + "” done" + hidden
+		what := "Done: " + quoted(subject) + hidden
 		if !done {
-			what = "Marked “" + subject + "” to do again" + hidden
+			what = "To do again: " + quoted(subject) + hidden
 		}
 		if err != nil {
 			err = fmt.Errorf("could not change “%s”: %w", subject, err)
@@ -845,7 +850,7 @@ func (m *Model) deleteCmd(row store.ActivityRow) tea.Cmd {
 		if err != nil {
 			err = fmt.Errorf("could not delete “%s”: %w", subject, err)
 		}
-		return writeMsg{what: "Deleted “" + subject + "”", id: id, err: err}
+		return writeMsg{what: "Deleted " + quoted(subject), id: id, err: err}
 	}
 	return tea.Sequence(common.Busy(busyKey, true), write)
 }
