@@ -180,7 +180,7 @@ func TestDemoScenariosReproduceTheirSymptom(t *testing.T) {
 	fixable := map[string]bool{"filters-hide": true, "before-activation": true, "wrong-types": true, "one-way": true,
 		"read-only-calendar": true, "duplicates-lost-links": true, "timezone-shift": true,
 		"duplicates-two-accounts": true, // stop sync on the second connection + merge the copies
-		"app-password": true} // app-password: its check pasted the printed app password already
+		"app-password":            true} // app-password: its check pasted the printed app password already
 	cases := []struct {
 		name  string
 		check func(t *testing.T, c *demoCLI, b *demoSandbox, st *store.Store)
