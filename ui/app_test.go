@@ -267,3 +267,24 @@ func TestAccountsHelpFitsEightyColumns(t *testing.T) {
 		}
 	}
 }
+
+// The full help of a screen with many keys (Activities) at 80 columns keeps the global
+// keys: they go on a line of their own instead of being cut behind "…".
+func TestFullHelpKeepsGlobalKeysAtEightyColumns(t *testing.T) {
+	m := openApp(t, openTeamStore(t), 80, 24, WithTab(common.TabActivities))
+	settle(t, m, press(m, "?"))
+	v := m.View()
+	lines := strings.Split(v, "\n")
+	if len(lines) != 24 {
+		t.Fatalf("view is %d lines, the terminal 24", len(lines))
+	}
+	help := strings.Join(lines[len(lines)-9:], "\n")
+	for _, want := range []string{"1-5 tabs", "tab/shift+tab cycle", "q quit", "ctrl+r sync now", "d     delete"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("full help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "…") {
+		t.Errorf("full help cut:\n%s", help)
+	}
+}

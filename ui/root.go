@@ -415,7 +415,7 @@ func (m *Model) statusBar() string {
 func (m *Model) helpView() string {
 	km := rootKeyMap{screen: m.screens[m.active], global: m.ctx.Keys, syncNow: m.sync.Keys.SyncNow}
 	if m.help.ShowAll {
-		return m.help.View(km)
+		return m.fullHelpView(km)
 	}
 	globalKeys := m.ctx.Keys.ShortHelp()
 	if m.capturing() {
@@ -431,6 +431,24 @@ func (m *Model) helpView() string {
 	h := m.help
 	h.Width = max(1, m.ctx.Width-lipgloss.Width(global)-lipgloss.Width(sep))
 	return h.ShortHelpView(screenKeys) + sep + global
+}
+
+// fullHelpView is the screen's columns and the global ones side by side when they fit.
+// When they do not (Activities at 80 columns), the global keys move to a line of their
+// own under the screen's columns, rather than being cut behind "…": how to switch tabs and
+// quit must always be findable.
+func (m *Model) fullHelpView(km rootKeyMap) string {
+	wide := m.help
+	wide.Width = 0 // no limit: measure the whole thing
+	if all := wide.View(km); lipgloss.Width(all) <= m.ctx.Width {
+		return all
+	}
+	g := m.ctx.Keys
+	tabs := key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp(fmt.Sprintf("1-%d", len(m.screens)), "tabs"))
+	cycle := key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab/shift+tab", "cycle"))
+	less := key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "fewer keys"))
+	global := m.help.ShortHelpView([]key.Binding{tabs, cycle, less, g.Quit, km.syncNow})
+	return m.help.FullHelpView(m.screens[m.active].FullHelp()) + "\n" + global
 }
 
 // rootKeyMap is the active screen's keys followed by the global ones.
