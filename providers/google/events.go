@@ -288,8 +288,11 @@ func (c *Client) readEvent(ctx context.Context, op, cal string, resp *httpapi.Re
 	return ev, nil
 }
 
-// Create inserts ev with the id derived from its activity id; a 409 duplicate means an
-// earlier attempt already made it, which is fetched and returned.
+// Create inserts ev with the id derived from its activity id. A 409 duplicate means the id
+// is taken: by an earlier attempt that already made the event (fetched and returned), or
+// by calsync's own event that was deleted since — Google keeps deleted events (status
+// cancelled) and never frees their ids, so such an event is restored instead: an update
+// setting status confirmed with the new content brings it back under the same id.
 func (c *Client) Create(ctx context.Context, cal string, ev providers.Event) (providers.Event, error) {
 	const op = "create event"
 	if ev.ActivityID == "" {
@@ -320,16 +323,48 @@ func (c *Client) Create(ctx context.Context, cal string, ev providers.Event) (pr
 	if err != nil {
 		return got, err
 	}
-	if got.Deleted {
-		return got, &providers.Error{Kind: providers.Conflict, Provider: Kind, Op: op, Status: http.StatusConflict, Code: "duplicate",
-			Message: "the event for this activity was deleted in Google Calendar and its id cannot be reused",
-			Hint:    "The event was deleted in the calendar; decide whether the activity should stay unsynced."}
-	}
-	if got.ActivityID != ev.ActivityID {
+	// The id is derived from this activity id, so an event there is ours unless it is
+	// tagged for another activity (a cancelled one may come back without its tag).
+	if got.ActivityID != ev.ActivityID && (got.ActivityID != "" || !got.Deleted) {
 		return got, &providers.Error{Kind: providers.Conflict, Provider: Kind, Op: op, Status: http.StatusConflict, Code: "duplicate",
 			Message: "an event with this id exists but belongs to another activity"}
 	}
+	if got.Deleted {
+		return c.restore(ctx, cal, id, got.ETag, ev)
+	}
 	return got, nil
+}
+
+// restore brings back calsync's deleted event id with ev's content. The If-Match on the
+// deleted event's etag keeps a concurrent change from being overwritten (Conflict).
+// Where Google refuses (the event was purged for good), the create is a Conflict the
+// engine sets aside, as before restoring existed.
+func (c *Client) restore(ctx context.Context, cal, id, etag string, ev providers.Event) (providers.Event, error) {
+	const op = "restore deleted event"
+	body, err := encodeEvent(ev)
+	if err != nil {
+		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: Kind, Op: op, Message: err.Error()}
+	}
+	body["status"] = "confirmed"
+	req := httpapi.Request{Op: op, Method: http.MethodPatch, Path: eventPath(cal, id), Body: body}
+	if etag != "" {
+		req.Header = http.Header{"If-Match": {etag}}
+	}
+	resp, err := c.do(ctx, req, nil)
+	if providers.IsKind(err, providers.NotFound) {
+		return providers.Event{}, &providers.Error{Kind: providers.Conflict, Provider: Kind, Op: "create event", Status: http.StatusConflict, Code: "duplicate",
+			Message: "the event for this activity was deleted in Google Calendar and its id cannot be reused",
+			Hint:    "The event was deleted in the calendar; decide whether the activity should stay unsynced.", Err: err}
+	}
+	if err != nil {
+		return providers.Event{}, err
+	}
+	out, err := c.readEvent(ctx, op, cal, resp)
+	if err == nil && out.Deleted {
+		return out, &providers.Error{Kind: providers.Conflict, Provider: Kind, Op: op, Status: resp.Status,
+			Message: "Google kept the event deleted after restoring it"}
+	}
+	return out, err
 }
 
 // Update patches the event if its etag is still ifMatch.

@@ -377,20 +377,6 @@ func TestDeleteGoneAndMissing(t *testing.T) {
 	mustKind(t, err, providers.NotFound)
 }
 
-func TestCreateRetryAfterForeignDeleteIsConflict(t *testing.T) {
-	e := newEnv(t, googlefake.Options{})
-	ev := providers.Event{ActivityID: "act-gone", Subject: "x", Start: window().Start.Add(24 * time.Hour), End: window().Start.Add(25 * time.Hour)}
-	got, err := e.client.Create(ctx, e.primary(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.fake.DeleteEvent(e.primary(), got.RemoteID); err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.client.Create(ctx, e.primary(), ev)
-	mustKind(t, err, providers.Conflict)
-}
-
 func TestOversizedAnswerRefused(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {

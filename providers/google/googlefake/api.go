@@ -536,16 +536,24 @@ func (s *Server) updateLocked(w http.ResponseWriter, r *http.Request, calID, id 
 		writeErr(w, errNotFound())
 		return
 	}
-	if se.Event.Status == "cancelled" {
-		writeErr(w, errDeleted())
+	m, ok := readEvent(w, r)
+	if !ok {
 		return
+	}
+	// A deleted (cancelled) event keeps its id and its fields. Google brings it back when
+	// an update sets its status to confirmed (or tentative); any other write to it is
+	// refused as deleted.
+	restored := ""
+	if se.Event.Status == "cancelled" {
+		st, _ := m["status"].(string)
+		if st != "confirmed" && st != "tentative" {
+			writeErr(w, errDeleted())
+			return
+		}
+		restored = st
 	}
 	if im := r.Header.Get("If-Match"); im != "" && im != "*" && im != se.Event.Etag {
 		writeErr(w, errConditionNotMet())
-		return
-	}
-	m, ok := readEvent(w, r)
-	if !ok {
 		return
 	}
 	old := se.Event
@@ -567,6 +575,9 @@ func (s *Server) updateLocked(w http.ResponseWriter, r *http.Request, calID, id 
 	}
 	e.ID, e.Kind, e.Created, e.ICalUID, e.HTMLLink = old.ID, old.Kind, old.Created, old.ICalUID, old.HTMLLink
 	e.Creator, e.Organizer, e.Status = old.Creator, old.Organizer, "confirmed"
+	if restored != "" {
+		e.Status = restored
+	}
 	e.RecurringEventID, e.OriginalStartTime = old.RecurringEventID, old.OriginalStartTime
 	e.Sequence = old.Sequence
 	if *e.Start != *old.Start || *e.End != *old.End {
