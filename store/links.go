@@ -392,9 +392,9 @@ func SyncUnlinkedActivities(ctx context.Context, h Handler, accountID, calendarI
 func SyncFindUnlinkedImport(ctx context.Context, h Handler, accountID, calendarID, subject string, start time.Time) (Activity, error) {
 	var s activityScan
 	err := h.QueryRowContext(ctx, `SELECT `+syncActivityCols+` FROM activities a
-		WHERE a.deleted_at IS NULL AND a.start_at = ? AND a.origin = ? AND a.subject = ?
+		WHERE a.deleted_at IS NULL AND a.start_at = ? AND a.subject = ? AND (a.origin = ? OR `+orphanImport+`)
 		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
-		ORDER BY a.id LIMIT 1`, sqTime(start), accountID, subject, accountID, calendarID).Scan(s.targets()...)
+		ORDER BY a.origin = ? DESC, a.id LIMIT 1`, sqTime(start), subject, accountID, accountID, calendarID, accountID).Scan(s.targets()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Activity{}, fmt.Errorf("unlinked import: %w", ErrNotFound)
 	}
@@ -404,11 +404,25 @@ func SyncFindUnlinkedImport(ctx context.Context, h Handler, accountID, calendarI
 	return s.activity(), nil
 }
 
+// orphanImport matches activities imported by an account that has since been removed
+// (removing an account keeps its activities but drops its links). When the same calendar
+// is connected again, its untagged events are adopted by subject and start instead of
+// being imported a second time.
+const orphanImport = `(a.origin <> 'local' AND a.origin NOT IN (SELECT id FROM accounts))`
+
+// SyncAdoptImport makes accountID the origin of an activity whose importing account was
+// removed. It is bookkeeping, not an edit: rev and updated_at stay as they are.
+func SyncAdoptImport(ctx context.Context, h Handler, activityID, accountID string) error {
+	_, err := h.ExecContext(ctx, `UPDATE activities SET origin = ? WHERE id = ? AND origin <> 'local'
+		AND origin NOT IN (SELECT id FROM accounts)`, accountID, activityID)
+	return err
+}
+
 // SyncHasUnlinkedImports reports whether any live activity imported by this account lacks
 // a link in the calendar (only then can an untagged event be a lost link's).
 func SyncHasUnlinkedImports(ctx context.Context, h Handler, accountID, calendarID string) (bool, error) {
 	var n int
-	err := h.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM activities a WHERE a.deleted_at IS NULL AND a.origin = ?
+	err := h.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM activities a WHERE a.deleted_at IS NULL AND (a.origin = ? OR `+orphanImport+`)
 		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?))`,
 		accountID, accountID, calendarID).Scan(&n)
 	return n == 1, err

@@ -198,6 +198,12 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	if r.unlinkedImports {
 		want := activityFrom(store.Activity{}, ev)
 		if act, err := store.SyncFindUnlinkedImport(ctx, h, r.acct.ID, r.cal, want.Subject, want.Start); err == nil {
+			if act.Origin != r.acct.ID {
+				if err := store.SyncAdoptImport(ctx, h, act.ID, r.acct.ID); err != nil {
+					return err
+				}
+				return r.relink(ctx, h, act, ev, "an event imported through a removed account; linked again by subject and start instead of importing a copy")
+			}
 			return r.relink(ctx, h, act, ev, "an event imported earlier lost its link; linked again by subject and start instead of importing a copy")
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err

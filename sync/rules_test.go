@@ -510,3 +510,48 @@ func TestLinksDroppedOutsideTheEngineAreFoundAgain(t *testing.T) {
 		t.Fatalf("%d links, %d events", n, len(h.rem.Live()))
 	}
 }
+
+// Removing an account keeps its activities but drops its links. Connecting the same
+// calendar again must adopt the events it imported, not import each a second time.
+func TestReaddedAccountAdoptsItsEarlierImports(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	h.remoteCreate("Dentist")
+	h.remoteCreate("Board meeting")
+	h.localCreate("Call Ana", store.TypeCall)
+	h.sync()
+	if n := len(h.liveActivities()); n != 3 {
+		t.Fatalf("%d activities after the first sync, want 3", n)
+	}
+	settings, err := store.GetSyncSettings(h.ctx, h.st.DB, h.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteAccount(h.ctx, h.st.DB, h.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.acct, err = store.CreateAccount(h.ctx, h.st.DB, store.Account{Kind: "google", Name: "Work again", Login: "me@example.com", CreatedAt: h.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings.AccountID = h.acct.ID
+	if err := store.PutSyncSettings(h.ctx, h.st.DB, settings); err != nil {
+		t.Fatal(err)
+	}
+	h.sync()
+	live := h.liveActivities()
+	if len(live) != 3 {
+		t.Fatalf("%d activities after re-adding the account, want 3 (no copies)\n%s", len(live), h.dumpJournal())
+	}
+	if n := len(h.rem.Live()); n != 3 {
+		t.Fatalf("%d events, want 3", n)
+	}
+	for _, subj := range []string{"Dentist", "Board meeting"} {
+		acts := h.localBySubject(subj)
+		if len(acts) != 1 || acts[0].Origin != h.acct.ID {
+			t.Fatalf("%s: %+v", subj, acts)
+		}
+	}
+	if h.sync().Changed() {
+		t.Fatal("a second run after adopting still changed something")
+	}
+}
