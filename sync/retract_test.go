@@ -32,7 +32,8 @@ func meetingsAndCalls(s *store.SyncSettings) {
 // A meeting calsync put in the calendar that later becomes a task (tasks not synced)
 // leaves the calendar: the event calsync created is deleted, the journal says why, the
 // activity stays in the CRM, nothing comes back on later runs, and when it is a meeting
-// again it is created anew (where the calendar allows that: see the Google case).
+// again it is created anew (on Google, where ids of deleted events are never freed, the
+// deleted event is restored under its id).
 func TestRetypedActivityLeavesTheCalendarAndComesBack(t *testing.T) {
 	for _, f := range []struct {
 		name string
@@ -84,23 +85,24 @@ func TestRetypedActivityLeavesTheCalendarAndComesBack(t *testing.T) {
 					h.retype(id, store.TypeMeeting)
 					s = h.sync()
 					if f.name == "google" {
-						// Google keeps a deleted event's id, and calsync's event id is
-						// derived from the activity id: the create is refused. That is
-						// said once, clearly; the activity stays; later runs are quiet.
-						if s.Created != 0 || s.Errors != 1 || !h.hasJournal(id, store.OpError, "Conflict", "does not let an event be created again") {
-							t.Fatalf("google re-create: %+v\n%s", s, h.dumpJournal())
+						// Google keeps a deleted event's id and calsync's event id is derived
+						// from the activity id: the deleted event itself comes back.
+						if back, ok := h.remoteOf(id); !ok || back.RemoteID != ev.RemoteID {
+							t.Fatalf("google: the deleted event was not restored under its id: %+v\n%s", back, h.dumpJournal())
 						}
-						h.tick()
-						if s = h.sync(); s.Errors != 0 || s.Created != 0 || h.activity(id).DeletedAt != nil {
-							t.Fatalf("after the refused re-create: %+v", s)
-						}
-						return
 					}
 					if s.Created != 1 {
 						t.Fatalf("not pushed again when synced again: %+v\n%s", s, h.dumpJournal())
 					}
 					if got := h.remoteBySubject("Board review"); len(got) != 1 {
 						t.Fatalf("%d events for the meeting after re-typing it", len(got))
+					}
+					if l, err := store.GetLinkByActivity(h.ctx, h.st.DB, h.acct.ID, "", id); err != nil || l.State != store.LinkSynced {
+						t.Fatalf("link after coming back: %+v %v", l, err)
+					}
+					h.tick()
+					if s = h.sync(); s.Changed() || s.Errors != 0 || len(h.rem.Live()) != 2 {
+						t.Fatalf("run after coming back: %+v, %d live\n%s", s, len(h.rem.Live()), h.dumpJournal())
 					}
 				})
 			}
