@@ -161,7 +161,7 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 	name := fs.String("name", "", "display name")
 	providerID := fs.String("provider", "", "icloud, fastmail, nextcloud or caldav (guides and URL)")
 	clientID := fs.String("client-id", "", "OAuth client ID")
-	clientSecret := fs.String("client-secret", "", "OAuth client secret (Google; later syncs read CALSYNC_GOOGLE_CLIENT_SECRET)")
+	clientSecret := fs.String("client-secret", "", "OAuth client secret (Google desktop clients have one; kept with the account's token)")
 	noBrowser := fs.Bool("no-browser", false, "do not try to open a browser")
 	pos, err := acctParse(fs, args)
 	if err != nil {
@@ -245,11 +245,6 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 	a, err := m.Save(ctx, conn)
 	if err != nil {
 		return failf(env, "connected, but not saved: %v", err)
-	}
-	if _, envSecret := m.ClientDefaults(choice.Kind); d.ClientSecret != "" && d.ClientSecret != envSecret {
-		// The store keeps the client id but not the client secret; refreshing the token
-		// later needs it from the environment.
-		fmt.Fprintln(env.Stderr, "calsync: note: set CALSYNC_GOOGLE_CLIENT_SECRET to this client's secret wherever calsync syncs; it is not stored.")
 	}
 	fmt.Fprintf(env.Stdout, "Connected %s (%s, %s) as account %s.\n", safetext.Line(a.Name), a.Kind, safetext.Line(a.Login), a.ID)
 	acctPrintCalendars(env, conn)

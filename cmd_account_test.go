@@ -442,3 +442,25 @@ func TestAccountListTableIsCleaned(t *testing.T) {
 		t.Fatalf("control characters printed: %q", out)
 	}
 }
+
+// The client secret given at sign-in is kept with the account: a later token refresh in a
+// shell without CALSYNC_GOOGLE_CLIENT_SECRET still works (the fake checks the secret).
+func TestGoogleClientSecretIsKeptForLaterRefreshes(t *testing.T) {
+	cli, fake := googleCLI(t, googlefake.Options{Login: "pat@example.com"})
+	if code, out, errOut := cli.run("", "account", "add", "google", "--name", "Work"); code != 0 {
+		t.Fatalf("add google: exit %d\n%s\n%s", code, out, errOut)
+	}
+	id := cli.accounts()[0].ID
+	if code, _, errOut := cli.run("", "settings", "set", "--account", id, "--calendar", "pat@example.com", "--enable"); code != 0 {
+		t.Fatalf("settings: %s", errOut)
+	}
+	delete(cli.env, "CALSYNC_GOOGLE_CLIENT_SECRET")
+	fake.ExpireAccessTokens()
+	code, out, errOut := cli.run("", "sync")
+	if code != 0 {
+		t.Fatalf("sync after the access token expired, without the secret in the environment: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "test-secret") {
+		t.Fatal("the client secret was printed")
+	}
+}
