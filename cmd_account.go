@@ -57,26 +57,6 @@ func runAccount(ctx context.Context, env *Env, args []string) int {
 	return usagef(env, c, "unknown account subcommand %q; use add, list, remove or reconnect", sub)
 }
 
-// acctParse parses flags that may come before, between or after positional arguments.
-func acctParse(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 // acctManager opens the store and the account manager for a command.
 func acctManager(ctx context.Context, env *Env) (*accountsetup.Manager, func(), error) {
 	st, err := openStore(ctx, env)
@@ -163,7 +143,7 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 	clientID := fs.String("client-id", "", "OAuth client ID")
 	clientSecret := fs.String("client-secret", "", "OAuth client secret (Google desktop clients have one; kept with the account's token)")
 	noBrowser := fs.Bool("no-browser", false, "do not try to open a browser")
-	pos, err := acctParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usagef(env, c, "%v", err)
 	}
@@ -295,7 +275,7 @@ type accountJSON struct {
 func runAccountList(ctx context.Context, env *Env, c *command, args []string) int {
 	fs := flag.NewFlagSet("account list", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := acctParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usagef(env, c, "%v", err)
 	}
@@ -357,7 +337,7 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 
 // acctOneID parses an ID argument and the given flags.
 func acctOneID(env *Env, c *command, fs *flag.FlagSet, args []string, what string) (string, int) {
-	pos, err := acctParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return "", usagef(env, c, "%v", err)
 	}

@@ -83,26 +83,6 @@ func runActivity(ctx context.Context, env *Env, args []string) int {
 	return run(ctx, env, &command{Name: "activity " + sub, Usage: usage}, rest)
 }
 
-// actParse parses flags that may come before or after positional arguments.
-func actParse(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 func actFlagErr(env *Env, c *command, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(env.Stdout, "usage: %s\n", c.Usage)
@@ -297,7 +277,7 @@ func runActivityAdd(ctx context.Context, env *Env, c *command, args []string) in
 	note := fs.String("note", "", "a note")
 	location := fs.String("location", "", "where")
 	asJSON := fs.Bool("json", false, "print the new activity as JSON")
-	pos, err := actParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
@@ -352,7 +332,7 @@ func runActivityList(ctx context.Context, env *Env, c *command, args []string) i
 	limit := fs.Int("limit", 100, "list at most N")
 	offset := fs.Int("offset", 0, "skip the first N")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := actParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
@@ -400,7 +380,7 @@ func runActivityList(ctx context.Context, env *Env, c *command, args []string) i
 func runActivityShow(ctx context.Context, env *Env, c *command, args []string) int {
 	fs := flag.NewFlagSet("activity show", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := actParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
@@ -424,7 +404,7 @@ func runActivityDone(ctx context.Context, env *Env, c *command, args []string) i
 	fs := flag.NewFlagSet("activity done", flag.ContinueOnError)
 	undo := fs.Bool("undo", false, "mark it to do again")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := actParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
@@ -470,7 +450,7 @@ func runActivityEdit(ctx context.Context, env *Env, c *command, args []string) i
 	note := fs.String("note", "", "")
 	location := fs.String("location", "", "")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := actParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
@@ -546,7 +526,7 @@ func runActivityEdit(ctx context.Context, env *Env, c *command, args []string) i
 func runActivityDelete(ctx context.Context, env *Env, c *command, args []string) int {
 	fs := flag.NewFlagSet("activity delete", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := actParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}

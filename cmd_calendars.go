@@ -28,7 +28,7 @@ func runCalendars(ctx context.Context, env *Env, args []string) int {
 	accountID := fs.String("account", "", "account ID")
 	asJSON := fs.Bool("json", false, "print JSON")
 	refresh := fs.Bool("refresh", false, "list the calendars from the provider again")
-	pos, err := acctParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usagef(env, c, "%v", err)
 	}

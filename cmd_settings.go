@@ -78,7 +78,7 @@ func runSettingsShow(ctx context.Context, env *Env, c *command, args []string) i
 	fs := flag.NewFlagSet("settings show", flag.ContinueOnError)
 	accountID := fs.String("account", "", "account ID")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := acctParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usagef(env, c, "%v", err)
 	}
@@ -199,7 +199,7 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 	disable := fs.Bool("disable", false, "switch sync off")
 	preview := fs.Bool("preview", false, "dry run: print what the first sync would do, save nothing")
 	dryRun := fs.Bool("dry-run", false, "same as --preview")
-	pos, err := acctParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return usagef(env, c, "%v", err)
 	}

@@ -159,6 +159,28 @@ func run(ctx context.Context, env *Env, args []string) int {
 	return c.Run(ctx, env, rest)
 }
 
+// parseFlags parses a command's flags wherever they stand among its positional
+// arguments (`activity show ID --json` as well as `activity show --json ID`) and returns
+// the positional ones; after "--" everything is positional.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
 // extractDataDir pulls a --data-dir flag out of a command's own arguments.
 func extractDataDir(args []string) (rest []string, dir string, err error) {
 	for i := 0; i < len(args); i++ {
