@@ -38,7 +38,7 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 	seed := fs.Int64("seed", demoSeedDefault, "seed of the generated activities")
 	scenarioName := fs.String("scenario", "healthy", "the setup to build (see --list)")
 	list := fs.Bool("list", false, "name the scenarios and exit")
-	pos, err := actParse(fs, args)
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(env.Stdout, "usage: %s\n", demoUsage)
