@@ -169,8 +169,7 @@ func (m *modelRun) check() error {
 		ev, ok := h.remoteOf(a.ID)
 		if !ok {
 			// Allowed only when the engine set the link aside and told the person why
-			// (Google never reuses a deleted event's id, so local-wins cannot bring
-			// such an event back).
+			// (a calendar that refused to create the event again: see createdThenDeleted).
 			l, err := store.GetLinkByActivity(h.ctx, h.st.DB, h.acct.ID, "", a.ID)
 			if err == nil && l.State == store.LinkQuarantined && h.hasJournal(a.ID, store.OpInfo, ReasonUnlinked, "") {
 				setAside++

@@ -439,7 +439,7 @@ func (r *run) remoteDeleted(ctx context.Context, h store.Handler, remoteID strin
 	if !r.pulls() {
 		// to-calendar: the CRM keeps the activity. The link is set aside (quarantined)
 		// rather than dropped, so the activity is not pushed again as new: the person
-		// removed it from their calendar on purpose, and Google refuses to reuse the id.
+		// removed it from their calendar on purpose (on Google a create would restore it).
 		link.State, link.SyncedRev, link.LastError = store.LinkQuarantined, act.Rev, "deleted in the calendar"
 		if err := store.UpdateLink(ctx, h, link); err != nil {
 			return err

@@ -301,9 +301,10 @@ func (r *run) retractedEarlier(ctx context.Context, activityID string) bool {
 }
 
 // cannotRecreate handles a calendar that refuses to create an activity's event again
-// after calsync deleted it (Google keeps the ids of deleted events, and the event id is
-// derived from the activity id): the link is set aside with the reason, once, instead of
-// failing the same way on every run.
+// after calsync deleted it (Google keeps the ids of deleted events and the event id is
+// derived from the activity id; its client restores the deleted event, so this is left
+// for an event Google can no longer restore): the link is set aside with the reason,
+// once, instead of failing the same way on every run.
 func (r *run) cannotRecreate(ctx context.Context, a store.Activity, l store.Link, cause error) error {
 	const why = "calsync removed this activity's event when it stopped qualifying, and the calendar does not let an event be created again under the same id; it stays here, unsynced (copy it to a new activity to put it in the calendar)"
 	r.sum.fail(string(providers.Conflict))
@@ -489,7 +490,9 @@ func (r *run) create(ctx context.Context, a store.Activity, l store.Link) error 
 // createdThenDeleted handles a create refused because the activity's event id is taken
 // by a deleted event (Google keeps ids of deleted events): an interrupted earlier run
 // created the event and the person deleted it in the calendar before this run could
-// record it. That is a calendar-side deletion, handled like one.
+// record it. That is a calendar-side deletion, handled like one. (The Google client now
+// restores such an event instead of refusing, so on Google this is reached only when the
+// restore is refused; the person's deletion in that window is then undone, not pulled.)
 func (r *run) createdThenDeleted(ctx context.Context, a store.Activity, l store.Link, cause error) error {
 	return r.tx(ctx, func(h store.Handler) error {
 		if !r.pulls() || r.set.ConflictPolicy == store.PolicyLocalWins {
