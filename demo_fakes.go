@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	gosync "sync"
 	"syscall"
 	"time"
@@ -122,6 +122,7 @@ func stopDemoFakes(dataDir string) {
 		f.close()
 		os.Remove(filepath.Join(demoFakesDir(dataDir), "running.json"))
 	}
+	releaseDemoLease(dataDir)
 }
 
 // demoRunFile says which process serves a sandbox's fakes and where, so a second calsync
@@ -206,12 +207,19 @@ func pointAccountsAt(ctx context.Context, st *store.Store, cfg demoFakeConfig, n
 			return err
 		}
 		for _, a := range accts {
-			old, nu := cfg.URLs[a.Kind], now[a.Kind]
-			if old == "" || nu == "" || old == nu {
+			nu := now[a.Kind]
+			if nu == "" {
 				continue
 			}
-			a.Endpoints = strings.ReplaceAll(a.Endpoints, old, nu)
-			a.ServerURL = strings.ReplaceAll(a.ServerURL, old, nu)
+			// Every loopback origin in the account is its fake's: replacing them all, rather
+			// than only the URL recorded in the config, also mends a sandbox whose accounts
+			// and config disagree (left so by older versions racing on the restart).
+			endpoints := loopbackOrigin.ReplaceAllLiteralString(a.Endpoints, nu)
+			serverURL := loopbackOrigin.ReplaceAllLiteralString(a.ServerURL, nu)
+			if endpoints == a.Endpoints && serverURL == a.ServerURL {
+				continue
+			}
+			a.Endpoints, a.ServerURL = endpoints, serverURL
 			if err := store.UpdateAccount(ctx, h, a, at); err != nil {
 				return fmt.Errorf("point account %s at the restarted demo provider: %w", a.ID, err)
 			}
@@ -226,6 +234,9 @@ func pointAccountsAt(ctx context.Context, st *store.Store, cfg demoFakeConfig, n
 }
 
 type urlsByKind = map[string]string
+
+// loopbackOrigin matches the origin of a fake's URL (the fakes listen on 127.0.0.1).
+var loopbackOrigin = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 
 // loadDemoFakeConfig reads the sandbox marker; ok is false for a normal data directory.
 func loadDemoFakeConfig(ctx context.Context, h store.Handler) (cfg demoFakeConfig, ok bool, err error) {

@@ -16,10 +16,11 @@ import (
 // explain | activity list` and the app all reach the same remote calendars. A normal
 // data directory is left alone (one meta lookup).
 //
-// The fakes run until this process ends (or stopDemoFakes); their state is written after
-// every change, so nothing is lost when the process exits.
+// The fakes run until this process ends (main waits, bounded, for other commands still
+// using them: see demo_lease.go), or stopDemoFakes; their state is written after every
+// change, so nothing is lost when the process exits.
 func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) error {
-	cfg, ok, err := loadDemoFakeConfig(ctx, st.DB)
+	_, ok, err := loadDemoFakeConfig(ctx, st.DB)
 	if err != nil || !ok {
 		return err
 	}
@@ -31,10 +32,21 @@ func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) err
 	// would keep its own copy of the calendars): the check and the start are one step.
 	unlock := lockDemoFakes(env.DataDir)
 	defer unlock()
-	if servedElsewhere(env.DataDir, cfg.URLs) {
+	if f := runningDemoFakes(env.DataDir); f != nil { // another goroutine of this process won
+		useDemoEnvironment(env, f.urls())
+		return nil
+	}
+	// Read the URLs again under the lock: the process that held it may have restarted the
+	// fakes and pointed the accounts at new ports meanwhile.
+	cfg, _, err := loadDemoFakeConfig(ctx, st.DB)
+	if err != nil {
+		return err
+	}
+	if servedElsewhere(env.DataDir, cfg.URLs) && leaseDemoFakes(env.DataDir) == nil {
 		useDemoEnvironment(env, cfg.URLs)
 		return nil
 	}
+	releaseDemoLease(env.DataDir)
 	f, err := startDemoFakeServers(env.DataDir, cfg)
 	if err != nil {
 		return fmt.Errorf("restart the demo sandbox's providers: %w", err)

@@ -95,7 +95,9 @@ func main() {
 		Interactive: isTerminal(os.Stdin) && isTerminal(os.Stdout),
 	}
 	code := run(ctx, env, os.Args[1:])
-	stop()
+	stop() // from here Ctrl-C ends the process at once, also while it waits just below
+	// Fakes this process serves for a demo sandbox stay up while other commands use them.
+	stopServingDemoFakes(os.Stderr, demoDrainLimit)
 	os.Exit(code)
 }
 
