@@ -2,6 +2,8 @@
 // Calendar API v3 (calendar list with access roles, events with paging and sync tokens,
 // idempotent creates with ids derived from the activity id, If-Match updates and deletes,
 // the private extended property tag) on top of OAuth 2.0 with loopback + PKCE sign-in.
+// Google never frees a deleted event's id, so creating an activity's event again
+// restores calsync's deleted event under that id with the new content.
 // Every error is a *providers.Error classified from Google's error envelope.
 //
 // The kind "google" is registered with providers.Register; import providers/all.

@@ -1,12 +1,17 @@
 package google_test
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/google"
 	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/oauth"
+	"golang.org/x/oauth2"
 )
 
 // liveEvents is every event of the calendar that is not deleted, as Google stores them.
@@ -98,6 +103,57 @@ func TestCreateOverAnotherActivitysEventIsConflict(t *testing.T) {
 			if ev.Summary != "someone else's" {
 				t.Fatalf("deleted=%v: the other activity's event was overwritten: %+v", deleted, ev)
 			}
+		}
+	}
+}
+
+// Where Google refuses to revive the deleted event (410 deleted: gone from its trash for
+// good) the create is a Conflict that says the id cannot be reused, and nothing else is
+// written.
+func TestCreateWhenRestoreIsRefusedIsConflict(t *testing.T) {
+	fake := googlefake.New(googlefake.Options{ClientID: testClientID, ClientSecret: testClientSecret})
+	var patches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch {
+			patches.Add(1)
+			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+			w.WriteHeader(http.StatusGone)
+			w.Write([]byte(`{"error":{"errors":[{"domain":"global","reason":"deleted","message":"Resource has been deleted"}],"code":410,"message":"Resource has been deleted"}}`))
+			return
+		}
+		fake.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	access, refresh, _ := fake.IssueToken([]string{google.ScopeCalendar})
+	secret, err := oauth.EncodeSecret(&oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
+		Expiry: time.Now().Add(time.Hour)}, []string{google.ScopeCalendar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := configFor(srv, nil)
+	cfg.Secret = secret
+	c, err := google.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := fake.Calendars()[0].ID
+	start := window().Start.Add(24 * time.Hour)
+	ev := providers.Event{ActivityID: "act-purged", Subject: "x", Start: start, End: start.Add(time.Hour)}
+	first, err := c.Create(ctx, cal, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, cal, first.RemoteID, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Create(ctx, cal, ev)
+	pe := mustKind(t, err, providers.Conflict)
+	if patches.Load() != 1 || pe.Code != "duplicate" {
+		t.Fatalf("restore attempts %d, error %#v", patches.Load(), pe)
+	}
+	for _, e := range fake.Events(cal) {
+		if e.Status != "cancelled" {
+			t.Fatalf("an event is live after a refused restore: %+v", e)
 		}
 	}
 }

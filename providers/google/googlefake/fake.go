@@ -2,7 +2,10 @@
 // answers like the real services (paths, JSON shapes, paging, sync tokens, etags and the
 // exact error bodies listed in shared/PROVIDERS.md), so the Google client can be tested —
 // and demo mode can run — without Google. It returns what Google returns, not what a
-// client would like: a client that misreads Google misreads the fake too.
+// client would like: a client that misreads Google misreads the fake too. Like Google, it
+// keeps deleted events (status cancelled, still served by get) and never frees their ids:
+// an insert under one is a 409 duplicate, and only an update that sets status confirmed
+// (or tentative) brings the event back.
 //
 // Paths served (prefix with URL()):
 //
