@@ -543,7 +543,7 @@ func (m *Model) View() string {
 	// The steps already passed, one line each; the oldest give way when space runs out.
 	var passed []string
 	for _, f := range m.done[:max(0, len(m.done)-1)] {
-		passed = append(passed, common.Truncate(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(safetext.Line(f.Title))), w))
+		passed = append(passed, common.Truncate(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(m.findingTitle(f))), w))
 	}
 	b = &body
 	line("")
@@ -551,7 +551,7 @@ func (m *Model) View() string {
 	case stateRunning:
 		if m.sess != nil && m.step < total {
 			c := m.sess.Steps[m.step].Check
-			line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(c.Title)))
+			line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.stepTitle(m.step))))
 			wrap("  ", c.Explain, st.Muted.Render)
 		}
 		line(m.spin.View() + " checking…")
@@ -559,7 +559,7 @@ func (m *Model) View() string {
 		line(m.spin.View() + " applying the fix and checking again…")
 	case stateAskProbe:
 		c := m.sess.Steps[m.step].Check
-		line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(c.Title)))
+		line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.stepTitle(m.step))))
 		wrap("  ", c.Explain, st.Muted.Render)
 		line(st.Banner.Render("Run it?"))
 		wrap("  ", "It adds a test event to your calendar and a test activity here, syncs, and removes both.", st.Muted.Render)
@@ -570,7 +570,7 @@ func (m *Model) View() string {
 		line(fmt.Sprintf("%d OK, %d notes, %d problems, %d could not be checked.", c[doctor.Pass], c[doctor.Warn], c[doctor.Fail], c[doctor.Unverified]))
 		if len(m.done) > 0 {
 			f := m.done[len(m.done)-1]
-			line(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(safetext.Line(f.Title))))
+			line(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(m.findingTitle(f))))
 		}
 		line(st.Muted.Render("Still stuck? `calsync bundle` writes a support file without any password or token."))
 	default:
@@ -595,6 +595,44 @@ func (m *Model) View() string {
 	return out + body.String()
 }
 
+// stepTitle is step i's check title, naming the account when the check runs once per
+// account (otherwise "Is calendar sync switched on?" would stand three times, unexplained).
+func (m *Model) stepTitle(i int) string {
+	step := m.sess.Steps[i]
+	title := safetext.Line(step.Check.Title)
+	if step.Account != nil && m.accountCount() > 1 {
+		title += " — " + safetext.Line(step.Account.Account.Name)
+	}
+	return title
+}
+
+// findingTitle is f's title with its account's name when several accounts are checked.
+func (m *Model) findingTitle(f doctor.Finding) string {
+	title := safetext.Line(f.Title)
+	if f.AccountID == "" || m.sess == nil || m.accountCount() < 2 {
+		return title
+	}
+	for _, step := range m.sess.Steps {
+		if step.Account != nil && step.Account.Account.ID == f.AccountID {
+			return title + " — " + safetext.Line(step.Account.Account.Name)
+		}
+	}
+	return title
+}
+
+func (m *Model) accountCount() int {
+	if m.sess == nil {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, step := range m.sess.Steps {
+		if step.Account != nil {
+			seen[step.Account.Account.ID] = true
+		}
+	}
+	return len(seen)
+}
+
 func (m *Model) noteStyle() interface{ Render(...string) string } {
 	if m.noteErr {
 		return m.ctx.Styles.Error
@@ -605,7 +643,7 @@ func (m *Model) noteStyle() interface{ Render(...string) string } {
 func (m *Model) viewFinding(line func(string), wrap func(string, string, func(...string) string), status func(doctor.Status) string, total int) {
 	st := m.ctx.Styles
 	f := m.current
-	line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(safetext.Line(f.Title))))
+	line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.findingTitle(f))))
 	if c := doctor.CheckByID(f.CheckID); c != nil && c.Explain != "" && m.height >= 30 {
 		wrap("  ", c.Explain, st.Muted.Render)
 	}

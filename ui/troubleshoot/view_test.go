@@ -119,3 +119,38 @@ func TestNotFixedKeepsTheUndo(t *testing.T) {
 		t.Fatalf("u after \"no\" did not undo: %+v", got)
 	}
 }
+
+// With several accounts, a check that runs once per account names the account: three
+// bare "Is calendar sync switched on?" lines would not say which is which.
+func TestPerAccountStepsNameTheirAccount(t *testing.T) {
+	st, _, _ := filtersHide(t)
+	ctx := context.Background()
+	now := time.Now()
+	b, err := store.CreateAccount(ctx, st.DB, store.Account{Kind: "caldav", Name: "Home NAS", Login: "ana", AuthKind: "password",
+		State: store.AccountConnected, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := store.DefaultSyncSettings(b.ID)
+	if err := store.PutSyncSettings(ctx, st.DB, s); err != nil {
+		t.Fatal(err)
+	}
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	env := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+	env.Offline = true
+	c.Services.Doctor = env
+	m := New(c)
+	m.SetSize(120, 60)
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter}) // activities don't show up
+	drive(m, cmd)
+	for i := 0; i < 40 && m.state == stateResult; i++ {
+		_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+		drive(m, cmd)
+	}
+	v := m.View()
+	for _, want := range []string{"Is calendar sync switched on? — Work", "Is calendar sync switched on? — Home NAS"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("missing %q in:\n%s", want, v)
+		}
+	}
+}
