@@ -259,11 +259,17 @@ func classify(ctx context.Context, e *Env, a *AccountView, kind providers.Kind, 
 	return f
 }
 
-// lastSignIn is when the account last signed in: its last reconnect fix, else its creation.
+// lastSignIn is when the account last signed in: as recorded by account setup (add or
+// reconnect, from the app or the command line), else its last reconnect fix, else its
+// creation (accounts saved before the sign-in time was kept).
 func lastSignIn(ctx context.Context, e *Env, a store.Account) time.Time {
+	at, ok, _ := store.LastSignIn(ctx, e.Store.DB, a.ID)
 	es, _ := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.ID, Op: store.OpFixed, Reason: "fix:reconnect", Limit: 1})
-	if len(es) > 0 {
+	if len(es) > 0 && (!ok || es[0].At.After(at)) {
 		return es[0].At
+	}
+	if ok {
+		return at
 	}
 	return a.CreatedAt
 }

@@ -705,3 +705,24 @@ func TestRoundTripRemovesLeftoversOfAnInterruptedOne(t *testing.T) {
 		t.Fatalf("leftovers remain: local %d remote %d", loc, rem)
 	}
 }
+
+// The 7-day Testing-app expiry counts from the last sign-in, wherever it happened: an
+// account created a month ago and reconnected (Accounts tab / `account reconnect`) 7 days
+// before the refusal is diagnosed from that reconnect, not from its creation.
+func TestScenarioExpiredTokenTestingAppAfterAReconnect(t *testing.T) {
+	w := newWorld(t)
+	old := w.addAccount("Personal", time.Now().Add(-30*24*time.Hour), []string{googlefake.ScopeCalendar})
+	if err := store.RecordSignIn(w.ctx, w.st.DB, old.ID, time.Now().Add(-7*24*time.Hour-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	w.fake.RevokeTokens()
+	w.fake.ExpireAccessTokens()
+	if err := w.env.Sync(w.ctx, old.ID); err == nil {
+		t.Fatal("sync should fail with a revoked token")
+	}
+	r := w.run(CantConnect)
+	c := w.finding(r, "connection", old.ID)
+	if c.Status != Fail || !strings.Contains(c.Summary, "7 days after sign-in") {
+		t.Fatalf("connection: %s\n%s", c.Summary, dump(r))
+	}
+}

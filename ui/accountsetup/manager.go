@@ -248,6 +248,9 @@ func (m *Manager) Save(ctx context.Context, c *Connection) (store.Account, error
 		if err := store.PutSecret(ctx, h, a.ID, c.SecretKind, c.Secret, now); err != nil {
 			return err
 		}
+		if err := store.RecordSignIn(ctx, h, a.ID, now); err != nil {
+			return err
+		}
 		// The OAuth client secret goes with the token, so later refreshes work without
 		// CALSYNC_*_CLIENT_SECRET in the environment (it stays a secret: never printed).
 		if cs := strings.TrimSpace(d.ClientSecret); c.SecretKind == store.SecretOAuthToken && cs != "" {
