@@ -70,6 +70,13 @@ func leaseDemoFakes(dataDir string) error {
 	return nil
 }
 
+// holdsDemoLease reports whether this process relies on another's fakes for dataDir.
+func holdsDemoLease(dataDir string) bool {
+	demoLeases.Lock()
+	defer demoLeases.Unlock()
+	return demoLeases.m[dataDir] != nil
+}
+
 // releaseDemoLease drops this process's lease on dataDir's fakes: before it serves them
 // itself (its own lease would hold up its own stop) and when tests stop a sandbox.
 func releaseDemoLease(dataDir string) {

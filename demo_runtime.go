@@ -20,12 +20,18 @@ import (
 // using them: see demo_lease.go), or stopDemoFakes; their state is written after every
 // change, so nothing is lost when the process exits.
 func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) error {
-	_, ok, err := loadDemoFakeConfig(ctx, st.DB)
+	cfg, ok, err := loadDemoFakeConfig(ctx, st.DB)
 	if err != nil || !ok {
 		return err
 	}
 	if f := runningDemoFakes(env.DataDir); f != nil {
 		useDemoEnvironment(env, f.urls())
+		return nil
+	}
+	// A process already relying on another's fakes keeps using them without the lock: the
+	// server may be holding it while it waits for this very process to finish.
+	if holdsDemoLease(env.DataDir) && servedElsewhere(env.DataDir, cfg.URLs) {
+		useDemoEnvironment(env, cfg.URLs)
 		return nil
 	}
 	// Two commands started together on the same sandbox must not both start fakes (each
@@ -38,7 +44,7 @@ func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) err
 	}
 	// Read the URLs again under the lock: the process that held it may have restarted the
 	// fakes and pointed the accounts at new ports meanwhile.
-	cfg, _, err := loadDemoFakeConfig(ctx, st.DB)
+	cfg, _, err = loadDemoFakeConfig(ctx, st.DB)
 	if err != nil {
 		return err
 	}
