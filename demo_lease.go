@@ -116,16 +116,19 @@ func waitForDemoUsers(dataDir string, stderr io.Writer, limit time.Duration) {
 	}
 	defer f.Close()
 	try := func() bool { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil }
-	if try() {
-		return
-	}
-	fmt.Fprintf(stderr, "calsync: another calsync command is using this demo sandbox's providers; keeping them up until it ends (at most %s, Ctrl-C to stop now)\n", limit)
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		if try() {
+	// Commands started together usually end within a moment of each other: only a longer
+	// wait is worth a word.
+	start, said := time.Now(), false
+	for !try() {
+		waited := time.Since(start)
+		if waited >= limit {
+			fmt.Fprintf(stderr, "calsync: stopped the demo sandbox's providers after %s; the other command may report a network error and can be run again\n", limit)
 			return
 		}
+		if !said && waited >= time.Second {
+			fmt.Fprintf(stderr, "calsync: another calsync command is using this demo sandbox's providers; keeping them up until it ends (at most %s, Ctrl-C to stop now)\n", limit)
+			said = true
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	fmt.Fprintf(stderr, "calsync: stopped the demo sandbox's providers after %s; the other command may report a network error and can be run again\n", limit)
 }

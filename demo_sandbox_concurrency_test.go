@@ -226,3 +226,27 @@ func TestDemoSandboxStaleRegistrationAfterKill(t *testing.T) {
 	stopDemoFakes(dir)
 	assertSandboxIntact(t, dir)
 }
+
+// A command that never ends (or hangs) cannot keep the server from ending for ever: after
+// the limit it stops and says the other command may see a network error.
+func TestDemoSandboxServerWaitIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(demoFakesDir(dir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := leaseDemoFakes(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer releaseDemoLease(dir)
+	var msg bytes.Buffer
+	waitForDemoUsers(dir, &msg, 50*time.Millisecond)
+	if !strings.Contains(msg.String(), "stopped the demo sandbox's providers after 50ms; the other command may report a network error") {
+		t.Fatalf("said %q", msg.String())
+	}
+	releaseDemoLease(dir)
+	msg.Reset()
+	waitForDemoUsers(dir, &msg, time.Minute) // nobody left: returns at once, silently
+	if msg.Len() != 0 {
+		t.Fatalf("said %q with no other command running", msg.String())
+	}
+}
