@@ -130,6 +130,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 			return err
 		}
 		r.done += len(page.Events)
+		r.pages++
 		r.progress(PhasePull)
 		if err := r.renew(ctx); err != nil {
 			return err

@@ -555,3 +555,36 @@ func TestReaddedAccountAdoptsItsEarlierImports(t *testing.T) {
 		t.Fatal("a second run after adopting still changed something")
 	}
 }
+
+// A first import's listing does not say how many events it holds, so the pull phase
+// reports how far it got: events and pages read so far, growing page by page.
+func TestProgressReportsPullPagesAndEvents(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	for i := 0; i < 8; i++ { // the in-memory calendar pages by 3: pages of 3, 3, 2
+		h.remoteCreate("meeting")
+	}
+	var pulls []Progress
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	e := h.engine(ctx, cancel)
+	e.Observer = func(p Progress) {
+		if p.Phase == PhasePull {
+			pulls = append(pulls, p)
+		}
+	}
+	h.clock = h.clock.Add(time.Second)
+	if _, err := e.Run(ctx, h.acct.ID, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(pulls) != 3 {
+		t.Fatalf("%d pull progress events, want one per page: %+v", len(pulls), pulls)
+	}
+	for i, p := range pulls {
+		if p.Pages != i+1 || p.Total != 0 {
+			t.Fatalf("pull progress %d: %+v", i, p)
+		}
+	}
+	if last := pulls[2]; last.Done != 8 || last.Summary.Imported != 8 {
+		t.Fatalf("last pull progress %+v", last)
+	}
+}

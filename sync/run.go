@@ -38,6 +38,8 @@ type run struct {
 	// seen holds the links the current full listing showed.
 	seen map[int64]bool
 	done int
+	// pages counts the listing pages read (reported with the pull phase's progress).
+	pages int
 	// renewedAt is when the lease was last extended.
 	renewedAt time.Time
 	// total is the push phase's size when known (0: not known).
@@ -162,6 +164,9 @@ func (r *run) progress(phase string) {
 	p := Progress{AccountID: r.acct.ID, AccountName: r.acct.Name, Phase: phase, Done: r.done, Summary: *r.sum}
 	if phase == PhasePush {
 		p.Total = max(r.total, r.done)
+	}
+	if phase == PhasePull {
+		p.Pages = r.pages
 	}
 	r.e.observe(p)
 }

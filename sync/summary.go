@@ -159,8 +159,11 @@ type Progress struct {
 	// Done counts items handled in this phase; Total is how many there are, 0 when not
 	// known yet (a listing's size is only known at its end).
 	Done, Total int
-	Summary     Summary // counts so far; the final one with PhaseDone
-	Err         error   // with PhaseDone: why the run stopped, nil when it finished
+	// Pages counts the listing pages read so far in the pull phase: listings do not say
+	// how many events they hold, so this (with Done) is how far a first import has got.
+	Pages   int
+	Summary Summary // counts so far; the final one with PhaseDone
+	Err     error   // with PhaseDone: why the run stopped, nil when it finished
 }
 
 // Observer receives progress. It is called on the engine's goroutine and must not block

@@ -24,6 +24,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/sync"
@@ -222,16 +223,31 @@ type Model struct {
 	runner *Runner
 	Keys   Keys
 
-	running  map[string]sync.Progress // account id -> latest progress of a run in flight
-	last     *sync.Summary            // the last finished run
+	running map[string]sync.Progress // account id -> latest progress of a run in flight
+	// started is when the UI first heard of each run in flight (to tell long runs from
+	// quick ones); beats counts its progress events, which step the listing's marching
+	// indicator: it moves as pages arrive and stands still when the calendar stalls.
+	started  map[string]time.Time
+	beats    map[string]int
+	last     *sync.Summary // the last finished run
 	lastAt   time.Time
 	lastErr  string
 	finished int
 }
 
+// A run is "long" (and gets a bar) once it has lasted LongRunAfter or handles at least
+// LongRunItems items: quick runs keep a one-line count instead of a bar that flickers
+// in and out.
+const (
+	LongRunAfter = time.Second
+	LongRunItems = 100
+	barWidth     = 12
+)
+
 // New builds the widget over a runner (nil: the widget shows nothing and SyncNow is a no-op).
 func New(ctx *common.Context, r *Runner) *Model {
-	return &Model{ctx: ctx, runner: r, Keys: DefaultKeys(), running: map[string]sync.Progress{}}
+	return &Model{ctx: ctx, runner: r, Keys: DefaultKeys(), running: map[string]sync.Progress{},
+		started: map[string]time.Time{}, beats: map[string]int{}}
 }
 
 // Init starts the background scheduler and the first wait.
@@ -261,6 +277,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		cmds := []tea.Cmd{m.runner.Wait()}
 		if p.Phase == sync.PhaseDone {
 			delete(m.running, p.AccountID)
+			delete(m.started, p.AccountID)
+			delete(m.beats, p.AccountID)
 			s := p.Summary
 			m.last, m.lastAt, m.finished = &s, m.now(), m.finished+1
 			m.lastErr = ""
@@ -272,6 +290,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				cmds = append(cmds, common.DataChanged("sync"))
 			}
 		} else {
+			if _, ok := m.started[p.AccountID]; !ok {
+				m.started[p.AccountID] = m.now()
+			}
+			if p.Phase != m.running[p.AccountID].Phase {
+				m.beats[p.AccountID] = 0
+			}
+			m.beats[p.AccountID]++
 			m.running[p.AccountID] = p
 		}
 		return tea.Batch(cmds...)
@@ -298,23 +323,39 @@ func name(p sync.Progress) string {
 	return p.AccountID
 }
 
-// View is the status-bar segment: the run in progress with counts (and a bar when the
-// phase's size is known), else when the last sync finished and how it went.
+// View is the status-bar segment: the run in progress with counts (on long runs with a
+// bar: filled when the phase's size is known, a marching block while a listing of unknown
+// size is read), else when the last sync finished and how it went.
 func (m *Model) View() string {
 	st := m.ctx.Styles
-	for _, p := range m.running { // at most one at a time: the engine runs accounts in turn
+	for id, p := range m.running { // at most one at a time: the engine runs accounts in turn
 		s := p.Summary
-		label := safetext.Line(name(p))
+		label := "⟳ " + safetext.Line(name(p)) + ": "
+		long := m.now().Sub(m.started[id]) >= LongRunAfter || max(p.Done, p.Total) >= LongRunItems
 		switch p.Phase {
 		case sync.PhasePull:
-			return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: reading calendar… %d events, %d imported", label, p.Done, s.Imported))
-		case sync.PhasePush:
-			if p.Total > 0 {
-				return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: writing %s %d/%d", label, Bar(p.Done, p.Total, 12), p.Done, p.Total))
+			if !long {
+				return st.StatusBusy.Render(fmt.Sprintf("%sreading calendar… %d events, %d imported", label, p.Done, s.Imported))
 			}
-			return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: writing… %d pushed", label, s.Pushed))
+			bar := m.bar(Marching(m.beats[id]-1, barWidth))
+			counts := " " + common.Count(p.Done) + " events, " + common.Count(s.Imported) + " imported"
+			pages := ""
+			if p.Pages > 0 {
+				pages = " (page " + common.Count(p.Pages) + ")"
+			}
+			return m.fit(
+				st.StatusBusy.Render(label+"reading calendar ")+bar+st.StatusBusy.Render(counts+pages),
+				st.StatusBusy.Render(label+"reading ")+bar+st.StatusBusy.Render(counts),
+				st.StatusBusy.Render("⟳ ")+bar+st.StatusBusy.Render(counts))
+		case sync.PhasePush:
+			if p.Total > 0 && long {
+				bar := m.bar(Bar(p.Done, p.Total, barWidth))
+				counts := st.StatusBusy.Render(" pushed " + common.Count(p.Done) + "/" + common.Count(p.Total))
+				return m.fit(st.StatusBusy.Render(label+"writing ")+bar+counts, st.StatusBusy.Render("⟳ ")+bar+counts)
+			}
+			return st.StatusBusy.Render(fmt.Sprintf("%swriting… %d pushed", label, s.Pushed))
 		default:
-			return st.StatusBusy.Render(fmt.Sprintf("⟳ %s: syncing…", label))
+			return st.StatusBusy.Render(label + "syncing…")
 		}
 	}
 	if m.last == nil {
@@ -335,16 +376,63 @@ func (m *Model) View() string {
 	return st.StatusInfo.Render(text)
 }
 
+// fit returns the first of the segments (fullest first) that leaves a third of the status
+// bar to the screen's own messages (the root drops a segment that does not fit); the last
+// one when none does.
+func (m *Model) fit(segments ...string) string {
+	for _, seg := range segments {
+		if m.ctx.Width <= 0 || lipgloss.Width(seg) <= m.ctx.Width*2/3 {
+			return seg
+		}
+	}
+	return segments[len(segments)-1]
+}
+
+// bar colours a bar drawn by Bar or Marching: filled cells in the accent colour, empty
+// ones subtle. The glyphs differ too (█ and ░), so it reads the same under NO_COLOR.
+func (m *Model) bar(b string) string {
+	st := m.ctx.Styles
+	var out strings.Builder
+	for _, r := range b {
+		switch r {
+		case '█':
+			out.WriteString(st.Command.Render(string(r)))
+		case '░':
+			out.WriteString(st.TabRule.Render(string(r)))
+		default:
+			out.WriteString(st.StatusBusy.Render(string(r)))
+		}
+	}
+	return out.String()
+}
+
 // Bar draws a width-cell progress bar for done of total.
 func Bar(done, total, width int) string {
 	if total <= 0 || width <= 0 {
 		return ""
 	}
-	if done > total {
-		done = total
-	}
+	done = min(max(done, 0), total)
 	full := done * width / total
 	return "[" + strings.Repeat("█", full) + strings.Repeat("░", width-full) + "]"
+}
+
+// Marching draws a width-cell indeterminate bar: a block of three cells that moves one
+// cell per step and bounces at the ends, for work whose size is not known.
+func Marching(step, width int) string {
+	const block = 3
+	step = max(step, 0)
+	if width < block {
+		return ""
+	}
+	span := width - block
+	pos := 0
+	if span > 0 {
+		pos = step % (2 * span)
+		if pos > span {
+			pos = 2*span - pos
+		}
+	}
+	return "[" + strings.Repeat("░", pos) + strings.Repeat("█", block) + strings.Repeat("░", span-pos) + "]"
 }
 
 func humanAgo(d time.Duration) string {

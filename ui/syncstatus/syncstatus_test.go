@@ -103,12 +103,12 @@ func TestStatusSegmentShowsProgressBarAndFailures(t *testing.T) {
 	m := New(testCtx(t, nil), &Runner{events: make(chan tea.Msg, 1)})
 	m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work\x1b[2J", Phase: sync.PhasePush, Done: 30, Total: 120}})
 	v := ansi.Strip(m.View())
-	if !strings.Contains(v, "Work: writing [███░░░░░░░░░] 30/120") || strings.Contains(v, "\x1b[2J") {
+	if !strings.Contains(v, "Work: writing [███░░░░░░░░░] pushed 30/120") || strings.Contains(v, "\x1b[2J") {
 		t.Fatalf("progress %q", v)
 	}
 	m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work", Phase: sync.PhasePull, Done: 2500,
 		Summary: sync.Summary{Imported: 2400}}})
-	if v := ansi.Strip(m.View()); !strings.Contains(v, "reading calendar… 2500 events, 2400 imported") {
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "reading calendar [███░░░░░░░░░] 2,500 events, 2,400 imported") {
 		t.Fatalf("pull progress %q", v)
 	}
 	cmd := m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work", Phase: sync.PhaseDone,
