@@ -418,11 +418,28 @@ func TestFormValidators(t *testing.T) {
 	if validSubject("  ") == nil || validSubject("ok") != nil {
 		t.Fatal("subject validator")
 	}
-	if _, err := parseStart("tomorrow", time.UTC); err == nil {
-		t.Fatal("start accepts free text")
+	// The start reads what `calsync activity add --start` reads, in the user's zone.
+	for in, want := range map[string]struct {
+		at     time.Time
+		allDay bool
+	}{
+		"2026-11-26 14:00":          {time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC), false},
+		"today 14:00":               {time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC), false},
+		"tomorrow 9:30":             {time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC), false},
+		"16:45":                     {time.Date(2026, 11, 25, 16, 45, 0, 0, time.UTC), false},
+		"2026-12-01":                {time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), true},
+		"tomorrow":                  {time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), true},
+		"2026-11-26T14:00:00+01:00": {time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC), false},
+	} {
+		got, allDay, err := parseStart(in, time.UTC, testNow)
+		if err != nil || !got.Equal(want.at) || allDay != want.allDay {
+			t.Errorf("start %q: %v %v %v", in, got, allDay, err)
+		}
 	}
-	if got, err := parseStart("2026-12-01", time.UTC); err != nil || !got.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Fatalf("date only: %v %v", got, err)
+	for _, bad := range []string{"next friday", "26/11/2026", "today 25:00", ""} {
+		if _, _, err := parseStart(bad, time.UTC, testNow); err == nil || !strings.Contains(err.Error(), "tomorrow 9:30") {
+			t.Errorf("start %q: %v", bad, err)
+		}
 	}
 	for in, want := range map[string]time.Duration{"": 0, "0": 0, "45m": 45 * time.Minute, "1h30m": 90 * time.Minute} {
 		if got, err := parseDuration(in); err != nil || got != want {
@@ -631,12 +648,12 @@ func TestFormErrorIsOnScreenAtEightyByTwenty(t *testing.T) {
 	out.press(t, m, "a", "Call Zoë", "enter", "enter", "enter") // subject, type, owner
 	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})          // clear the proposed start
 	out.drive(t, m, cmd)
-	out.press(t, m, "tomorrow 9:30", "enter")
+	out.press(t, m, "next friday", "enter")
 	v := m.View()
 	if h := lipgloss.Height(v); h > 20 {
 		t.Fatalf("form is %d rows on a 20-row screen:\n%s", h, v)
 	}
-	if !strings.Contains(v, "write it as YYYY-MM-DD HH:MM") {
+	if !strings.Contains(v, "write e.g. 2026-11-26 14:00, today 14:00 or tomorrow 9:30") {
 		t.Fatalf("the refusal is not on the screen:\n%s", v)
 	}
 }
@@ -651,5 +668,45 @@ func TestStatusSentenceKeepsItsTailWithALongSubject(t *testing.T) {
 	got := out.lastStatus()
 	if got != "Done: “Prepare the pricing s…” — the status filter hides it" || lipgloss.Width(got) > 62 {
 		t.Fatalf("status %q (%d cells)", got, lipgloss.Width(got))
+	}
+}
+
+// After adding, the cursor is on the new activity wherever the list puts it (here far
+// below the loaded window), and the form read the start the way the CLI does.
+func TestAddMovesTheCursorToTheNewActivity(t *testing.T) {
+	t.Parallel() // huh's cursor timers make form tests wait; let them wait together
+	f := newFixture(t)
+	f.addMany(t, 200, f.me.ID, store.TypeCall, "Call", testNow.Add(90*time.Minute)) // 11:30, 12:30, ...
+	m, out := open(t, f, 100, 30)
+	for _, c := range []struct {
+		start  string
+		pos    int
+		at     time.Time
+		allDay bool
+	}{
+		// Calls from Nov 25 11:30 to Nov 26 13:30 come before it: 27 rows.
+		{"tomorrow 14:15", 27, time.Date(2026, 11, 26, 14, 15, 0, 0, time.UTC), false},
+		// Dec 3, all day: after the 181 calls up to Dec 2 23:30 and the review above.
+		{"2026-12-03", 182, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), true},
+	} {
+		out.press(t, m, "a")
+		subject := "Review " + strings.Fields(c.start)[0]
+		m.formVals.Subject = subject
+		m.formVals.Start = c.start
+		_, cmd := m.Update(formDoneMsg{id: m.formID})
+		out.drive(t, m, cmd)
+		if got := out.lastStatus(); got != "Added “"+subject+"”" {
+			t.Fatalf("status %q", got)
+		}
+		row, ok := m.Selected()
+		if !ok || m.cursor != c.pos || row.Subject != subject {
+			t.Fatalf("%s: cursor %d on %q (loaded %v), want %d", c.start, m.cursor, row.Subject, ok, c.pos)
+		}
+		if !row.Start.Equal(c.at) || row.AllDay != c.allDay {
+			t.Fatalf("%s: stored start %s all day %v", c.start, row.Start, row.AllDay)
+		}
+		if !strings.Contains(m.View(), subject) {
+			t.Fatalf("%s: the new row is not on the screen:\n%s", c.start, m.View())
+		}
 	}
 }

@@ -24,7 +24,7 @@ type formValues struct {
 	Subject  string
 	Type     string
 	Owner    string
-	Start    string // "2006-01-02 15:04" or "2006-01-02", in the user's zone
+	Start    string // as typed: any form store.ParseWhen reads, in the user's zone
 	Duration string
 	AllDay   bool
 	Location string
@@ -43,17 +43,19 @@ func cleanNote(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// startLayouts are what the start field accepts, tried in order.
-var startLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"}
+// startHelp is the start field's description: the forms store.ParseWhen reads, which
+// are also what `calsync activity add --start` accepts (RFC 3339 too, not named here to
+// keep it on one line at 80 columns).
+const startHelp = "2026-11-26 14:00, today 14:00, tomorrow 9:30, 14:00; a date alone: all day"
 
-func parseStart(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, l := range startLayouts {
-		if t, err := time.ParseInLocation(l, s, loc); err == nil {
-			return t, nil
-		}
+// parseStart reads the start field the way the CLI reads --start. A date alone (or
+// "today"/"tomorrow" alone) means all day.
+func parseStart(s string, loc *time.Location, now time.Time) (time.Time, bool, error) {
+	t, allDay, err := store.ParseWhen(s, loc, now)
+	if err != nil {
+		return time.Time{}, false, errors.New("write e.g. 2026-11-26 14:00, today 14:00 or tomorrow 9:30")
 	}
-	return time.Time{}, fmt.Errorf("write it as YYYY-MM-DD HH:MM, e.g. 2026-11-24 14:30")
+	return t, allDay, nil
 }
 
 func parseDuration(s string) (time.Duration, error) {
@@ -102,7 +104,7 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 		orig := *v
 		v.orig = &orig
 	}
-	loc := m.loc
+	loc, clock := m.loc, m.ctx.Now
 	typeOpts := make([]huh.Option[string], len(store.AllTypes))
 	for i, t := range store.AllTypes {
 		typeOpts[i] = huh.NewOption(string(t), string(t))
@@ -130,8 +132,8 @@ func (m *Model) openForm(row *store.ActivityRow) tea.Cmd {
 			huh.NewSelect[string]().Title("Owner").Options(ownerOpts...).Value(&v.Owner),
 		).Title("What"),
 		huh.NewGroup(
-			huh.NewInput().Title("Start").Description("YYYY-MM-DD HH:MM, "+m.zone+" time").Value(&v.Start).
-				Validate(func(s string) error { _, err := parseStart(s, loc); return err }),
+			huh.NewInput().Title("Start ("+m.zone+" time)").Description(startHelp).Value(&v.Start).
+				Validate(func(s string) error { _, _, err := parseStart(s, loc, clock()); return err }),
 			huh.NewInput().Title("Duration").Description("30m, 1h30m; 0 for no time").Value(&v.Duration).
 				Validate(func(s string) error { _, err := parseDuration(s); return err }),
 			huh.NewConfirm().Title("All day?").Value(&v.AllDay),
@@ -169,8 +171,11 @@ func hiddenNote(ctx context.Context, st *store.Store, f store.ListFilter, loc *t
 			break
 		}
 	}
-	return " — filters hide it; R shows all"
+	return hiddenText
 }
+
+// hiddenText ends the status line of a write whose activity the filters hide.
+const hiddenText = " — filters hide it; R shows all"
 
 // patch holds the fields the person changed in the form.
 func (v *formValues) patch(typ store.ActivityType, start time.Time, dur time.Duration) store.ActivityPatch {
@@ -233,9 +238,14 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 	if msg.cancelled {
 		return m, common.Status("Nothing saved")
 	}
-	start, err := parseStart(v.Start, m.loc)
+	start, dateOnly, err := parseStart(v.Start, m.loc, m.ctx.Now())
 	if err != nil {
 		return m, common.StatusErr(fmt.Errorf("start: %w", err))
+	}
+	// A date typed alone means all day, as on the command line; an edit that leaves the
+	// start as it was keeps what the "All day?" question says.
+	if dateOnly && (v.orig == nil || v.Start != v.orig.Start) {
+		v.AllDay = true
 	}
 	dur, err := parseDuration(v.Duration)
 	if err != nil {
@@ -256,7 +266,16 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 			if err != nil {
 				return writeMsg{err: fmt.Errorf("could not add “%s”: %w", subject, err)}
 			}
-			return writeMsg{what: "Added " + quoted(subject) + hiddenNote(ctx, st, f, loc, now, a), id: a.ID}
+			// Where the new activity sits in the list, so the cursor can go there; when the
+			// filters hide it, the status line says so instead.
+			pos, listed, err := store.ListPosition(ctx, st.DB, f, loc, now, a.ID)
+			if err != nil {
+				return writeMsg{what: "Added " + quoted(subject), id: a.ID}
+			}
+			if !listed {
+				return writeMsg{what: "Added " + quoted(subject) + hiddenText, id: a.ID}
+			}
+			return writeMsg{what: "Added " + quoted(subject), id: a.ID, goTo: true, pos: pos}
 		}
 		a, err := store.UpdateActivity(ctx, st.DB, v.editID, v.patch(typ, start, dur), now)
 		if err != nil {

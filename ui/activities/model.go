@@ -144,6 +144,9 @@ type (
 		what string // "saved", "marked done"... for the status bar
 		id   string
 		err  error
+		// goTo moves the cursor to list position pos (a new activity the filters show).
+		goTo bool
+		pos  int
 	}
 	searchTickMsg struct{ gen int }
 	formDoneMsg   struct {
@@ -503,7 +506,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return m, tea.Batch(busyOff, common.StatusErr(msg.err), m.reloadCmd())
 		}
-		return m, tea.Batch(busyOff, common.Status(msg.what), m.reloadCmd(), common.DataChanged(m.Title()))
+		var reload tea.Cmd
+		if msg.goTo {
+			reload = m.jumpTo(msg.pos)
+		} else {
+			reload = m.reloadCmd()
+		}
+		return m, tea.Batch(busyOff, common.Status(msg.what), reload, common.DataChanged(m.Title()))
 	case common.DataChangedMsg:
 		if msg.Source == m.Title() {
 			return m, nil
@@ -659,6 +668,19 @@ func (m *Model) scrollIntoView() {
 		m.top = max(0, m.shown-v)
 	}
 	m.top = max(m.top, 0)
+}
+
+// jumpTo returns the read that puts the cursor on list position pos: the screen stays
+// where it is when pos is on it, else pos comes to the middle of the screen. The window
+// is read afresh around it (the rows and counts changed with the write anyway).
+func (m *Model) jumpTo(pos int) tea.Cmd {
+	v := m.visibleRows()
+	m.cursor = pos
+	if pos < m.top || pos >= m.top+v {
+		m.top = max(0, pos-v/2)
+	}
+	m.rows, m.winOffset = nil, 0
+	return m.queryCmd()
 }
 
 // resetFilters shows everything: the answer to "where are my activities?".

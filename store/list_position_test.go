@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Every listed activity's position is its index in ListActivities' order (ties on the
+// start time included); one the filters hide is not listed.
+func TestListPositionMatchesTheList(t *testing.T) {
+	forEachSearchPath(t, func(t *testing.T) {
+		for _, search := range []string{"", "A 1"} {
+			t.Run("search="+search, func(t *testing.T) { testListPosition(t, search) })
+		}
+	})
+}
+
+func testListPosition(t *testing.T, search string) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	me, err := EnsureMe(ctx, s.DB, "Ann", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := CreateUser(ctx, s.DB, User{Name: "Bo", CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins []ActivityInput
+	for i := 0; i < 40; i++ {
+		owner := me.ID
+		if i%3 == 0 {
+			owner = other.ID
+		}
+		ins = append(ins, ActivityInput{OwnerID: owner, Type: AllTypes[i%len(AllTypes)], Subject: fmt.Sprintf("a %d", i%4),
+			Start: now.Add(time.Duration(i/5) * time.Hour), TimeZone: "UTC"})
+	}
+	created, err := CreateActivities(ctx, s.DB, ins, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ListFilter{Owner: OwnerMe, Search: search}
+	all, err := ListActivities(ctx, s.DB, f, time.UTC, now, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Rows) < 5 {
+		t.Fatalf("%d rows", len(all.Rows))
+	}
+	for i, r := range all.Rows {
+		pos, listed, err := ListPosition(ctx, s.DB, f, time.UTC, now, r.ID)
+		if err != nil || !listed || pos != i {
+			t.Fatalf("row %d (%s): pos %d listed %v err %v", i, r.ID, pos, listed, err)
+		}
+	}
+	hidden := created[0] // Bo's: the owner filter hides it
+	if pos, listed, err := ListPosition(ctx, s.DB, f, time.UTC, now, hidden.ID); err != nil || listed || pos != 0 {
+		t.Fatalf("hidden activity: pos %d listed %v err %v", pos, listed, err)
+	}
+	if _, listed, err := ListPosition(ctx, s.DB, f, time.UTC, now, "no-such-id"); err != nil || listed {
+		t.Fatalf("missing activity: listed %v err %v", listed, err)
+	}
+}
