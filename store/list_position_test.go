@@ -68,3 +68,34 @@ func testListPosition(t *testing.T, search string) {
 		t.Fatalf("missing activity: listed %v err %v", listed, err)
 	}
 }
+
+// BenchmarkListPosition100k finds the last listed activity's place among 100,000 (the
+// worst case: every row before it is counted) — what adding an activity costs on top of
+// the write before the app's cursor moves to it.
+func BenchmarkListPosition100k(b *testing.B) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	s, owners := benchStore(b, now)
+	if _, err := CreateActivities(ctx, s.DB, benchInputs(100_000, owners, now), now); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    ListFilter
+	}{
+		{"default", DefaultListFilter()},
+		{"no-filters", ListFilter{Owner: OwnerAll, Status: StatusAll, Period: PeriodAll}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			last, err := ListActivitiesAfter(ctx, s.DB, c.f, time.UTC, now, nil, true, 1)
+			if err != nil || len(last) != 1 {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, listed, err := ListPosition(ctx, s.DB, c.f, time.UTC, now, last[0].ID); err != nil || !listed {
+					b.Fatal(listed, err)
+				}
+			}
+		})
+	}
+}
