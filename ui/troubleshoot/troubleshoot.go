@@ -11,6 +11,7 @@ package troubleshoot
 import (
 	"context"
 	"fmt"
+	"github.com/charmbracelet/lipgloss"
 	"os"
 	"strings"
 	"time"
@@ -481,7 +482,8 @@ func (m *Model) View() string {
 	b := &head
 	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
 	wrap := func(prefix, s string, style func(...string) string) {
-		pad := strings.Repeat(" ", len([]rune(prefix)))
+		// The prefix may be styled: pad by its display width, not its bytes or runes.
+		pad := strings.Repeat(" ", lipgloss.Width(prefix))
 		for i, l := range strings.Split(common.Wrap(safetext.Clean(s), max(10, w-len(pad))), "\n") {
 			if i > 0 {
 				prefix = pad

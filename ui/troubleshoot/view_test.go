@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
@@ -153,4 +154,32 @@ func TestPerAccountStepsNameTheirAccount(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, v)
 		}
 	}
+}
+
+// A wrapped finding continues under its text, whatever the colour profile: the status
+// prefix is styled, so its escape codes must not count as indentation.
+func TestWrappedFindingIndentIgnoresColourCodes(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	st, _, _ := filtersHide(t)
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	env := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+	env.Offline = true
+	c.Services.Doctor = env
+	m := New(c)
+	m.SetSize(60, 40)
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	drive(m, cmd)
+	lines := strings.Split(ansi.Strip(m.View()), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "✗ Problem  ") && i+1 < len(lines) {
+			next := lines[i+1]
+			indent := len(next) - len(strings.TrimLeft(next, " "))
+			if want := len([]rune("✗ Problem  ")); indent != want {
+				t.Fatalf("continuation indented %d, want %d:\n%s\n%s", indent, want, l, next)
+			}
+			return
+		}
+	}
+	t.Fatalf("no wrapped problem line:\n%s", strings.Join(lines, "\n"))
 }
