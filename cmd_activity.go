@@ -195,6 +195,27 @@ func storeErr(env *Env, c *command, err error) int {
 	return failf(env, "%v", err)
 }
 
+// actOpenNamed opens the store and reads the activity the one ID argument names: how show,
+// done and delete begin. Unless code is exitOK the problem has been reported and the store
+// is closed again; otherwise the caller closes s.st.
+func actOpenNamed(ctx context.Context, env *Env, c *command, pos []string) (s *actSession, a store.Activity, code int) {
+	s, err := actOpen(ctx, env)
+	if err != nil {
+		return nil, store.Activity{}, failf(env, "%v", err)
+	}
+	id, code := s.resolveID(ctx, env, c, pos)
+	if code == exitOK {
+		if a, err = store.GetActivity(ctx, s.st.DB, id); err != nil {
+			code = failf(env, "%v", err)
+		}
+	}
+	if code != exitOK {
+		s.st.Close()
+		return nil, store.Activity{}, code
+	}
+	return s, a, exitOK
+}
+
 // resolveID finds the activity an ID argument names.
 func (s *actSession) resolveID(ctx context.Context, env *Env, c *command, pos []string) (string, int) {
 	if len(pos) != 1 {
@@ -327,19 +348,11 @@ func runActivityShow(ctx context.Context, env *Env, c *command, args []string) i
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
-	s, err := actOpen(ctx, env)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
-	defer s.st.Close()
-	id, code := s.resolveID(ctx, env, c, pos)
+	s, a, code := actOpenNamed(ctx, env, c, pos)
 	if code != exitOK {
 		return code
 	}
-	a, err := store.GetActivity(ctx, s.st.DB, id)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
+	defer s.st.Close()
 	return s.printActivity(ctx, env, a, *asJSON, "")
 }
 
@@ -351,19 +364,12 @@ func runActivityDone(ctx context.Context, env *Env, c *command, args []string) i
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
-	s, err := actOpen(ctx, env)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
-	defer s.st.Close()
-	id, code := s.resolveID(ctx, env, c, pos)
+	s, before, code := actOpenNamed(ctx, env, c, pos)
 	if code != exitOK {
 		return code
 	}
-	before, err := store.GetActivity(ctx, s.st.DB, id)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
+	defer s.st.Close()
+	id := before.ID
 	a, err := store.SetActivityDone(ctx, s.st.DB, id, !*undo, s.now)
 	if errors.Is(err, store.ErrDeleted) {
 		return failf(env, "activity %s was deleted; it cannot be marked done", shortID(id))
@@ -473,20 +479,12 @@ func runActivityDelete(ctx context.Context, env *Env, c *command, args []string)
 	if err != nil {
 		return actFlagErr(env, c, err)
 	}
-	s, err := actOpen(ctx, env)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
-	defer s.st.Close()
-	id, code := s.resolveID(ctx, env, c, pos)
+	s, before, code := actOpenNamed(ctx, env, c, pos)
 	if code != exitOK {
 		return code
 	}
-	before, err := store.GetActivity(ctx, s.st.DB, id)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
-	a, err := store.DeleteActivity(ctx, s.st.DB, id, s.now)
+	defer s.st.Close()
+	a, err := store.DeleteActivity(ctx, s.st.DB, before.ID, s.now)
 	if err != nil {
 		return storeErr(env, c, err)
 	}
