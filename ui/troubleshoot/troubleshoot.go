@@ -10,6 +10,7 @@ package troubleshoot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/charmbracelet/lipgloss"
 	"os"
@@ -245,9 +246,14 @@ func (m *Model) applyFix(input string) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		a, err := fx.Apply(ctx, sess.Env, input)
-		msg := appliedMsg{gen: gen, applied: a, err: err}
+		// The scrubber is built after the fix: it knows a password the fix just saved,
+		// and the typed input is a secret whether or not it was saved.
+		scrub := doctor.SecretRedactor(ctx, sess.Env.Store)
+		scrub.AddSecret([]byte(input))
+		a.Message = scrub.Text(a.Message)
+		msg := appliedMsg{gen: gen, applied: a, err: redactErr(scrub, err)}
 		if err == nil {
-			msg.verified = doctor.SecretRedactor(ctx, sess.Env.Store).Finding(sess.Verify(ctx, f))
+			msg.verified = scrub.Finding(sess.Verify(ctx, f))
 		}
 		return msg
 	}, m.spin.Tick)
@@ -260,12 +266,24 @@ func (m *Model) undo() tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		text, err := doctor.Undo(ctx, sess.Env, id)
-		msg := undoneMsg{gen: gen, text: text, err: err}
+		// The re-check shows the same evidence as the step did (a provider message that
+		// quoted a token, say): it is scrubbed the same way.
+		scrub := doctor.SecretRedactor(ctx, sess.Env.Store)
+		msg := undoneMsg{gen: gen, text: scrub.Text(text), err: redactErr(scrub, err)}
 		if err == nil {
-			msg.verified = sess.Verify(ctx, f)
+			msg.verified = scrub.Finding(sess.Verify(ctx, f))
 		}
 		return msg
 	}, m.spin.Tick)
+}
+
+// redactErr is err with every secret the scrubber knows removed from its text (the
+// screen shows only the text).
+func redactErr(scrub *doctor.Redactor, err error) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New(scrub.Text(err.Error()))
 }
 
 // Update implements tea.Model.
@@ -374,6 +392,8 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case stateConfirm:
 		if msg.Type == tea.KeyEsc {
 			m.state, m.fix = stateResult, nil
+			// A password typed and then abandoned is not kept in memory.
+			m.input.SetValue("")
 			m.input.Blur()
 			return m, nil
 		}
