@@ -67,6 +67,33 @@ func acctManager(ctx context.Context, env *Env) (*accountsetup.Manager, func(), 
 	return m, func() { st.Close() }, nil
 }
 
+// acctParseAccountFlag parses the flags of a command that takes no arguments and needs
+// --account ID; what names the command in the message that asks for it. Unless the result is
+// exitOK the problem has been reported.
+func acctParseAccountFlag(env *Env, c *command, fs *flag.FlagSet, args []string, accountID *string, what string) int {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return usagef(env, c, "%v", err)
+	}
+	if len(pos) > 0 {
+		return usagef(env, c, "unexpected arguments %q", pos)
+	}
+	if *accountID == "" {
+		return usagef(env, c, "%s needs --account ID (see `calsync account list`)", what)
+	}
+	return exitOK
+}
+
+// acctWriteJSON prints v as indented JSON, the --json output of the account commands.
+func acctWriteJSON(env *Env, v any) int {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return failf(env, "%v", err)
+	}
+	return exitOK
+}
+
 // acctReadPassword reads one line from stdin: the password. It is never echoed.
 func acctReadPassword(r io.Reader) (string, error) {
 	line, err := bufio.NewReader(r).ReadString('\n')
@@ -297,12 +324,7 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 			cals, _ := m.Calendars(ctx, a.ID)
 			out = append(out, accountJSON{Account: a, Calendars: len(cals)})
 		}
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return failf(env, "%v", err)
-		}
-		return exitOK
+		return acctWriteJSON(env, out)
 	}
 	if len(as) == 0 {
 		fmt.Fprintln(env.Stdout, "No accounts. Add one with `calsync account add google|microsoft|caldav`.")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"strings"
@@ -28,15 +27,8 @@ func runCalendars(ctx context.Context, env *Env, args []string) int {
 	accountID := fs.String("account", "", "account ID")
 	asJSON := fs.Bool("json", false, "print JSON")
 	refresh := fs.Bool("refresh", false, "list the calendars from the provider again")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return usagef(env, c, "%v", err)
-	}
-	if len(pos) > 0 {
-		return usagef(env, c, "unexpected arguments %q", pos)
-	}
-	if *accountID == "" {
-		return usagef(env, c, "calendars needs --account ID (see `calsync account list`)")
+	if code := acctParseAccountFlag(env, c, fs, args, accountID, "calendars"); code != exitOK {
+		return code
 	}
 	m, closeStore, err := acctManager(ctx, env)
 	if err != nil {
@@ -69,12 +61,7 @@ func runCalendars(ctx context.Context, env *Env, args []string) int {
 		for _, cal := range cals {
 			out = append(out, calJSON{Calendar: cal, Synced: cal.RemoteID == s.CalendarID})
 		}
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return failf(env, "%v", err)
-		}
-		return exitOK
+		return acctWriteJSON(env, out)
 	}
 	if len(cals) == 0 {
 		fmt.Fprintf(env.Stdout, "Account %s has no calendars on record. Reconnect it to list them again: calsync account reconnect %s\n",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -78,15 +77,8 @@ func runSettingsShow(ctx context.Context, env *Env, c *command, args []string) i
 	fs := flag.NewFlagSet("settings show", flag.ContinueOnError)
 	accountID := fs.String("account", "", "account ID")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return usagef(env, c, "%v", err)
-	}
-	if len(pos) > 0 {
-		return usagef(env, c, "unexpected arguments %q", pos)
-	}
-	if *accountID == "" {
-		return usagef(env, c, "settings show needs --account ID (see `calsync account list`)")
+	if code := acctParseAccountFlag(env, c, fs, args, accountID, "settings show"); code != exitOK {
+		return code
 	}
 	m, closeStore, err := acctManager(ctx, env)
 	if err != nil {
@@ -117,12 +109,7 @@ func runSettingsShow(ctx context.Context, env *Env, c *command, args []string) i
 		for _, t := range s.Types {
 			out.Types = append(out.Types, string(t))
 		}
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return failf(env, "%v", err)
-		}
-		return exitOK
+		return acctWriteJSON(env, out)
 	}
 	settingsPrint(env.Stdout, a, s, cal, calKnown)
 	return exitOK
@@ -199,15 +186,8 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 	disable := fs.Bool("disable", false, "switch sync off")
 	preview := fs.Bool("preview", false, "dry run: print what the first sync would do, save nothing")
 	dryRun := fs.Bool("dry-run", false, "same as --preview")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return usagef(env, c, "%v", err)
-	}
-	if len(pos) > 0 {
-		return usagef(env, c, "unexpected arguments %q", pos)
-	}
-	if *accountID == "" {
-		return usagef(env, c, "settings set needs --account ID (see `calsync account list`)")
+	if code := acctParseAccountFlag(env, c, fs, args, accountID, "settings set"); code != exitOK {
+		return code
 	}
 	if *enable && *disable {
 		return usagef(env, c, "--enable and --disable contradict each other; give one")
@@ -219,6 +199,7 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 			return usagef(env, c, "--direction %q: use %s", *direction, strings.Join(accountsetup.DirectionValues(), ", "))
 		}
 	}
+	var err error
 	var parsedTypes []store.ActivityType
 	if set["types"] {
 		if parsedTypes, err = accountsetup.ParseTypes(*types); err != nil {
