@@ -48,6 +48,11 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 			r.AddSecret(v)
 			secrets = append(secrets, v)
 		}
+		// The OAuth client secret is kept beside the token and is just as secret.
+		if cs, err := store.GetClientSecret(ctx, st.DB, a.ID); err == nil && len(bytes.TrimSpace(cs)) >= 4 {
+			r.AddSecret(cs)
+			secrets = append(secrets, cs)
+		}
 		r.AddPrivate("account", a.Name)
 		r.AddPrivate("address", a.Login)
 	}
