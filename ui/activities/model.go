@@ -242,22 +242,38 @@ func (m *Model) queryCmd() tea.Cmd {
 		return nil
 	}
 	offset, limit := m.windowFor(m.top)
+	q, ctx, cancel := m.beginWindowRead()
+	return func() tea.Msg {
+		defer cancel()
+		page, err := store.ListActivities(ctx, st.DB, q.filter, q.loc, q.now, offset, limit)
+		return pageMsg{gen: q.gen, offset: offset, page: page, err: err}
+	}
+}
+
+// windowRead is what a Cmd reading the window needs, copied out of the model: the
+// goroutine never reads the model.
+type windowRead struct {
+	gen    int
+	loc    *time.Location
+	now    time.Time
+	filter store.ListFilter
+}
+
+// beginWindowRead starts a read of the window that supersedes the one in flight: it cancels
+// that one (its answer would be dropped anyway: holding pgdown must not queue up deep
+// queries), takes a new generation, marks a read pending and copies what the read needs.
+// The Cmd calls cancel when it is done.
+func (m *Model) beginWindowRead() (windowRead, context.Context, context.CancelFunc) {
 	m.gen++
 	m.pending = true
-	gen, loc, now := m.gen, m.loc, m.ctx.Now()
 	f := m.filter
 	f.Types = slices.Clone(f.Types)
-	// Its answer would be dropped anyway: holding pgdown must not queue up deep queries.
 	if m.cancelQ != nil {
 		m.cancelQ()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 	m.cancelQ = cancel
-	return func() tea.Msg {
-		defer cancel()
-		page, err := store.ListActivities(ctx, st.DB, f, loc, now, offset, limit)
-		return pageMsg{gen: gen, offset: offset, page: page, err: err}
-	}
+	return windowRead{gen: m.gen, loc: m.loc, now: m.ctx.Now(), filter: f}, ctx, cancel
 }
 
 // reloadCmd re-reads the counts and the loaded window in place, after a write or a sync.
@@ -271,17 +287,10 @@ func (m *Model) reloadCmd() tea.Cmd {
 	if len(m.rows) == 0 || m.winOffset == 0 {
 		return m.queryCmd()
 	}
-	m.gen++
-	m.pending = true
-	gen, loc, now, offset, limit := m.gen, m.loc, m.ctx.Now(), m.winOffset, max(len(m.rows), 3*m.visibleRows())
+	offset, limit := m.winOffset, max(len(m.rows), 3*m.visibleRows())
 	first := store.AnchorOf(m.rows[0].Activity)
-	f := m.filter
-	f.Types = slices.Clone(f.Types)
-	if m.cancelQ != nil {
-		m.cancelQ()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
-	m.cancelQ = cancel
+	q, ctx, cancel := m.beginWindowRead()
+	gen, loc, now, f := q.gen, q.loc, q.now, q.filter
 	return func() tea.Msg {
 		defer cancel()
 		page, err := store.ListActivities(ctx, st.DB, f, loc, now, 0, 0) // counts only
@@ -357,23 +366,14 @@ func (m *Model) slideCmd(anchor *store.ListAnchor, backward bool, limit, edge in
 	if st == nil {
 		return nil
 	}
-	m.gen++
-	m.pending = true
-	gen, loc, now := m.gen, m.loc, m.ctx.Now()
-	f := m.filter
-	f.Types = slices.Clone(f.Types)
-	if m.cancelQ != nil {
-		m.cancelQ()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
-	m.cancelQ = cancel
+	q, ctx, cancel := m.beginWindowRead()
 	return func() tea.Msg {
 		defer cancel()
-		rows, err := store.ListActivitiesAfter(ctx, st.DB, f, loc, now, anchor, backward, limit)
+		rows, err := store.ListActivitiesAfter(ctx, st.DB, q.filter, q.loc, q.now, anchor, backward, limit)
 		if backward {
 			slices.Reverse(rows)
 		}
-		return slideMsg{gen: gen, backward: backward, edge: edge, asked: limit, rows: rows, err: err}
+		return slideMsg{gen: q.gen, backward: backward, edge: edge, asked: limit, rows: rows, err: err}
 	}
 }
 
