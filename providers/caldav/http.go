@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/httpapi"
 )
 
 const (
@@ -161,7 +163,11 @@ func (c *davClient) classify(op, method string, u *url.URL, status int, h http.H
 	e := &providers.Error{Provider: providerName, Op: op, Status: status}
 	davErr := davErrorElement(body)
 	e.Code = davErr
-	e.Message = shortText(body, davErr)
+	// Error pages may echo the request (debug pages, proxies quoting the Authorization
+	// header, "bad password ..."): the message is stored, journaled and printed, so the
+	// credentials come out here, as they do in the OAuth providers' errors.
+	e.Message = httpapi.RedactString(shortText(body, davErr), c.password,
+		base64.StdEncoding.EncodeToString([]byte(c.user+":"+c.password)))
 	switch {
 	case davErr == "valid-sync-token" || davErr == "sync-token-invalid":
 		e.Kind = providers.CursorExpired
