@@ -451,8 +451,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 				m.mode = modeList
 				return m, nil
 			}
+			b := m.backend // the command must not read the model from its goroutine
 			return m, m.action(func(ctx context.Context) (string, error) {
-				if err := m.backend.Remove(ctx, a.ID); err != nil {
+				if err := b.Remove(ctx, a.ID); err != nil {
 					return "", err
 				}
 				return "Removed " + safetext.Line(a.Name) + ". Its activities stay in the CRM.", nil
@@ -495,9 +496,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, m.keys.StopResume):
 		if a, ok := m.selected(); ok {
-			resume := a.State == store.AccountDisabled
+			resume, b := a.State == store.AccountDisabled, m.backend
 			return m, m.action(func(ctx context.Context) (string, error) {
-				if err := m.backend.SetEnabled(ctx, a.ID, resume); err != nil {
+				if err := b.SetEnabled(ctx, a.ID, resume); err != nil {
 					return "", err
 				}
 				if resume {
