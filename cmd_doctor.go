@@ -137,7 +137,8 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
 			return exitUsage
 		}
-		after = scrub.Report(after)
+		// Scrubbed by a redactor that knows the secrets the fixes saved (an app password).
+		after = doctor.SecretRedactor(ctx, st).Report(after)
 		out.After = &after
 		if !*asJSON {
 			fmt.Fprintln(env.Stdout)
@@ -231,11 +232,17 @@ func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report,
 				}
 			}
 			a, err := fx.Apply(ctx, e, input)
+			// Fix messages and errors reach the terminal and --json like findings do, so
+			// they are scrubbed the same way; the scrubber is built after the fix so it
+			// knows a password the fix saved, and the typed input is a secret either way.
+			scrub := doctor.SecretRedactor(ctx, e.Store)
+			scrub.AddSecret([]byte(input))
+			a.Message = scrub.Text(a.Message)
 			rec.Applied = a
 			rec.FixID = fx.ID
 			if err != nil {
-				rec.Error = err.Error()
-				say("could not apply %s: %s\n", title, safetext.Line(err.Error()))
+				rec.Error = scrub.Text(err.Error())
+				say("could not apply %s: %s\n", title, safetext.Line(rec.Error))
 			} else {
 				if fx.Undoable {
 					say("applied %s: %s (undo: calsync doctor --undo %d)\n", title, safetext.Line(a.Message), a.JournalID)
