@@ -26,13 +26,12 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/internal/statefile"
 )
 
 // Scopes Google knows for Calendar.
@@ -173,11 +172,10 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts}
 	if opts.StateFile != "" {
-		if b, err := os.ReadFile(opts.StateFile); err == nil {
-			var st state
-			if json.Unmarshal(b, &st) == nil {
-				s.st = &st
-			}
+		// An unreadable file starts a fresh state, overwritten on the first change.
+		var st state
+		if found, err := statefile.Load(opts.StateFile, &st); found && err == nil {
+			s.st = &st
 		}
 	}
 	if s.st == nil {
@@ -283,39 +281,7 @@ func (s *Server) saveLocked() {
 		return
 	}
 	s.dirty = false
-	b, err := json.Marshal(s.st)
-	if err != nil {
-		return
-	}
-	_ = writeAtomic(s.opts.StateFile, b)
-}
-
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".googlefake-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	_ = statefile.Save(s.opts.StateFile, s.st)
 }
 
 func (s *Server) now() time.Time { return s.opts.Now() }

@@ -36,18 +36,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/internal/statefile"
 )
 
 // Options configures a Server.
@@ -121,18 +118,15 @@ func NewErr(opts Options) (*Server, error) {
 	opts = withDefaults(opts)
 	s := &Server{opts: opts}
 	if opts.StateFile != "" {
-		b, err := os.ReadFile(opts.StateFile)
-		switch {
-		case err == nil:
-			var st state
-			if err := json.Unmarshal(b, &st); err != nil {
-				return nil, fmt.Errorf("graphfake: state file %s: %w", opts.StateFile, err)
-			}
+		var st state
+		found, err := statefile.Load(opts.StateFile, &st)
+		if err != nil {
+			return nil, fmt.Errorf("graphfake: state file: %w", err)
+		}
+		if found {
 			st.init()
 			s.st = &st
 			return s, nil
-		case !errors.Is(err, os.ErrNotExist):
-			return nil, fmt.Errorf("graphfake: state file: %w", err)
 		}
 	}
 	s.st = freshState(opts)
@@ -224,30 +218,7 @@ func (s *Server) persistLocked() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
-	b, err := json.Marshal(s.st)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(s.opts.StateFile)
-	f, err := os.CreateTemp(dir, ".graphfake-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, s.opts.StateFile)
+	return statefile.Save(s.opts.StateFile, s.st)
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }
