@@ -2,10 +2,31 @@ package activities
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/calsync/calsync/store"
 )
+
+// zones caches loaded time zones. time.LoadLocation reads and parses the zone file on
+// every call, and these formatters run in View: each zone is read from disk once per
+// process instead of on every redraw of an all-day row or the detail pane.
+var zones sync.Map // name -> *time.Location
+
+// loadZone is time.LoadLocation; tests count its calls.
+var loadZone = time.LoadLocation
+
+func cachedZone(name string) (*time.Location, error) {
+	if z, ok := zones.Load(name); ok {
+		return z.(*time.Location), nil
+	}
+	z, err := loadZone(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, z)
+	return z, nil
+}
 
 // dayKey identifies the local day, so cached rows saying "today" are redrawn at midnight.
 func dayKey(now time.Time, loc *time.Location) int64 {
@@ -19,7 +40,7 @@ func formatDue(a store.Activity, loc *time.Location, now time.Time) string {
 	t := a.Start.In(loc)
 	if a.AllDay {
 		// An all-day activity is a calendar date in its own zone, not an instant.
-		if z, err := time.LoadLocation(a.TimeZone); err == nil {
+		if z, err := cachedZone(a.TimeZone); err == nil {
 			d := a.Start.In(z)
 			t = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 		}
@@ -54,7 +75,7 @@ func daysBetween(a, b time.Time) int {
 // the zone it was planned in when that differs.
 func formatWhen(a store.Activity, loc *time.Location, zone string) string {
 	if a.AllDay {
-		z, err := time.LoadLocation(a.TimeZone)
+		z, err := cachedZone(a.TimeZone)
 		if err != nil {
 			z = time.UTC
 		}
