@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/sync"
@@ -69,6 +70,13 @@ func openApp(ctx context.Context, env *Env, st *store.Store) int {
 	c.Services.Engine = eng
 	root := ui.New(c)
 	defer root.Stop()
+	// The theme's adaptive colours ask the terminal for its background (OSC 11) the first
+	// time a style renders. Asked here, before Bubble Tea owns the terminal: asked from
+	// the first View it blocks the frame up to termenv's timeout, and the terminal's answer
+	// is read by Bubble Tea as typed keys (lipgloss#73, bubbletea#1036).
+	if !common.NoColorRequested(env.Getenv) {
+		lipgloss.SetHasDarkBackground(lipgloss.HasDarkBackground())
+	}
 	p := tea.NewProgram(root, tea.WithAltScreen(), tea.WithContext(ctx),
 		tea.WithInput(env.Stdin), tea.WithOutput(env.Stdout))
 	if _, err := p.Run(); err != nil {
