@@ -15,17 +15,16 @@ package caldavfake
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/calsync/calsync/providers/internal/statefile"
 )
 
 // Style selects how a refused normal password is answered.
@@ -122,11 +121,9 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, st: state{User: opts.User, Password: opts.Password, AppPassword: opts.AppPassword,
 		Calendars: map[string]*calendar{}}}
 	if opts.StateFile != "" {
-		if b, err := os.ReadFile(opts.StateFile); err == nil {
-			var st state
-			if json.Unmarshal(b, &st) == nil && st.Calendars != nil {
-				s.st = st
-			}
+		var st state
+		if found, err := statefile.Load(opts.StateFile, &st); found && err == nil && st.Calendars != nil {
+			s.st = st
 		}
 	}
 	return s
@@ -319,24 +316,7 @@ func (s *Server) saveLocked() {
 	if s.opts.StateFile == "" {
 		return
 	}
-	b, err := json.Marshal(&s.st)
-	if err != nil {
-		return
-	}
-	dir := filepath.Dir(s.opts.StateFile)
-	f, err := os.CreateTemp(dir, ".caldavfake-*")
-	if err != nil {
-		return
-	}
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(f.Name())
-		return
-	}
-	if err := os.Rename(f.Name(), s.opts.StateFile); err != nil {
-		os.Remove(f.Name())
-	}
+	_ = statefile.Save(s.opts.StateFile, &s.st)
 }
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {
