@@ -64,6 +64,22 @@ type settingsJSON struct {
 	WindowFutureDays int        `json:"window_future_days"`
 }
 
+// settingsLoad reads the account, its sync settings and its calendars: what settings show
+// and settings set both start from. Unless code is exitOK the problem has been reported.
+func settingsLoad(ctx context.Context, env *Env, m *accountsetup.Manager, accountID string) (a store.Account, s store.SyncSettings, cals []store.Calendar, code int) {
+	a, err := store.GetAccount(ctx, m.Store.DB, accountID)
+	if err != nil {
+		return a, s, nil, acctNotFound(env, accountID, err)
+	}
+	if s, err = m.Settings(ctx, a.ID); err != nil {
+		return a, s, nil, failf(env, "%v", err)
+	}
+	if cals, err = m.Calendars(ctx, a.ID); err != nil {
+		return a, s, nil, failf(env, "%v", err)
+	}
+	return a, s, cals, exitOK
+}
+
 func settingsCalendar(cals []store.Calendar, id string) (store.Calendar, bool) {
 	for _, c := range cals {
 		if c.RemoteID == id {
@@ -85,17 +101,9 @@ func runSettingsShow(ctx context.Context, env *Env, c *command, args []string) i
 		return failf(env, "%v", err)
 	}
 	defer closeStore()
-	a, err := store.GetAccount(ctx, m.Store.DB, *accountID)
-	if err != nil {
-		return acctNotFound(env, *accountID, err)
-	}
-	s, err := m.Settings(ctx, a.ID)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
-	cals, err := m.Calendars(ctx, a.ID)
-	if err != nil {
-		return failf(env, "%v", err)
+	a, s, cals, code := settingsLoad(ctx, env, m, *accountID)
+	if code != exitOK {
+		return code
 	}
 	cal, calKnown := settingsCalendar(cals, s.CalendarID)
 	dir, _ := accountsetup.DirectionByValue(s.Direction)
@@ -232,17 +240,9 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 		return failf(env, "%v", err)
 	}
 	defer closeStore()
-	a, err := store.GetAccount(ctx, m.Store.DB, *accountID)
-	if err != nil {
-		return acctNotFound(env, *accountID, err)
-	}
-	s, err := m.Settings(ctx, a.ID)
-	if err != nil {
-		return failf(env, "%v", err)
-	}
-	cals, err := m.Calendars(ctx, a.ID)
-	if err != nil {
-		return failf(env, "%v", err)
+	a, s, cals, code := settingsLoad(ctx, env, m, *accountID)
+	if code != exitOK {
+		return code
 	}
 	if set["calendar"] {
 		s.CalendarID = *calendar
