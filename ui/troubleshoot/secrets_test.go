@@ -117,3 +117,53 @@ func TestEscForgetsATypedPassword(t *testing.T) {
 		t.Fatalf("the abandoned password is still held: %q", v)
 	}
 }
+
+// "Why isn't this in my calendar?" heads the wizard with the explanation's headline, which
+// quotes the activity's last sync error: a token in it is scrubbed, as `calsync explain`
+// and the steps below it scrub it.
+func TestWhyHeadlineHidesStoredSecrets(t *testing.T) {
+	ctx := context.Background()
+	st, act, _ := filtersHide(t)
+	accts, err := store.ListAccounts(ctx, st.DB)
+	if err != nil || len(accts) != 1 {
+		t.Fatalf("accounts: %v %v", accts, err)
+	}
+	a := accts[0]
+	const refresh = "rt-5e6f7a8b9c0d1e2f"
+	now := time.Now()
+	if err := store.PutSecret(ctx, st.DB, a.ID, store.SecretOAuthToken, []byte(`{"access_token":"at-1a2b3c4d5e6f","refresh_token":"`+refresh+`"}`), now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AppendJournal(ctx, st.DB, store.JournalEntry{At: now, AccountID: a.ID, ActivityID: act.ID, Op: store.OpError,
+		Reason: "AuthExpired", Detail: `{"error":"google refresh token: AuthExpired: token ` + refresh + ` revoked"}`}); err != nil {
+		t.Fatal(err)
+	}
+	c := common.NewContext(st, func(string) string { return "" }, time.Now)
+	env := doctor.NewEnv(st, func(string) string { return "" }, time.Now)
+	env.Offline = true
+	c.Services.Doctor = env
+	m := New(c)
+	m.SetSize(160, 60)
+	_, cmd := m.Update(common.TroubleshootActivityMsg{ActivityID: act.ID})
+	var got *sessionMsg
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case sessionMsg:
+			got = &msg
+		}
+	}
+	if got == nil || got.err != nil {
+		t.Fatalf("no session: %+v", got)
+	}
+	if strings.Contains(got.explain, refresh) {
+		t.Fatalf("the headline carries the refresh token: %s", got.explain)
+	}
+}

@@ -197,7 +197,8 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 			}
 			e.Target, msg.target = t, t
 			if x, err := doctor.Explain(ctx, env.Store, t, now()); err == nil {
-				msg.explain = x.Headline
+				// It may quote the activity's last sync error: scrubbed like `calsync explain`.
+				msg.explain = doctor.SecretRedactor(ctx, env.Store).Text(x.Headline)
 			}
 		}
 		sess, err := doctor.NewSession(ctx, &e, sym)
