@@ -12,6 +12,7 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/httpapi"
+	"github.com/calsync/calsync/providers/internal/zonecache"
 )
 
 type calendarList struct {
@@ -223,7 +224,7 @@ func parseTime(t *gTime, calTZ string) (time.Time, bool, string, error) {
 		return time.Time{}, false, "", fmt.Errorf("missing")
 	}
 	tz := firstNonEmpty(t.TimeZone, calTZ, "UTC")
-	loc, err := loadLocation(tz)
+	loc, err := zonecache.Load(tz)
 	if err != nil {
 		loc, tz = time.UTC, "UTC"
 	}
@@ -253,7 +254,7 @@ func encodeEvent(ev providers.Event) (map[string]any, error) {
 	// The zone is always sent: without it Google reads an all-day date in the calendar's
 	// zone, and the event would not read back as written.
 	tz := firstNonEmpty(ev.TimeZone, "UTC")
-	loc, err := loadLocation(tz)
+	loc, err := zonecache.Load(tz)
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q", httpapi.Sanitize(tz))
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/calsync/calsync/providers/internal/zonecache"
 )
 
 var (
@@ -274,7 +276,7 @@ func (it item) json() json.RawMessage {
 func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]item, error) {
 	tmin, _ := time.Parse(time.RFC3339, tok.TMin)
 	tmax, _ := time.Parse(time.RFC3339, tok.TMax)
-	loc, err := loadLocation(cal.TimeZone)
+	loc, err := zonecache.Load(cal.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -424,13 +426,13 @@ func validate(e *Event, calTZ string) *errBody {
 		b := errInvalid("Start and end times must either both be date or both be dateTime.")
 		return &b
 	}
-	loc, err := loadLocation(calTZ)
+	loc, err := zonecache.Load(calTZ)
 	if err != nil {
 		loc = time.UTC
 	}
 	for _, d := range []*EventDateTime{e.Start, e.End} {
 		if d.TimeZone != "" {
-			if _, err := loadLocation(d.TimeZone); err != nil {
+			if _, err := zonecache.Load(d.TimeZone); err != nil {
 				b := errInvalid("Invalid time zone definition for start time.")
 				return &b
 			}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/teambition/rrule-go"
+
+	"github.com/calsync/calsync/providers/internal/zonecache"
 )
 
 // Event is a Google Calendar event resource (the fields calsync and the fake use).
@@ -66,7 +68,7 @@ func (d *EventDateTime) parse(loc *time.Location) (time.Time, bool, error) {
 	}
 	if d.Date != "" {
 		if d.TimeZone != "" {
-			if l, err := loadLocation(d.TimeZone); err == nil {
+			if l, err := zonecache.Load(d.TimeZone); err == nil {
 				loc = l
 			}
 		}
@@ -90,7 +92,7 @@ func (d *EventDateTime) normalise(calTZ string) {
 	if tz == "" {
 		tz = calTZ
 	}
-	if loc, err := loadLocation(tz); err == nil {
+	if loc, err := zonecache.Load(tz); err == nil {
 		t = t.In(loc)
 	}
 	d.DateTime = t.Format(time.RFC3339)
@@ -122,7 +124,7 @@ func minimalCancelled(e Event) Event {
 // instances expands a recurring master within [tmin, tmax). Instances carry Google's id
 // scheme: master id + "_" + original start (UTC basic format, or date for all-day).
 func instances(e Event, calTZ string, tmin, tmax time.Time) ([]Event, error) {
-	loc, err := loadLocation(firstNonEmpty(e.Start.TimeZone, calTZ))
+	loc, err := zonecache.Load(firstNonEmpty(e.Start.TimeZone, calTZ))
 	if err != nil {
 		loc = time.UTC
 	}
