@@ -7,10 +7,10 @@ import (
 	"html"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/internal/zonecache"
 )
 
 // wireEvent is the part of Graph's event resource calsync reads.
@@ -89,20 +89,12 @@ func zone(name string) (*time.Location, string, bool) {
 	if len(n) > 64 || strings.HasPrefix(n, "/") || strings.Contains(n, "..") || strings.ContainsAny(n, "\\\x00") {
 		return nil, "", false
 	}
-	if loc, ok := zoneCache.Load(n); ok {
-		return loc.(*time.Location), n, true
-	}
-	loc, err := time.LoadLocation(n)
+	loc, err := zonecache.Load(n)
 	if err != nil {
 		return nil, "", false
 	}
-	zoneCache.Store(n, loc)
 	return loc, n, true
 }
-
-// zoneCache keeps loaded zones: time.LoadLocation reads the zone database every time.
-// Only names that loaded are kept, so the cache is bounded by the database's size.
-var zoneCache sync.Map
 
 // parseGraphTime reads a dateTime (no offset, up to 7 fractional digits) in its zone.
 func parseGraphTime(d *wireDateTime) (time.Time, error) {

@@ -3,8 +3,9 @@ package graphfake
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/calsync/calsync/providers/internal/zonecache"
 )
 
 // Graph writes dateTime without an offset and with seven fractional digits.
@@ -42,18 +43,8 @@ func loadZone(name string) (*time.Location, error) {
 	if strings.HasPrefix(n, "/") || strings.Contains(n, "..") {
 		return nil, fmt.Errorf("unsupported time zone")
 	}
-	if loc, ok := zoneCache.Load(n); ok {
-		return loc.(*time.Location), nil
-	}
-	loc, err := time.LoadLocation(n)
-	if err == nil {
-		zoneCache.Store(n, loc)
-	}
-	return loc, err
+	return zonecache.Load(n)
 }
-
-// zoneCache keeps loaded zones (time.LoadLocation reads the zone database every time).
-var zoneCache sync.Map
 
 // parseDateTime reads a Graph dateTime ("2026-11-25T10:00:00", fraction optional) in loc.
 func parseDateTime(s string, loc *time.Location) (time.Time, error) {
