@@ -366,6 +366,30 @@ func (s *Server) itemsLocked(cal *calendar, tok listToken) ([]item, error) {
 	return out, nil
 }
 
+// writableCalendarLocked finds a calendar the caller may write events to. When it cannot,
+// it answers as Google does (404, or 403 requiredAccessLevel) and returns nil.
+func (s *Server) writableCalendarLocked(w http.ResponseWriter, calID string) *calendar {
+	cal := s.calendarLocked(calID)
+	if cal == nil {
+		writeErr(w, errNotFound())
+		return nil
+	}
+	if !writable(cal) {
+		writeErr(w, errRequiredAccessLevel())
+		return nil
+	}
+	return cal
+}
+
+// eventOrInstanceLocked finds event id in cal. Changing or deleting one instance of a series
+// makes it an exception, stored on its own, so an instance id materialises one.
+func (s *Server) eventOrInstanceLocked(cal *calendar, id string) (*storedEvent, bool) {
+	if se, ok := cal.Events[id]; ok {
+		return se, true
+	}
+	return s.materialiseLocked(cal, id)
+}
+
 func writable(cal *calendar) bool { return cal.AccessRole == "owner" || cal.AccessRole == "writer" }
 
 func (s *Server) getLocked(w http.ResponseWriter, calID, id string) {
@@ -468,13 +492,8 @@ func (s *Server) etagLocked() (string, int64) {
 }
 
 func (s *Server) insertLocked(w http.ResponseWriter, r *http.Request, calID string) {
-	cal := s.calendarLocked(calID)
+	cal := s.writableCalendarLocked(w, calID)
 	if cal == nil {
-		writeErr(w, errNotFound())
-		return
-	}
-	if !writable(cal) {
-		writeErr(w, errRequiredAccessLevel())
 		return
 	}
 	m, ok := readEvent(w, r)
@@ -520,20 +539,11 @@ func (s *Server) insertLocked(w http.ResponseWriter, r *http.Request, calID stri
 }
 
 func (s *Server) updateLocked(w http.ResponseWriter, r *http.Request, calID, id string, patch bool) {
-	cal := s.calendarLocked(calID)
+	cal := s.writableCalendarLocked(w, calID)
 	if cal == nil {
-		writeErr(w, errNotFound())
 		return
 	}
-	if !writable(cal) {
-		writeErr(w, errRequiredAccessLevel())
-		return
-	}
-	se, ok := cal.Events[id]
-	if !ok {
-		// Changing one instance of a series makes it an exception, stored on its own.
-		se, ok = s.materialiseLocked(cal, id)
-	}
+	se, ok := s.eventOrInstanceLocked(cal, id)
 	if !ok || se.Raw != nil {
 		writeErr(w, errNotFound())
 		return
@@ -593,19 +603,11 @@ func (s *Server) updateLocked(w http.ResponseWriter, r *http.Request, calID, id 
 }
 
 func (s *Server) deleteLocked(w http.ResponseWriter, r *http.Request, calID, id string) {
-	cal := s.calendarLocked(calID)
+	cal := s.writableCalendarLocked(w, calID)
 	if cal == nil {
-		writeErr(w, errNotFound())
 		return
 	}
-	if !writable(cal) {
-		writeErr(w, errRequiredAccessLevel())
-		return
-	}
-	se, ok := cal.Events[id]
-	if !ok {
-		se, ok = s.materialiseLocked(cal, id)
-	}
+	se, ok := s.eventOrInstanceLocked(cal, id)
 	if !ok {
 		writeErr(w, errNotFound())
 		return
