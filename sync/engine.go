@@ -26,6 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -185,9 +187,11 @@ func (e *Engine) RunAll(ctx context.Context, opts RunOptions) ([]Summary, error)
 // Run syncs one account. The Summary is filled in even when an error stops the run.
 func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (sum Summary, err error) {
 	sum = Summary{AccountID: accountID, DryRun: opts.DryRun, Started: e.now()}
+	scrub := func(s string) string { return s }
 	defer func() {
 		sum.Finished = e.now()
 		if err != nil {
+			err = scrubError(err, scrub)
 			sum.Failed = true
 			if sum.Error == "" {
 				sum.Error = err.Error()
@@ -207,6 +211,7 @@ func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (su
 		return sum, err
 	}
 	sum.AccountName = acct.Name
+	scrub = e.secretScrubber(ctx, accountID)
 	set, err := store.GetSyncSettings(ctx, e.Store.DB, accountID)
 	if err != nil {
 		return sum, err
@@ -248,7 +253,7 @@ func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (su
 		set.ActivatedAt = &t
 	}
 
-	r := &run{e: e, acct: acct, set: set, opts: opts, sum: &sum, holder: holder, now: e.now()}
+	r := &run{e: e, acct: acct, set: set, opts: opts, sum: &sum, holder: holder, now: e.now(), scrub: scrub}
 	if !opts.DryRun {
 		// Holding the lease, no other run of this account is alive: a run row still
 		// "running" belongs to a process that died (killed, power cut) and never will end.
@@ -349,11 +354,76 @@ func (r *run) finish(ctx context.Context, runErr error) {
 	if kind == "" {
 		kind = ReasonInternal
 	}
-	_ = store.RecordAccountError(ctx, h, r.acct.ID, kind, oneLine(runErr), now)
+	_ = store.RecordAccountError(ctx, h, r.acct.ID, kind, r.scrub(oneLine(runErr)), now)
 	if providers.KindOf(runErr).NeedsReauth() {
 		r.sum.NeedsReauth = true
 		_ = store.SetAccountState(ctx, h, r.acct.ID, store.AccountNeedsReauth, now)
 	}
+}
+
+// secretScrubber removes the account's stored secrets (the OAuth token's access, refresh
+// and id tokens, or the password, and the OAuth client secret) from text the engine
+// stores or reports: journal details, the account's and links' last errors, the run's
+// summary and error. Providers scrub their own errors; this is the backstop for one that
+// quoted a secret anyway (a server echoing the request). Details are JSON, so each
+// secret's JSON-escaped form goes too.
+func (e *Engine) secretScrubber(ctx context.Context, accountID string) func(string) string {
+	var known []string
+	add := func(v string) {
+		v = strings.TrimSpace(v)
+		if len(v) < 4 {
+			return
+		}
+		known = append(known, v)
+		if b, err := json.Marshal(v); err == nil && string(b[1:len(b)-1]) != v {
+			known = append(known, string(b[1:len(b)-1]))
+		}
+	}
+	if kind, v, err := store.GetSecret(ctx, e.Store.DB, accountID); err == nil {
+		var tok struct {
+			Access  string `json:"access_token"`
+			Refresh string `json:"refresh_token"`
+			ID      string `json:"id_token"`
+		}
+		if kind == store.SecretOAuthToken && json.Unmarshal(v, &tok) == nil {
+			add(tok.Access)
+			add(tok.Refresh)
+			add(tok.ID)
+		} else {
+			add(string(v))
+		}
+	}
+	if cs, err := store.GetClientSecret(ctx, e.Store.DB, accountID); err == nil {
+		add(string(cs))
+	}
+	if len(known) == 0 {
+		return func(s string) string { return s }
+	}
+	sort.Slice(known, func(i, j int) bool { return len(known[i]) > len(known[j]) }) // a token before its prefix
+	return func(s string) string {
+		for _, k := range known {
+			s = strings.ReplaceAll(s, k, "[secret removed]")
+		}
+		return s
+	}
+}
+
+// scrubbedError is an error whose text had a secret removed; errors.Is and errors.As
+// still reach the original (its Kind decides retries and re-authentication).
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrubError returns err unchanged unless its text carries a secret.
+func scrubError(err error, scrub func(string) string) error {
+	if msg := scrub(err.Error()); msg != err.Error() {
+		return &scrubbedError{msg: msg, err: err}
+	}
+	return err
 }
 
 func oneLine(err error) string {

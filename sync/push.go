@@ -156,11 +156,11 @@ func (r *run) itemFailed(ctx context.Context, a store.Activity, remoteID string,
 	if providers.IsKind(err, providers.ReadOnly) && !r.readOnly {
 		// Every other write would fail the same way: stop writing and tell the account.
 		r.readOnly = true
-		_ = store.RecordAccountError(context.WithoutCancel(ctx), r.e.Store.DB, r.acct.ID, string(providers.ReadOnly), oneLine(err), r.e.now())
+		_ = store.RecordAccountError(context.WithoutCancel(ctx), r.e.Store.DB, r.acct.ID, string(providers.ReadOnly), r.scrub(oneLine(err)), r.e.now())
 	}
 	return r.tx(ctx, func(h store.Handler) error {
 		if link != nil && link.ID != 0 {
-			link.LastError = oneLine(err)
+			link.LastError = r.scrub(oneLine(err))
 			if e := store.UpdateLink(ctx, h, *link); e != nil {
 				return e
 			}

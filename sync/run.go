@@ -24,6 +24,9 @@ type run struct {
 	now    time.Time
 	lastOK time.Time // start of the last successful run (zero: none)
 
+	// scrub removes the account's stored secrets from text the run writes or reports.
+	scrub func(string) string
+
 	prov  providers.Provider
 	cal   string
 	win   providers.Window
@@ -176,7 +179,7 @@ func (r *run) progress(phase string) {
 // (one multi-row insert per page instead of one statement per event).
 func (r *run) journal(ctx context.Context, h store.Handler, activityID, remoteID, op, reason, detail string) error {
 	r.jbuf = append(r.jbuf, store.JournalEntry{RunID: r.runID, At: r.now, AccountID: r.acct.ID,
-		ActivityID: activityID, RemoteID: remoteID, Op: op, Reason: reason, Detail: detail})
+		ActivityID: activityID, RemoteID: remoteID, Op: op, Reason: reason, Detail: r.scrub(detail)})
 	return nil
 }
 
