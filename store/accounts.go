@@ -154,20 +154,7 @@ func GetAccount(ctx context.Context, h Handler, id string) (Account, error) {
 
 // ListAccounts returns every account, oldest first.
 func ListAccounts(ctx context.Context, h Handler) ([]Account, error) {
-	rows, err := h.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, h, scanAccount, `SELECT `+accountCols+` FROM accounts ORDER BY created_at, id`)
 }
 
 // UpdateAccount writes every field of a except ID and CreatedAt. UpdatedAt is set to now.

@@ -231,7 +231,9 @@ func timePtr(v sql.NullInt64) *time.Time {
 const activityColumns = `a.id, a.owner_id, a.type, a.subject, a.note, a.location, a.start_at, a.time_zone,
 	a.duration_min, a.all_day, a.done, a.done_at, a.created_at, a.updated_at, a.deleted_at, a.rev, a.origin`
 
-type rowScanner interface{ Scan(dest ...any) error }
+// rowScanner is a *sql.Row or *sql.Rows. An alias, so every scanX function has the one
+// type queryAll takes.
+type rowScanner = interface{ Scan(dest ...any) error }
 
 func scanActivity(sc rowScanner, extra ...any) (Activity, error) {
 	var (

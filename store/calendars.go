@@ -38,21 +38,8 @@ func ReplaceCalendars(ctx context.Context, h Handler, accountID string, cals []C
 
 // ListCalendars returns an account's calendars, primary first, then by name.
 func ListCalendars(ctx context.Context, h Handler, accountID string) ([]Calendar, error) {
-	rows, err := h.QueryContext(ctx, `SELECT `+calendarCols+` FROM calendars WHERE account_id = ?
+	return queryAll(ctx, h, scanCalendar, `SELECT `+calendarCols+` FROM calendars WHERE account_id = ?
 		ORDER BY is_primary DESC, name, remote_id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Calendar
-	for rows.Next() {
-		c, err := scanCalendar(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // GetCalendar reads one calendar of an account.

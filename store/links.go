@@ -93,20 +93,7 @@ func GetLinkByActivity(ctx context.Context, h Handler, accountID, calendarID, ac
 }
 
 func queryLinks(ctx context.Context, h Handler, q string, args ...any) ([]Link, error) {
-	rows, err := h.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Link
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, h, scanLink, q, args...)
 }
 
 // LinksForActivity returns an activity's links in every account (the doctor's view).
@@ -181,6 +168,15 @@ func (s *activityScan) activity() Activity {
 	a.UpdatedAt = goTime(s.updated)
 	a.DeletedAt = goTimePtr(s.deletedAt)
 	return a
+}
+
+// scanSyncActivity reads one row of syncActivityCols.
+func scanSyncActivity(sc rowScanner) (Activity, error) {
+	var s activityScan
+	if err := sc.Scan(s.targets()...); err != nil {
+		return Activity{}, err
+	}
+	return s.activity(), nil
 }
 
 // SyncMeID returns the id of the user who is "me" (whose activities are pushed).
@@ -369,20 +365,7 @@ func SyncUnlinkedActivities(ctx context.Context, h Handler, accountID, calendarI
 		args = []any{sqTime(since), sqTime(from), sqTime(to), afterID, accountID, calendarID,
 			sqTime(enteredAfter), sqTime(from), sqTime(to), afterID, accountID, calendarID, limit}
 	}
-	rows, err := h.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Activity
-	for rows.Next() {
-		var s activityScan
-		if err := rows.Scan(s.targets()...); err != nil {
-			return nil, err
-		}
-		out = append(out, s.activity())
-	}
-	return out, rows.Err()
+	return queryAll(ctx, h, scanSyncActivity, q, args...)
 }
 
 // SyncFindUnlinkedImport finds a live activity this account imported earlier that has no
@@ -538,21 +521,8 @@ func SyncCountUnlinked(ctx context.Context, h Handler, accountID, calendarID str
 // [from, to] changed at or after since: the engine journals why they are not pushed
 // (outside-window) without rescanning old ones on every run.
 func SyncUnlinkedOutsideWindow(ctx context.Context, h Handler, accountID, calendarID string, from, to, since time.Time, limit int) ([]Activity, error) {
-	rows, err := h.QueryContext(ctx, `SELECT `+syncActivityCols+` FROM activities a INDEXED BY activities_updated
+	return queryAll(ctx, h, scanSyncActivity, `SELECT `+syncActivityCols+` FROM activities a INDEXED BY activities_updated
 		WHERE a.updated_at >= ? AND a.deleted_at IS NULL AND (a.start_at < ? OR a.start_at > ?)
 		AND NOT EXISTS (SELECT 1 FROM links l INDEXED BY links_activity WHERE l.activity_id = a.id AND l.account_id = ? AND l.calendar_id = ?)
 		ORDER BY a.updated_at LIMIT ?`, sqTime(since), sqTime(from), sqTime(to), accountID, calendarID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Activity
-	for rows.Next() {
-		var s activityScan
-		if err := rows.Scan(s.targets()...); err != nil {
-			return nil, err
-		}
-		out = append(out, s.activity())
-	}
-	return out, rows.Err()
 }

@@ -99,21 +99,8 @@ func ListRuns(ctx context.Context, h Handler, accountID string, limit int) ([]Ru
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := h.QueryContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE (? = '' OR account_id = ?)
+	return queryAll(ctx, h, scanRun, `SELECT `+runCols+` FROM sync_runs WHERE (? = '' OR account_id = ?)
 		ORDER BY started_at DESC, id DESC LIMIT ?`, accountID, accountID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // LastRunWithFlag returns the newest successful run whose JSON summary has the boolean

@@ -85,20 +85,7 @@ func GetUser(ctx context.Context, h Handler, id string) (User, error) {
 
 // ListUsers returns every user, me first, then by name.
 func ListUsers(ctx context.Context, h Handler) ([]User, error) {
-	rows, err := h.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY is_me DESC, name, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var us []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		us = append(us, u)
-	}
-	return us, rows.Err()
+	return queryAll(ctx, h, scanUser, `SELECT `+userColumns+` FROM users ORDER BY is_me DESC, name, id`)
 }
 
 // Me returns the user who is me; ErrNotFound before the first run created one.
