@@ -96,7 +96,12 @@ func New(c *common.Context) *Model {
 	if e, ok := c.Services.Doctor.(*doctor.Env); ok && e != nil {
 		m.env = e
 	} else if c.Services.Store != nil {
-		m.env = doctor.NewEnv(c.Services.Store, os.Getenv, c.Now)
+		// The app's environment, not the process's: demo mode extends it with the fakes'.
+		getenv := c.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		m.env = doctor.NewEnv(c.Services.Store, getenv, c.Now)
 	}
 	return m
 }
