@@ -51,3 +51,15 @@ func GetLease(ctx context.Context, h Handler, accountID string) (holder string, 
 	}
 	return holder, goTime(exp), err
 }
+
+// TakeOverLease hands the lease of accountID from deadHolder (a process known to have
+// died without releasing it) to holder. It fails when the lease changed meanwhile.
+func TakeOverLease(ctx context.Context, h Handler, accountID, deadHolder, holder string, ttl time.Duration, now time.Time) (bool, error) {
+	res, err := h.ExecContext(ctx, `UPDATE sync_locks SET holder = ?, expires_at = ? WHERE account_id = ? AND holder = ?`,
+		holder, sqTime(nowOr(now).Add(ttl)), accountID, deadHolder)
+	if err != nil {
+		return false, fmt.Errorf("take over sync lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

@@ -288,6 +288,16 @@ func (e *Engine) acquire(ctx context.Context, accountID, holder string, wait tim
 		if ok {
 			return nil
 		}
+		if old, _, err := store.GetLease(ctx, e.Store.DB, accountID); err == nil && holderIsDead(old) {
+			// Its process is gone (killed mid-sync): take the lease over instead of waiting
+			// out its TTL. The run it left open is closed as cancelled by the run itself.
+			if ok, err := store.TakeOverLease(ctx, e.Store.DB, accountID, old, holder, e.leaseTTL(), e.now()); err != nil {
+				return err
+			} else if ok {
+				return nil
+			}
+			continue
+		}
 		if !e.now().Before(deadline) {
 			return fmt.Errorf("%w: another calsync is syncing this account; try again in a minute", ErrAlreadySyncing)
 		}
