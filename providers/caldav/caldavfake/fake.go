@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/calsync/calsync/providers/internal/loopback"
 	"github.com/calsync/calsync/providers/internal/statefile"
 )
 
@@ -100,8 +100,7 @@ type Server struct {
 	st    state
 	fault *fault
 
-	httpSrv *http.Server
-	url     string
+	lb loopback.Server
 }
 
 // New builds a server; with Options.StateFile it loads the saved state when present.
@@ -133,33 +132,13 @@ func New(opts Options) *Server {
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
-func (s *Server) Start(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.url = "http://" + ln.Addr().String()
-	s.mu.Unlock()
-	go s.httpSrv.Serve(ln)
-	return s.URL(), nil
-}
+func (s *Server) Start(addr string) (string, error) { return s.lb.Start(addr, s.Handler()) }
 
 // URL is the base URL after Start ("" before).
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.url
-}
+func (s *Server) URL() string { return s.lb.URL() }
 
 // Close stops serving.
-func (s *Server) Close() error {
-	if s.httpSrv == nil {
-		return nil
-	}
-	return s.httpSrv.Close()
-}
+func (s *Server) Close() error { return s.lb.Close() }
 
 // User returns the account name.
 func (s *Server) User() string { s.mu.Lock(); defer s.mu.Unlock(); return s.st.User }

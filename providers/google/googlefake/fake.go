@@ -21,16 +21,15 @@
 package googlefake
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/internal/loopback"
 	"github.com/calsync/calsync/providers/internal/statefile"
 )
 
@@ -106,10 +105,7 @@ type Server struct {
 	dirty bool
 
 	handler http.Handler
-	srvMu   sync.Mutex
-	srv     *http.Server
-	ln      net.Listener
-	base    string
+	lb      loopback.Server
 }
 
 type state struct {
@@ -216,41 +212,13 @@ func New(opts Options) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves; it returns the base URL.
-func (s *Server) Start(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	s.srvMu.Lock()
-	s.ln = ln
-	s.base = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	srv := s.srv
-	s.srvMu.Unlock()
-	go srv.Serve(ln)
-	return s.base, nil
-}
+func (s *Server) Start(addr string) (string, error) { return s.lb.Start(addr, s.handler) }
 
 // URL is the base URL after Start ("" before).
-func (s *Server) URL() string {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.lb.URL() }
 
 // Close stops serving (state is already saved).
-func (s *Server) Close() error {
-	s.srvMu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.srvMu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return srv.Shutdown(ctx)
-}
+func (s *Server) Close() error { return s.lb.Close() }
 
 // Endpoints returns the API / Auth / Token URLs under base (URL() when base is "").
 type Endpoints struct{ API, Auth, Token string }

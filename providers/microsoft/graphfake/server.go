@@ -33,17 +33,16 @@
 package graphfake
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/internal/loopback"
 	"github.com/calsync/calsync/providers/internal/statefile"
 )
 
@@ -97,9 +96,7 @@ type Server struct {
 	mu sync.Mutex
 	st *state
 
-	ln   net.Listener
-	hs   *http.Server
-	base string // set by Start
+	lb loopback.Server // the listener Start opens
 }
 
 // New makes a server, loading Options.StateFile when it exists. A state file that exists
@@ -165,27 +162,10 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves until Close. It returns the base
 // URL (scheme://host:port, no trailing slash).
-func (s *Server) Start(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	s.ln = ln
-	s.base = "http://" + ln.Addr().String()
-	s.hs = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	base := s.base
-	s.mu.Unlock()
-	go s.hs.Serve(ln)
-	return base, nil
-}
+func (s *Server) Start(addr string) (string, error) { return s.lb.Start(addr, s.Handler()) }
 
 // URL is the base URL Start returned ("" before Start).
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.base
-}
+func (s *Server) URL() string { return s.lb.URL() }
 
 // Endpoints are the provider endpoints for a base URL (Start's, or an httptest server's).
 // The tenant segment is "common" as for multi-tenant apps.
@@ -200,18 +180,7 @@ func Endpoints(base string) providers.Endpoints {
 }
 
 // Close stops the listener started by Start.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	hs := s.hs
-	s.hs = nil
-	s.mu.Unlock()
-	if hs == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return hs.Shutdown(ctx)
-}
+func (s *Server) Close() error { return s.lb.Close() }
 
 // persistLocked writes the state file (temp file + rename) when one is configured.
 func (s *Server) persistLocked() error {
