@@ -17,14 +17,18 @@ func TestListActivitiesAfterMatchesOffsetPaging(t *testing.T) {
 	})
 }
 
-func testListActivitiesAfterMatchesOffsetPaging(t *testing.T, search string) {
+// tiedStartsFixture opens a store with n activities of two owners (every third is Bo's,
+// the rest mine), all types, four subjects, and groups of five sharing a start time, so
+// that the id decides their order. done says which are done.
+func tiedStartsFixture(t *testing.T, n int, done func(i int) bool) (*Store, time.Time, []Activity) {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	s, err := Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	me, err := EnsureMe(ctx, s.DB, "Ann", now)
 	if err != nil {
 		t.Fatal(err)
@@ -34,18 +38,24 @@ func testListActivitiesAfterMatchesOffsetPaging(t *testing.T, search string) {
 		t.Fatal(err)
 	}
 	var ins []ActivityInput
-	for i := 0; i < 90; i++ {
+	for i := 0; i < n; i++ {
 		owner := me.ID
 		if i%3 == 0 {
 			owner = other.ID
 		}
-		// Groups of five share a start time: the id decides their order.
 		ins = append(ins, ActivityInput{OwnerID: owner, Type: AllTypes[i%len(AllTypes)], Subject: fmt.Sprintf("a %d", i%4),
-			Start: now.Add(time.Duration(i/5) * time.Hour), TimeZone: "UTC", Done: i%7 == 0})
+			Start: now.Add(time.Duration(i/5) * time.Hour), TimeZone: "UTC", Done: done(i)})
 	}
-	if _, err := CreateActivities(ctx, s.DB, ins, now); err != nil {
+	created, err := CreateActivities(ctx, s.DB, ins, now)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return s, now, created
+}
+
+func testListActivitiesAfterMatchesOffsetPaging(t *testing.T, search string) {
+	ctx := context.Background()
+	s, now, _ := tiedStartsFixture(t, 90, func(i int) bool { return i%7 == 0 })
 	f := ListFilter{Owner: OwnerMe, Types: []ActivityType{TypeCall, TypeMeeting, TypeTask, TypeEmail}, Search: search}
 	all, err := ListActivities(ctx, s.DB, f, time.UTC, now, 0, 1000)
 	if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 )
@@ -19,33 +18,7 @@ func TestListPositionMatchesTheList(t *testing.T) {
 
 func testListPosition(t *testing.T, search string) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	me, err := EnsureMe(ctx, s.DB, "Ann", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := CreateUser(ctx, s.DB, User{Name: "Bo", CreatedAt: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ins []ActivityInput
-	for i := 0; i < 40; i++ {
-		owner := me.ID
-		if i%3 == 0 {
-			owner = other.ID
-		}
-		ins = append(ins, ActivityInput{OwnerID: owner, Type: AllTypes[i%len(AllTypes)], Subject: fmt.Sprintf("a %d", i%4),
-			Start: now.Add(time.Duration(i/5) * time.Hour), TimeZone: "UTC"})
-	}
-	created, err := CreateActivities(ctx, s.DB, ins, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, now, created := tiedStartsFixture(t, 40, func(int) bool { return false })
 	f := ListFilter{Owner: OwnerMe, Search: search}
 	all, err := ListActivities(ctx, s.DB, f, time.UTC, now, 0, 1000)
 	if err != nil {
