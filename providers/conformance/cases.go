@@ -22,6 +22,7 @@ var cases = []testCase{
 	{"stale-etag-conflict", testStaleETag},
 	{"delete", testDelete},
 	{"increments-show-each-change-once", testIncrements},
+	{"delete-after-own-write", testDeleteAfterOwnWrite},
 	{"full-listing-pages", testPaging},
 	{"expired-cursor-full-listing", testExpiredCursor},
 	{"tag-round-trips", testTag},
@@ -199,6 +200,37 @@ func testIncrements(t *testing.T, s *suite) {
 	inc4 := s.mustList(t, inc3.cursor)
 	if n := inc4.count(got.RemoteID); n != 0 {
 		t.Fatalf("an increment with no changes repeats the deleted event %d times", n)
+	}
+}
+
+// testDeleteAfterOwnWrite is the case behind the engine's settle read (sync/settle.go): a
+// server may leave out of an increment what was created and deleted after the token
+// (RFC 6578 allows it; Xandikos does), so a cursor taken before calsync's own create
+// never shows that the person deleted the event. The engine therefore reads on after its
+// writes; the suite checks what that relies on: the increment after the writes holds
+// the created event (that is how the engine confirms its writes), and from the cursor
+// it ends with, a deletion in the calendar shows up, on every provider.
+func testDeleteAfterOwnWrite(t *testing.T, s *suite) {
+	s.mustCreate(t, s.event("Already there"))
+	before := s.mustList(t, "").cursor
+	got := s.mustCreate(t, s.event("Pushed, then deleted in the calendar"))
+	settle := s.mustList(t, before)
+	if n := settle.count(got.RemoteID); n != 1 {
+		t.Fatalf("the increment read after calsync's own create holds the event %d times, want 1: the engine could not confirm its write", n)
+	}
+	if s.DeleteForeign != nil {
+		if err := s.DeleteForeign(got.RemoteID); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := s.Provider.Delete(s.ctx, s.Calendar, got.RemoteID, ""); err != nil {
+		t.Fatal(err)
+	}
+	inc := s.mustList(t, settle.cursor)
+	if e, ok := inc.find(got.RemoteID); !ok || !e.Deleted {
+		t.Fatalf("a deletion after the settle read is missing from the next increment (listed %v: %+v)", ok, e)
+	}
+	if e, ok := s.mustList(t, "").find(got.RemoteID); ok && !e.Deleted {
+		t.Fatal("the deleted event is still in a full listing")
 	}
 }
 
