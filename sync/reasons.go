@@ -32,6 +32,9 @@ const (
 	ReasonCursorExpired   = "cursor-expired"    // the change token expired: full listing, re-linking by tag
 	ReasonUnlinked        = "unlinked"          // the event is gone; the link was dropped, the activity kept
 	ReasonCancelled       = "cancelled"         // the run was stopped (app quit, Ctrl-C) before it finished
+	// ReasonUnconfirmedWrites: the change token saved before this account's own writes was
+	// not replaced by one read after them (sync/settle.go), so the next run lists in full.
+	ReasonUnconfirmedWrites = "unconfirmed-writes"
 
 	// op error: the reason is the provider error Kind ("RateLimited", "AuthExpired", ...),
 	// or ReasonInternal when the failure was not the provider's.
