@@ -331,9 +331,9 @@ func propText(c *ical.Component, name string) string {
 	}
 	s, err := p.Text()
 	if err != nil {
-		return p.Value
+		s = p.Value
 	}
-	return s
+	return stripControls(s)
 }
 
 func clip(s string) string {

@@ -626,6 +626,14 @@ func (p *Provider) Create(ctx context.Context, cal string, ev providers.Event) (
 		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: "cannot encode event: " + err.Error()}
 	}
 	resp, err := p.c.do(ctx, op, http.MethodPut, u, body, map[string]string{"If-None-Match": "*", "Content-Type": "text/calendar; charset=utf-8"})
+	if err == nil && resp.Status == http.StatusMultiStatus {
+		err = p.c.putFailure(op, http.MethodPut, u, resp)
+	}
+	if pe, ok := providers.AsError(err); ok && pe.Code == "no-uid-conflict" {
+		// Another resource holds this UID: not a retry of our create (that would be
+		// the same resource), so not something to read back.
+		return providers.Event{}, err
+	}
 	if providers.IsKind(err, providers.Conflict) {
 		// Already there: a retry of a create that reached the server.
 		got, gerr := p.get(ctx, op, u)
@@ -741,6 +749,9 @@ func (p *Provider) Update(ctx context.Context, cal string, ev providers.Event, i
 		hdr["If-Match"] = etag // also guards the read-modify-write when ifMatch is ""
 	}
 	resp, err := p.c.do(ctx, op, http.MethodPut, u, body, hdr)
+	if err == nil && resp.Status == http.StatusMultiStatus {
+		err = p.c.putFailure(op, http.MethodPut, u, resp)
+	}
 	if err != nil {
 		return providers.Event{}, err
 	}

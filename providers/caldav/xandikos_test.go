@@ -77,3 +77,52 @@ func TestConformanceXandikos(t *testing.T) {
 		}
 	}})
 }
+
+// Xandikos copies a SUMMARY's raw ESC into the multistatus XML, which encoding/xml
+// refuses: the listing must still hold every event, the bad one with the character
+// stripped.
+func TestXandikosControlCharacterDoesNotFailTheListing(t *testing.T) {
+	srv := xandikostest.Start(t)
+	cal := srv.MakeCalendar(t, "work", "Work")
+	at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	srv.Put(t, cal+"esc.ics", foreignICS("esc", "Red \x1b[31malert", at, at.Add(time.Hour)))
+	srv.Put(t, cal+"plain.ics", foreignICS("plain", "Plain", at, at.Add(time.Hour)))
+	p := openXandikos(t, srv)
+	win := providers.Window{Start: at.AddDate(0, -1, 0), End: at.AddDate(0, 1, 0)}
+	page, err := p.Changes(context.Background(), cal, "", win)
+	if err != nil {
+		t.Fatalf("one event's control character fails the listing: %v", err)
+	}
+	subjects := map[string]bool{}
+	for _, e := range page.Events {
+		subjects[e.Subject] = true
+	}
+	if len(page.Bad) != 0 || !subjects["Plain"] || !subjects["Red [31malert"] {
+		t.Fatalf("events %v, bad %+v: want both, the control character stripped", subjects, page.Bad)
+	}
+	// The increment path (sync-collection + multiget) reads the same XML.
+	srv.Put(t, cal+"esc2.ics", foreignICS("esc2", "Bell \x07 here", at, at.Add(time.Hour)))
+	inc, err := p.Changes(context.Background(), cal, page.NextCursor, win)
+	if err != nil || len(inc.Events) != 1 || inc.Events[0].Subject != "Bell  here" {
+		t.Fatalf("increment: %+v, %v", inc, err)
+	}
+}
+
+// Xandikos answers a PUT whose UID another resource already uses with 207 Multi-Status
+// holding 412 and <C:no-uid-conflict/>: that is a Conflict, not a success followed by a
+// 404 when the event is read back.
+func TestXandikosUIDConflictIs207Conflict(t *testing.T) {
+	srv := xandikostest.Start(t)
+	cal := srv.MakeCalendar(t, "work", "Work")
+	at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	srv.Put(t, cal+"elsewhere.ics", foreignICS("shared-uid", "Someone else's", at, at.Add(time.Hour)))
+	p := openXandikos(t, srv)
+	_, err := p.Create(context.Background(), cal, providers.Event{ActivityID: "0199-act", ICalUID: "shared-uid",
+		Subject: "Mine", Start: at, End: at.Add(time.Hour), TimeZone: "UTC"})
+	if !providers.IsKind(err, providers.Conflict) {
+		t.Fatalf("create with a UID in use: %v, want Conflict", err)
+	}
+	if pe, _ := providers.AsError(err); pe.Code != "no-uid-conflict" || !strings.Contains(pe.Hint, "same UID") {
+		t.Errorf("error %+v: want code no-uid-conflict and a hint naming the UID clash", pe)
+	}
+}
