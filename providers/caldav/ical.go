@@ -624,11 +624,12 @@ func encodeEvent(cal *ical.Calendar, ev providers.Event, uid string, now time.Ti
 		}
 	}
 	setText := func(name, v string) {
+		v = outgoingText(v)
 		if v == "" {
 			vev.Props.Del(name)
 			return
 		}
-		vev.Props.SetText(name, strings.ToValidUTF8(v, "\uFFFD"))
+		vev.Props.SetText(name, v)
 	}
 	setText(ical.PropSummary, ev.Subject)
 	setText(ical.PropDescription, ev.Description)
@@ -656,20 +657,38 @@ func encodeEvent(cal *ical.Calendar, ev providers.Event, uid string, now time.Ti
 		vev.Props.SetDate(ical.PropDateTimeEnd, ed)
 	case loc != nil && loc != time.UTC && ev.TimeZone != "UTC" && ev.TimeZone != "Etc/UTC":
 		vev.Props.SetDateTime(ical.PropDateTimeStart, start.In(loc))
-		vev.Props.SetDateTime(ical.PropDateTimeEnd, end.In(loc))
+		if end.After(start) {
+			vev.Props.SetDateTime(ical.PropDateTimeEnd, end.In(loc))
+		}
 		if !hasVTimezone(cal, ev.TimeZone) {
 			// VTIMEZONEs go first, as most clients write them.
 			cal.Children = append([]*ical.Component{vtimezoneFor(loc, ev.TimeZone, start)}, cal.Children...)
 		}
 	default:
 		vev.Props.SetDateTime(ical.PropDateTimeStart, start.UTC())
-		vev.Props.SetDateTime(ical.PropDateTimeEnd, end.UTC())
+		if end.After(start) {
+			vev.Props.SetDateTime(ical.PropDateTimeEnd, end.UTC())
+		}
 	}
+	// A zero-duration event has no DTEND: RFC 5545 3.8.2.2 wants DTEND later than
+	// DTSTART, and 3.6.1 gives a DATE-TIME start without DTEND or DURATION no duration,
+	// which is what the reader (event) makes of it.
 	var buf bytes.Buffer
 	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// outgoingText makes text safe to write as an iCalendar TEXT value: a CR LF (a note
+// pasted from Windows) or a lone CR becomes LF, which is written escaped as \n (RFC 5545
+// 3.3.11; go-ical refuses a raw CR in a value, so one pasted note failed every push);
+// other control characters but tab are dropped, invalid UTF-8 becomes U+FFFD.
+func outgoingText(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	v = strings.ReplaceAll(v, "\r\n", "\n")
+	v = strings.ReplaceAll(v, "\r", "\n")
+	return stripControls(v)
 }
 
 func dateOnly(t time.Time) time.Time {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,8 @@ var cases = []testCase{
 	{"create-read-back", testCreateReadBack},
 	{"retried-create-makes-one-event", testRetriedCreate},
 	{"all-day", testAllDay},
+	{"zero-duration", testZeroDuration},
+	{"crlf-text", testCRLFText},
 	{"update-with-etag", testUpdate},
 	{"stale-etag-conflict", testStaleETag},
 	{"delete", testDelete},
@@ -96,6 +99,46 @@ func testAllDay(t *testing.T, s *suite) {
 		t.Fatal("all-day event not listed")
 	}
 	sameEvent(t, "all-day read back", ev, back)
+}
+
+// testZeroDuration: an activity with duration 0 (a reminder, a call logged at a moment)
+// is written and read back as starting and ending at the same time. CalDAV must not
+// write DTEND equal to DTSTART (RFC 5545 3.8.2.2); the provider leaves DTEND out.
+func testZeroDuration(t *testing.T, s *suite) {
+	ev := s.event("Reminder")
+	ev.End = ev.Start
+	got := s.mustCreate(t, ev)
+	sameEvent(t, "zero-duration create result", ev, got)
+	back, ok := s.mustList(t, "").find(got.RemoteID)
+	if !ok {
+		t.Fatal("zero-duration event not listed")
+	}
+	sameEvent(t, "zero-duration read back", ev, back)
+}
+
+// testCRLFText: a note pasted from Windows (CR LF) or an old Mac (lone CR) is written and
+// reads back with its line breaks; a provider may normalise them to LF.
+func testCRLFText(t *testing.T, s *suite) {
+	ev := s.event("Pasted notes")
+	ev.Description = "first line\r\nsecond line\rthird line"
+	got, err := s.Provider.Create(s.ctx, s.Calendar, ev)
+	if err != nil {
+		t.Fatalf("create with CR LF in the text: %v", err)
+	}
+	ev.RemoteID = got.RemoteID
+	ev.Location = "Room\r\n5"
+	up, err := s.Provider.Update(s.ctx, s.Calendar, ev, got.ETag)
+	if err != nil {
+		t.Fatalf("update with CR LF in the text: %v", err)
+	}
+	back, ok := s.mustList(t, "").find(up.RemoteID)
+	if !ok {
+		t.Fatal("event with CR LF text not listed")
+	}
+	lf := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n") }
+	if lf(back.Description) != lf(ev.Description) || lf(back.Location) != lf(ev.Location) {
+		t.Fatalf("read back %q / %q, want the lines of %q / %q", back.Description, back.Location, ev.Description, ev.Location)
+	}
 }
 
 func testUpdate(t *testing.T, s *suite) {
