@@ -122,9 +122,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 				return err
 			}
 			for _, bad := range page.Bad {
-				r.sum.fail(ReasonForError(bad.Err))
-				if err := r.journal(ctx, h, "", bad.RemoteID, store.OpError, ReasonForError(bad.Err),
-					errDetail(bad.Err)); err != nil {
+				if err := r.badEvent(ctx, h, bad); err != nil {
 					return err
 				}
 			}
@@ -166,6 +164,24 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 		}
 		tok = page.NextCursor
 	}
+}
+
+// badEvent records a listed event that could not be decoded. One the provider calls
+// unsupported (its content, not a failure to fetch it) is set aside by name with the
+// reason: skipped, not an error of the run, so it neither fails the run nor makes every
+// later run scan in full.
+func (r *run) badEvent(ctx context.Context, h store.Handler, bad providers.BadEvent) error {
+	if !bad.Unsupported {
+		r.sum.fail(ReasonForError(bad.Err))
+		return r.journal(ctx, h, "", bad.RemoteID, store.OpError, ReasonForError(bad.Err), errDetail(bad.Err))
+	}
+	r.sum.skip(ReasonUnsupportedEvent)
+	name := bad.Subject
+	if name == "" {
+		name = "(no title)"
+	}
+	return r.journal(ctx, h, "", bad.RemoteID, store.OpSkipped, ReasonUnsupportedEvent,
+		fmt.Sprintf("calendar event %q is set aside, calsync cannot read it: %v", name, bad.Err))
 }
 
 // pullEvent applies one remote event.

@@ -207,3 +207,26 @@ func (h *harness) cal() string {
 	}
 	return set.CalendarID
 }
+
+// A FREQ=MINUTELY series (valid iCalendar that calsync does not expand) was journaled as
+// an internal error on every run. It is set aside by name with unsupported-event; the
+// rest of the calendar syncs and the run is clean.
+func TestUnsupportedRecurrenceSetAside(t *testing.T) {
+	h := newHarness(t, xandikosFactory, store.DirTwoWay)
+	rem := h.rem.(*realRemote)
+	at := icsTime(base.Add(24 * time.Hour))
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:every-minute\r\nDTSTAMP:" + at +
+		"\r\nDTSTART:" + at + "\r\nDURATION:PT1M\r\nRRULE:FREQ=MINUTELY;COUNT=30\r\nSUMMARY:Ping every minute\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	if st, _ := rem.http(http.MethodPut, rem.cal+"every-minute.ics", ics); st/100 != 2 {
+		t.Fatalf("PUT: %d", st)
+	}
+	h.remoteCreate("Lunch with Carol")
+	s := h.sync()
+	if s.Errors != 0 || s.Failed || s.Skipped[ReasonUnsupportedEvent] != 1 || s.Imported != 1 {
+		t.Fatalf("summary %+v: want the series set aside, the other event imported, no error\n%s", s, h.dumpJournal())
+	}
+	if !h.hasJournal("", store.OpSkipped, ReasonUnsupportedEvent, `"Ping every minute"`) ||
+		!h.hasJournal("", store.OpSkipped, ReasonUnsupportedEvent, "MINUTELY") {
+		t.Fatalf("the set-aside event is not named with its reason\n%s", h.dumpJournal())
+	}
+}

@@ -22,6 +22,9 @@ const (
 	ReasonOtherAccount     = "other-account"     // imported from another calendar account: not copied across
 	ReasonDuplicateTag     = "duplicate-tag"     // a second event carries the tag of an already linked activity
 	ReasonReadOnlyCalendar = "read-only-calendar"
+	// ReasonUnsupportedEvent: a calendar event calsync cannot read (a per-second or
+	// per-minute recurrence, unreadable iCalendar) is set aside; the run goes on.
+	ReasonUnsupportedEvent = "unsupported-event"
 
 	// op conflict (both sides changed since the last sync); Detail holds the losing version
 	ReasonLocalWon  = "local-won"

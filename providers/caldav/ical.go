@@ -336,6 +336,20 @@ func propText(c *ical.Component, name string) string {
 	return stripControls(s)
 }
 
+// summaryOf finds an undecodable object's SUMMARY by scanning its lines, so the event
+// set aside can be named.
+func summaryOf(data string) string {
+	data = strings.NewReplacer("\r\n ", "", "\r\n\t", "", "\n ", "", "\n\t", "").Replace(data)
+	for _, line := range strings.Split(data, "\n") {
+		name, value, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
+		if ok && strings.EqualFold(strings.SplitN(name, ";", 2)[0], ical.PropSummary) {
+			value = strings.NewReplacer(`\n`, " ", `\N`, " ", `\,`, ",", `\;`, ";", `\\`, `\`).Replace(value)
+			return clip(stripControls(strings.ToValidUTF8(value, "\uFFFD")))
+		}
+	}
+	return ""
+}
+
 func clip(s string) string {
 	if len(s) > 60 {
 		return strings.ToValidUTF8(s[:60], "") + "…"

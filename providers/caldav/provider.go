@@ -446,7 +446,7 @@ func (p *Provider) decodeInto(page *providers.ChangePage, o object, win provider
 	}
 	evs, err := decodeObject(o.id, o.etag, []byte(*o.data), win, p.now())
 	if err != nil {
-		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: err})
+		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Subject: summaryOf(*o.data), Err: err, Unsupported: true})
 		return
 	}
 	page.Events = append(page.Events, evs...)
