@@ -230,3 +230,22 @@ func TestUnsupportedRecurrenceSetAside(t *testing.T) {
 		t.Fatalf("the set-aside event is not named with its reason\n%s", h.dumpJournal())
 	}
 }
+
+// The person's saved zone reaches the provider (CalDAV reads floating times in it when
+// the calendar names no zone); without a saved zone none is passed, never the machine's.
+func TestProviderConfigCarriesThePersonsZone(t *testing.T) {
+	h := newHarness(t, memFactory, store.DirTwoWay)
+	if err := store.PutSecret(h.ctx, h.st.DB, h.acct.ID, store.SecretOAuthToken, []byte(`{}`), base); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ProviderConfig(h.ctx, h.st, h.acct, nil)
+	if err != nil || cfg.TimeZone != "" {
+		t.Fatalf("no saved zone: TimeZone %q, %v", cfg.TimeZone, err)
+	}
+	if err := store.SetUserTimeZone(h.ctx, h.st.DB, "Europe/Berlin"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = ProviderConfig(h.ctx, h.st, h.acct, nil); err != nil || cfg.TimeZone != "Europe/Berlin" {
+		t.Fatalf("saved zone: TimeZone %q, %v", cfg.TimeZone, err)
+	}
+}

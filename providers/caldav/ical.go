@@ -41,6 +41,14 @@ const (
 // decodeObject turns one calendar object resource into events: one event, or the
 // instances of a recurring series inside win. Objects without VEVENTs (tasks) yield none.
 func decodeObject(href, etag string, data []byte, win providers.Window, now time.Time) (evs []providers.Event, err error) {
+	return decodeObjectIn(href, etag, data, win, now, nil)
+}
+
+// decodeObjectIn is decodeObject with the zone of floating times (DATE-TIME values with
+// neither TZID nor Z): RFC 5545 3.3.5 leaves them to the reader, RFC 4791 5.2.2 names the
+// calendar's calendar-timezone for them. floating is asked only when such a value occurs
+// (it may cost a request); nil, or a nil answer, reads them as UTC.
+func decodeObjectIn(href, etag string, data []byte, win providers.Window, now time.Time, floating func() *time.Location) (evs []providers.Event, err error) {
 	// Last line of defence: one hostile event must not take down a sync run. The fuzz
 	// test calls decodeEvents directly so that panics are still found and fixed.
 	defer func() {
@@ -48,10 +56,14 @@ func decodeObject(href, etag string, data []byte, win providers.Window, now time
 			evs, err = nil, fmt.Errorf("unreadable iCalendar data: %v", r)
 		}
 	}()
-	return decodeEvents(href, etag, data, win, now)
+	return decodeEventsIn(href, etag, data, win, now, floating)
 }
 
 func decodeEvents(href, etag string, data []byte, win providers.Window, now time.Time) ([]providers.Event, error) {
+	return decodeEventsIn(href, etag, data, win, now, nil)
+}
+
+func decodeEventsIn(href, etag string, data []byte, win providers.Window, now time.Time, floating func() *time.Location) ([]providers.Event, error) {
 	if !utf8.Valid(data) {
 		// Keep the event: invalid bytes become U+FFFD instead of failing the whole object.
 		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
@@ -60,7 +72,7 @@ func decodeEvents(href, etag string, data []byte, win providers.Window, now time
 	if err != nil {
 		return nil, err
 	}
-	z := &zones{cal: cal}
+	z := &zones{cal: cal, floating: floating}
 	var master *ical.Component
 	var overrides []*ical.Component
 	uid := ""
@@ -370,6 +382,8 @@ type when struct {
 type zones struct {
 	cal   *ical.Calendar
 	cache map[string]zoneInfo
+	// floating gives the zone of floating times (nil: UTC); see decodeObjectIn.
+	floating func() *time.Location
 }
 
 type zoneInfo struct {
@@ -423,7 +437,13 @@ func (z *zones) parse(p *ical.Prop, v string) (when, error) {
 	}
 	tzid := p.Params.Get(ical.PropTimezoneID)
 	if tzid == "" {
-		// Floating time: no zone is known, so it is read as UTC.
+		// Floating time: the same wall-clock time wherever the reader is; read in the
+		// calendar's zone (or the person's), UTC when neither is known.
+		if z.floating != nil {
+			if loc := z.floating(); loc != nil {
+				return when{t: wallIn(local, loc)}, nil
+			}
+		}
 		return when{t: local}, nil
 	}
 	zi, err := z.zone(tzid, local)
@@ -594,6 +614,15 @@ func parseOffset(s string) (int, error) {
 		h, m, sec = n/10000, (n/100)%100, n%100
 	}
 	return sign * (h*3600 + m*60 + sec), nil
+}
+
+// locationForTZID resolves a TZID the way event values are resolved (IANA names,
+// vendor-prefixed names, Windows names); nil when unknown.
+func locationForTZID(tzid string) *time.Location {
+	if tzid == "" {
+		return nil
+	}
+	return (&zones{cal: ical.NewCalendar()}).resolve(tzid).loc
 }
 
 // tzidFromCalendarTimezone reads the TZID of a calendar-timezone property (a VCALENDAR

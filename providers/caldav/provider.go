@@ -49,8 +49,14 @@ type Provider struct {
 	user string
 	now  func() time.Time
 
+	// person is the account holder's zone (providers.Config.TimeZone), for floating
+	// times in calendars without a calendar-timezone; nil = UTC.
+	person *time.Location
+
 	mu   sync.Mutex
 	disc *discovered
+	// floating caches each calendar's zone for floating times (see floatingZone).
+	floating map[string]*time.Location
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -72,11 +78,42 @@ func New(ctx context.Context, cfg providers.Config) (*Provider, error) {
 		return nil, err
 	}
 	return &Provider{
-		c:    newDAVClient(cfg.HTTPClient, cfg.Login, string(cfg.Secret), ServerForHost(base.String())),
-		base: base,
-		user: cfg.Login,
-		now:  time.Now,
+		c:      newDAVClient(cfg.HTTPClient, cfg.Login, string(cfg.Secret), ServerForHost(base.String())),
+		base:   base,
+		user:   cfg.Login,
+		now:    time.Now,
+		person: loadLocation(cfg.TimeZone),
 	}, nil
+}
+
+// floatingZone returns the zone floating times of calendar calURL are read in: its
+// calendar-timezone (RFC 4791 5.2.2), else the person's zone, else UTC (nil). It is
+// looked up on first use only, once per calendar while the provider lives (a run).
+func (p *Provider) floatingZone(ctx context.Context, calURL *url.URL) func() *time.Location {
+	return func() *time.Location {
+		key := calURL.String()
+		p.mu.Lock()
+		loc, ok := p.floating[key]
+		p.mu.Unlock()
+		if ok {
+			return loc
+		}
+		loc = p.person
+		if _, ms, err := p.propfindDated(ctx, "read calendar time zone", calURL, `<c:calendar-timezone/>`); err == nil {
+			for _, r := range ms.Responses {
+				if l := locationForTZID(tzidFromCalendarTimezone(r.okProp().CalendarTimezone)); l != nil {
+					loc = l
+				}
+			}
+		}
+		p.mu.Lock()
+		if p.floating == nil {
+			p.floating = map[string]*time.Location{}
+		}
+		p.floating[key] = loc
+		p.mu.Unlock()
+		return loc
+	}
 }
 
 func (p *Provider) discovery(ctx context.Context) (*discovered, error) {
@@ -192,8 +229,9 @@ func (p *Provider) fullListing(ctx context.Context, calURL *url.URL, win provide
 	}
 	page := providers.ChangePage{Full: true}
 	snap := map[string]string{}
+	floating := p.floatingZone(ctx, calURL)
 	for _, o := range objs {
-		p.decodeInto(&page, o, win)
+		p.decodeInto(&page, o, win, floating)
 		snap[o.id] = o.etag
 	}
 	if st.Token != "" {
@@ -439,12 +477,12 @@ func (p *Provider) multiget(ctx context.Context, calURL *url.URL, hrefs []string
 	return out, nil
 }
 
-func (p *Provider) decodeInto(page *providers.ChangePage, o object, win providers.Window) {
+func (p *Provider) decodeInto(page *providers.ChangePage, o object, win providers.Window, floating func() *time.Location) {
 	if o.data == nil {
 		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: fmt.Errorf("the server sent no calendar data")})
 		return
 	}
-	evs, err := decodeObject(o.id, o.etag, []byte(*o.data), win, p.now())
+	evs, err := decodeObjectIn(o.id, o.etag, []byte(*o.data), win, p.now(), floating)
 	if err != nil {
 		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Subject: summaryOf(*o.data), Err: err, Unsupported: true})
 		return
@@ -504,13 +542,14 @@ func (p *Provider) fetchChanged(ctx context.Context, calURL *url.URL, hrefs []st
 	if err != nil {
 		return err
 	}
+	floating := p.floatingZone(ctx, calURL)
 	for _, o := range objs {
 		switch {
 		case o.status == 404 || o.status == 410:
 			// deleted between the listing and the fetch
 			page.Events = append(page.Events, providers.Event{RemoteID: o.id, Deleted: true})
 		case o.status >= 200 && o.status < 300:
-			p.decodeInto(page, o, win)
+			p.decodeInto(page, o, win, floating)
 		default:
 			page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: fmt.Errorf("the server answered %d for this event", o.status)})
 		}
@@ -563,7 +602,7 @@ func (p *Provider) etagCompare(ctx context.Context, calURL *url.URL, snap map[st
 			case o.status >= 200 && o.status < 300:
 				now[o.id] = o.etag
 				if o.etag == "" || o.etag != snap[o.id] {
-					p.decodeInto(&page, o, win)
+					p.decodeInto(&page, o, win, p.floatingZone(ctx, calURL))
 				}
 			default:
 				now[o.id] = snap[o.id] // unknown state: keep it and ask again next time
@@ -679,7 +718,8 @@ func (p *Provider) get(ctx context.Context, op string, u *url.URL) (providers.Ev
 	if err != nil {
 		return providers.Event{}, err
 	}
-	evs, err := decodeObject(idFor(p.base, u), etag, data, providers.Window{}, p.now())
+	calURL, _ := u.Parse("./")
+	evs, err := decodeObjectIn(idFor(p.base, u), etag, data, providers.Window{}, p.now(), p.floatingZone(ctx, calURL))
 	if err != nil || len(evs) == 0 {
 		msg := "no event in the resource"
 		if err != nil {

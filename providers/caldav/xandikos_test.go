@@ -2,7 +2,9 @@ package caldav_test
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/caldav"
+	"github.com/calsync/calsync/providers/caldav/radicaletest"
 	"github.com/calsync/calsync/providers/caldav/xandikostest"
 	"github.com/calsync/calsync/providers/conformance"
 )
@@ -125,4 +128,72 @@ func TestXandikosUIDConflictIs207Conflict(t *testing.T) {
 	if pe, _ := providers.AsError(err); pe.Code != "no-uid-conflict" || !strings.Contains(pe.Hint, "same UID") {
 		t.Errorf("error %+v: want code no-uid-conflict and a hint naming the UID clash", pe)
 	}
+}
+
+// Floating times (no TZID, no Z) are wall-clock times: read in the calendar's
+// calendar-timezone, else in the person's zone (providers.Config.TimeZone), else UTC.
+// Xandikos cannot store a calendar-timezone (its PROPPATCH answers 409), so the
+// calendar's zone is tested on Radicale, the person's zone and UTC on both.
+func TestFloatingTimesRealServers(t *testing.T) {
+	floating := vcal("BEGIN:VEVENT\r\nUID:f\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260710T090000\r\nDTEND:20260710T100000\r\nSUMMARY:Floating\r\nEND:VEVENT\r\n")
+	win := providers.Window{Start: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}
+	start := func(t *testing.T, url, user, pass, personTZ, cal string) time.Time {
+		t.Helper()
+		p, err := caldav.New(context.Background(), providers.Config{Kind: "caldav", Login: user, Secret: []byte(pass),
+			Endpoints: providers.Endpoints{API: url}, TimeZone: personTZ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := p.Changes(context.Background(), cal, "", win)
+		if err != nil || len(page.Events) != 1 {
+			t.Fatalf("listing %s: %+v, %v", cal, page, err)
+		}
+		return page.Events[0].Start
+	}
+	nineBerlin := time.Date(2026, 7, 10, 7, 0, 0, 0, time.UTC)
+	nineNewYork := time.Date(2026, 7, 10, 13, 0, 0, 0, time.UTC)
+	nineUTC := time.Date(2026, 7, 10, 9, 0, 0, 0, time.UTC)
+
+	t.Run("xandikos", func(t *testing.T) {
+		srv := xandikostest.Start(t)
+		cal := srv.MakeCalendar(t, "plain", "Plain")
+		srv.Put(t, cal+"f.ics", floating)
+		if got := start(t, srv.URL, "user", "unused", "America/New_York", cal); !got.Equal(nineNewYork) {
+			t.Errorf("person's zone: floating 09:00 read as %v, want %v", got, nineNewYork)
+		}
+		if got := start(t, srv.URL, "user", "unused", "", cal); !got.Equal(nineUTC) {
+			t.Errorf("no zone known: floating 09:00 read as %v, want %v", got, nineUTC)
+		}
+	})
+	t.Run("radicale", func(t *testing.T) {
+		srv := radicaletest.Start(t, radicaletest.Options{})
+		zoned := srv.MakeCalendar(t, srv.User, srv.Password, "berlin", "Berlin")
+		var esc strings.Builder
+		xml.EscapeText(&esc, []byte(vcal(berlinVTZ)))
+		req, _ := http.NewRequest("PROPPATCH", srv.URL+zoned, strings.NewReader(`<?xml version="1.0" encoding="utf-8"?>`+
+			`<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>`+
+			esc.String()+`</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`))
+		req.SetBasicAuth(srv.User, srv.Password)
+		req.Header.Set("Content-Type", "application/xml")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMultiStatus {
+			t.Fatalf("PROPPATCH calendar-timezone: %d", resp.StatusCode)
+		}
+		plain := srv.MakeCalendar(t, srv.User, srv.Password, "plain", "Plain")
+		putRaw(t, srv.URL+zoned+"f.ics", srv.User, srv.Password, floating)
+		putRaw(t, srv.URL+plain+"f.ics", srv.User, srv.Password, floating)
+		if got := start(t, srv.URL, srv.User, srv.Password, "America/New_York", zoned); !got.Equal(nineBerlin) {
+			t.Errorf("calendar zone: floating 09:00 read as %v, want %v", got, nineBerlin)
+		}
+		if got := start(t, srv.URL, srv.User, srv.Password, "America/New_York", plain); !got.Equal(nineNewYork) {
+			t.Errorf("person's zone: floating 09:00 read as %v, want %v", got, nineNewYork)
+		}
+		if got := start(t, srv.URL, srv.User, srv.Password, "", plain); !got.Equal(nineUTC) {
+			t.Errorf("no zone known: floating 09:00 read as %v, want %v", got, nineUTC)
+		}
+	})
 }

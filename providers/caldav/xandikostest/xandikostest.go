@@ -160,30 +160,6 @@ func (s *Server) MakeCalendar(tb testing.TB, name, displayName string) string {
 	return path
 }
 
-// SetCalendarTimezone sets the calendar-timezone property (RFC 4791 5.2.2) of a calendar
-// to a VCALENDAR holding a VTIMEZONE with TZID tzid.
-func (s *Server) SetCalendarTimezone(tb testing.TB, path, tzid string) {
-	tb.Helper()
-	vcal := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTIMEZONE\r\nTZID:" + tzid +
-		"\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
-	var esc strings.Builder
-	for _, r := range vcal {
-		switch r {
-		case '<':
-			esc.WriteString("&lt;")
-		case '&':
-			esc.WriteString("&amp;")
-		case '\r':
-			esc.WriteString("&#13;")
-		default:
-			esc.WriteRune(r)
-		}
-	}
-	body := `<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">` +
-		`<D:set><D:prop><C:calendar-timezone>` + esc.String() + `</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`
-	s.do(tb, "PROPPATCH", path, "application/xml", body, http.StatusMultiStatus)
-}
-
 // Put writes a raw iCalendar object at path, as another client would.
 func (s *Server) Put(tb testing.TB, path, ics string) {
 	tb.Helper()
