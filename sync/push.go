@@ -432,8 +432,9 @@ func (r *run) eligible(a store.Activity) (reason, detail string) {
 	act := r.set.ActivatedAt
 	backfilled := r.set.BackfillFrom != nil && !a.Start.Before(*r.set.BackfillFrom)
 	if act != nil && a.UpdatedAt.Before(*act) && !backfilled && a.Origin != r.acct.ID {
+		layout := CutoffLayout(a.UpdatedAt, *act)
 		return ReasonBeforeActivation, fmt.Sprintf("last changed %s, before sync was switched on (%s); set a backfill date to include it",
-			a.UpdatedAt.Format("2006-01-02 15:04"), act.Format("2006-01-02 15:04"))
+			a.UpdatedAt.UTC().Format(layout), act.UTC().Format(layout))
 	}
 	return "", ""
 }
