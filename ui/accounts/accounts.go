@@ -262,6 +262,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmd, m.forwardSettings(msg))
 
+	case common.StateChangedMsg:
+		// A fix signed an account in again, saved its password or changed its settings:
+		// the list shows them afresh (other modes reload when they return to it), and
+		// open settings re-read theirs rather than save an older copy over them.
+		var cmd tea.Cmd
+		if m.mode == modeList && msg.Source != m.Title() && msg.What.Has(common.ChangedAccounts|common.ChangedSettings) {
+			cmd = m.reload()
+		}
+		return m, tea.Batch(cmd, m.forwardSettings(msg))
+
 	case settings.DoneMsg:
 		if m.mode == modeSettings {
 			m.mode = modeList
