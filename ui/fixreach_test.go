@@ -144,3 +144,15 @@ func TestUndoingTheFiltersFixReachesTheOpenList(t *testing.T) {
 		t.Fatalf("the next save should keep the undone filter and add the status: %+v", got)
 	}
 }
+
+// A state change reaches every screen, the active one and those out of sight.
+func TestStateChangeReachesEveryScreen(t *testing.T) {
+	m, stubs := newStubRoot(t, 100, 30)
+	msg := common.StateChangedMsg{What: common.ChangedFilters, Source: "Troubleshoot"}
+	m.Update(msg)
+	for _, s := range stubs {
+		if len(s.others) != 1 || s.others[0] != msg {
+			t.Errorf("%s got %v", s.title, s.others)
+		}
+	}
+}
