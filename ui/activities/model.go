@@ -662,7 +662,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.StateChangedMsg:
 		// A fix (or its undo) changed the saved filter, the zone, accounts or rows:
 		// read them again, so the list shows them and never saves its older filter back.
-		if msg.Source == m.Title() || !m.ready ||
+		// Before the first load has answered too: it may have read the older state.
+		if msg.Source == m.Title() ||
 			!msg.What.Has(common.ChangedFilters|common.ChangedTimeZone|common.ChangedAccounts|common.ChangedActivities) {
 			return m, nil
 		}
