@@ -175,6 +175,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.switchTo(msg.Tab)
 	case common.TroubleshootActivityMsg:
 		return m, tea.Batch(m.switchTo(common.TabTroubleshoot), m.broadcast(msg))
+	case common.StateChangedMsg:
+		// Every screen, the active one or not: a list or form out of sight must not keep
+		// (and later save) the state a fix just replaced.
+		return m, m.broadcast(msg)
 	case common.FatalMsg:
 		m.fatal = msg.Err
 		return m, nil
