@@ -267,8 +267,40 @@ func TestCreateUsesDeterministicTransactionID(t *testing.T) {
 	if stored.Props[strings.ToLower(microsoft.TagPropertyID)] != "0199-act" {
 		t.Fatalf("tag not written as extended property: %v", stored.Props)
 	}
-	if stored.TimeZone != "Europe/Berlin" {
-		t.Fatalf("event written in %q, want the activity's zone", stored.TimeZone)
+	if stored.TimeZone != "W. Europe Standard Time" {
+		t.Fatalf("event written in %q, want the Windows name of the activity's zone", stored.TimeZone)
+	}
+}
+
+// Graph refuses most IANA names on writes (TimeZoneNotSupportedException): an activity
+// in Europe/Amsterdam, Madrid, Toronto or Melbourne is written with the Windows name
+// CLDR gives, at the same instant, and reads back at that instant.
+func TestWritesUseWindowsZoneNames(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	for iana, want := range map[string]string{
+		"Europe/Amsterdam":    "W. Europe Standard Time",
+		"Europe/Madrid":       "Romance Standard Time",
+		"America/Toronto":     "Eastern Standard Time",
+		"Australia/Melbourne": "AUS Eastern Standard Time",
+		"Mars/Nowhere":        "UTC", // unknown: UTC, never a name Graph refuses
+	} {
+		ev := timedEvent("act-"+iana, "Meeting in "+iana)
+		ev.TimeZone = iana
+		got, err := e.client.Create(ctx, cal, ev)
+		if err != nil {
+			t.Fatalf("%s: %v", iana, err)
+		}
+		stored, err := e.fake.Event(got.RemoteID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.TimeZone != want {
+			t.Errorf("%s written as %q, want %q", iana, stored.TimeZone, want)
+		}
+		if !stored.Start.Equal(ev.Start) || !got.Start.Equal(ev.Start) {
+			t.Errorf("%s: start moved: stored %v, read %v, want %v", iana, stored.Start, got.Start, ev.Start)
+		}
 	}
 }
 

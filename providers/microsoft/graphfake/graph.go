@@ -665,7 +665,7 @@ func applyInput(e *storedEvent, in *eventInput) (int, string, string) {
 	}
 	for _, d := range []dateTimeTZ{e.Start, e.End} {
 		loc, err := loadZone(d.TimeZone)
-		if err != nil {
+		if err != nil || ((in.Start != nil || in.End != nil) && !writableZone(d.TimeZone)) {
 			return 400, "TimeZoneNotSupportedException", fmt.Sprintf("A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", d.TimeZone)
 		}
 		if _, err := parseDateTime(d.DateTime, loc); err != nil {

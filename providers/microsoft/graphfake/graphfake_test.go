@@ -531,3 +531,36 @@ func TestDeltaTokenTTL(t *testing.T) {
 		t.Fatalf("an 8-day-old delta link: %d %v", st, m)
 	}
 }
+
+// PROVIDERS.md (Microsoft Graph): writes accept Windows zone names and a short list of
+// IANA names; Europe/Amsterdam is not one of them.
+func TestWritesRefuseUnsupportedZones(t *testing.T) {
+	c := newTC(t, graphfake.Options{})
+	cal := c.fake.DefaultCalendar()
+	body := func(zone string) map[string]any {
+		return map[string]any{"subject": "Zone " + zone,
+			"start": map[string]string{"dateTime": "2026-12-10T09:00:00", "timeZone": zone},
+			"end":   map[string]string{"dateTime": "2026-12-10T10:00:00", "timeZone": zone}}
+	}
+	for zone, want := range map[string]int{
+		"Europe/Amsterdam":        400,
+		"America/Toronto":         400,
+		"W. Europe Standard Time": 201,
+		"Europe/Berlin":           201,
+		"UTC":                     201,
+	} {
+		st, _, m := c.call("POST", "/v1.0/me/calendars/"+cal+"/events", body(zone), nil)
+		if st != want {
+			t.Errorf("%s: status %d, want %d (%v)", zone, st, want, m)
+		}
+		if want == 400 && errCode(m) != "TimeZoneNotSupportedException" {
+			t.Errorf("%s: code %q", zone, errCode(m))
+		}
+	}
+	// Another client (Outlook) seeding an IANA zone stores its Windows name.
+	ev, err := c.fake.PutEvent(cal, graphfake.Event{Subject: "Seeded", Start: time.Date(2026, 12, 11, 8, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC), TimeZone: "Europe/Amsterdam"})
+	if err != nil || ev.TimeZone != "W. Europe Standard Time" {
+		t.Fatalf("seeded zone %q, %v", ev.TimeZone, err)
+	}
+}
