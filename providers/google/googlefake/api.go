@@ -188,6 +188,16 @@ func (s *Server) listLocked(w http.ResponseWriter, r *http.Request, calID string
 			writeErr(w, errInvalid("Invalid page token value."))
 			return
 		}
+		if t.Sync {
+			// Paging an incremental listing repeats the same query: the same syncToken plus
+			// pageToken (PROVIDERS.md, Google, after the sync guide). A bare pageToken is
+			// another query, which Google does not promise to answer as the increment.
+			st, ok := decodeToken("CPD", q.Get("syncToken"))
+			if q.Get("syncToken") == "" || !ok || st.Cal != cal.ID || st.Snap != t.Since {
+				writeErr(w, errInvalid("Invalid page token value: an incremental listing must be paged with the same syncToken."))
+				return
+			}
+		}
 		if t.Sync && t.Epoch != cal.Epoch {
 			writeErr(w, errFullSyncRequired())
 			return
