@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,6 +94,14 @@ func (s *Server) gateLocked(w http.ResponseWriter, r *http.Request, method strin
 	scopes, ok := s.bearerLocked(r)
 	if !ok {
 		writeAuthErr(w)
+		return false
+	}
+	if f.APINotEnabledProject != "" {
+		writeErr(w, errAccessNotConfigured(f.APINotEnabledProject))
+		return false
+	}
+	if f.DomainPolicy {
+		writeErr(w, errDomainPolicy())
 		return false
 	}
 	if f.RateLimited {
@@ -558,6 +567,10 @@ func (s *Server) updateLocked(w http.ResponseWriter, r *http.Request, calID, id 
 		writeErr(w, errNotFound())
 		return
 	}
+	if slices.Contains(s.st.Faults.ForbiddenEvents, id) {
+		writeErr(w, errForbidden())
+		return
+	}
 	m, ok := readEvent(w, r)
 	if !ok {
 		return
@@ -620,6 +633,10 @@ func (s *Server) deleteLocked(w http.ResponseWriter, r *http.Request, calID, id 
 	se, ok := s.eventOrInstanceLocked(cal, id)
 	if !ok {
 		writeErr(w, errNotFound())
+		return
+	}
+	if slices.Contains(s.st.Faults.ForbiddenEvents, id) {
+		writeErr(w, errForbidden())
 		return
 	}
 	if se.Event.Status == "cancelled" {

@@ -85,6 +85,15 @@ type Faults struct {
 	ServerErrorStatus int
 	// FailCount > 0 makes RateLimited / ServerError fire that many times, then clear.
 	FailCount int
+	// APINotEnabledProject, when set, answers every API call with 403 accessNotConfigured
+	// for that project number (the Calendar API is off in the OAuth client's project).
+	APINotEnabledProject string
+	// DomainPolicy answers every API call with 403 domainPolicy (Calendar turned off by
+	// the Workspace domain).
+	DomainPolicy bool
+	// ForbiddenEvents lists event ids whose update and delete answer 403 forbidden
+	// (someone else's event on a writable calendar).
+	ForbiddenEvents []string
 }
 
 // Calendar is a calendarList entry.
