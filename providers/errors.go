@@ -19,14 +19,14 @@ const (
 	// accessNotConfigured; Calendar disabled by the domain, domainPolicy). Signing in again
 	// does not help; the Hint says what to enable and where.
 	SetupRequired Kind = "SetupRequired"
-	ReadOnly            Kind = "ReadOnly"            // no write access to the calendar
-	RateLimited         Kind = "RateLimited"         // slow down; see RetryAfter
-	CursorExpired       Kind = "CursorExpired"       // change token no longer valid: full sync
-	NotFound            Kind = "NotFound"
-	Conflict            Kind = "Conflict"    // etag mismatch or id already taken
-	Unavailable         Kind = "Unavailable" // 5xx
-	Network             Kind = "Network"     // DNS, TCP, TLS, timeouts
-	Invalid             Kind = "Invalid"     // malformed request or response
+	ReadOnly      Kind = "ReadOnly"      // no write access to the calendar
+	RateLimited   Kind = "RateLimited"   // slow down; see RetryAfter
+	CursorExpired Kind = "CursorExpired" // change token no longer valid: full sync
+	NotFound      Kind = "NotFound"
+	Conflict      Kind = "Conflict"    // etag mismatch or id already taken
+	Unavailable   Kind = "Unavailable" // 5xx
+	Network       Kind = "Network"     // DNS, TCP, TLS, timeouts
+	Invalid       Kind = "Invalid"     // malformed request or response
 )
 
 // Kinds lists every Kind, for tests and documentation.
