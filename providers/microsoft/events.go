@@ -105,7 +105,7 @@ func (c *Client) Changes(ctx context.Context, cal string, cur string, win provid
 		var err error
 		cs, err = decodeCursor(cur)
 		switch {
-		case err != nil || !linkIsFor(cs.Link, cal):
+		case err != nil || !cs.belongsTo(cal):
 			return providers.ChangePage{}, &providers.Error{Kind: providers.CursorExpired, Provider: Kind, Op: op,
 				Message: "the saved change cursor is not a delta link of this calendar",
 				Hint:    "calsync does a full listing of the calendar instead."}
@@ -114,8 +114,13 @@ func (c *Client) Changes(ctx context.Context, cal string, cur string, win provid
 				Message: "the sync window moved since the change token was taken",
 				Hint:    "calsync does a full listing of the new window."}
 		}
-		path = cs.Link
+		path, err = replayURL(c.api.Base, cs.Link)
+		if err != nil {
+			return providers.ChangePage{}, &providers.Error{Kind: providers.CursorExpired, Provider: Kind, Op: op,
+				Message: err.Error(), Hint: "calsync does a full listing of the calendar instead."}
+		}
 	}
+	cs.Cal = cal
 	h := readPrefs()
 	size := c.PageSize
 	if size <= 0 {
@@ -149,11 +154,11 @@ func (c *Client) Changes(ctx context.Context, cal string, cur string, win provid
 			Message: "Graph answered a delta page with neither nextLink nor deltaLink",
 			Hint:    "Try again later; calsync keeps the previous change token."}
 	}
-	rel, err := relativeLink(c.api.Base, link)
-	if err != nil {
-		return providers.ChangePage{}, &providers.Error{Kind: providers.Invalid, Provider: Kind, Op: op, Message: err.Error()}
+	if u, err := url.Parse(link); err != nil || !u.IsAbs() {
+		return providers.ChangePage{}, &providers.Error{Kind: providers.Invalid, Provider: Kind, Op: op,
+			Message: "Graph sent an unreadable next/delta link", Hint: "Try again later; calsync keeps the previous change token."}
 	}
-	cs.Link = rel
+	cs.Link = link
 	out.NextCursor = cs.encode()
 	return out, nil
 }

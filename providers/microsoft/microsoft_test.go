@@ -637,3 +637,27 @@ func TestForbiddenWriteWhileCalendarLookupThrottled(t *testing.T) {
 		t.Fatalf("retried: %v", err)
 	}
 }
+
+// Graph's links are opaque and may name the calendar in another form than the request
+// did (the fake answers users/{id}/calendars('{id}')/...): calsync replays them verbatim
+// and binds the cursor to the calendar it was taken for.
+func TestDeltaLinksReplayedVerbatimAndBoundToCalendar(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	other := e.fake.AddCalendar(graphfake.Calendar{Name: "Other", CanEdit: true})
+	if _, err := e.client.Create(ctx, cal, timedEvent("act-1", "First")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, cur := listAll(t, e.client, cal, "")
+	if _, err := e.client.Create(ctx, cal, timedEvent("act-2", "Second")); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _ := listAll(t, e.client, cal, cur)
+	if len(evs) != 1 || evs[0].Subject != "Second" {
+		t.Fatalf("increment through the replayed deltaLink: %+v", evs)
+	}
+	_, err := e.client.Changes(ctx, other, cur, window())
+	if !providers.IsKind(err, providers.CursorExpired) {
+		t.Fatalf("a cursor of another calendar must not be replayed: %v", err)
+	}
+}

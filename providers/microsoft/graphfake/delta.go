@@ -182,7 +182,11 @@ func (s *Server) delta(q *request, cal string) {
 		}
 		values = append(values, b)
 	}
-	link := q.base + "/v1.0/me/calendars/" + url.PathEscape(cal) + "/calendarView/delta?"
+	// Graph's links are opaque and need not repeat the request's path: it answers with
+	// another form of the same resource (event-delta reference; PROVIDERS.md, Microsoft
+	// Graph: "bind the cursor to the calendar, not to the link's path"). The fake uses
+	// the users/{id}/calendars('{id}') form so a client that parses the path fails.
+	link := q.base + "/v1.0/users/" + url.PathEscape(s.st.User.ID) + "/calendars('" + url.PathEscape(cal) + "')/calendarView/delta?"
 	out := map[string]any{"@odata.context": q.base + "/v1.0/$metadata#Collection(event)", "value": values}
 	if end < len(items) {
 		next := tok

@@ -109,6 +109,17 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 			seg[i] = u
 		}
 	}
+	// users/{id or mail}/... is the same mailbox as me/...; a calendars('{id}') key
+	// segment is the same as calendars/{id}.
+	if len(seg) >= 2 && strings.EqualFold(seg[0], "users") && s.isUserLocked(seg[1]) {
+		seg = append([]string{"me"}, seg[2:]...)
+	}
+	for i := 0; i < len(seg); i++ {
+		if k, ok := keySegment(seg[i], "calendars"); ok {
+			seg = append(seg[:i], append([]string{"calendars", k}, seg[i+1:]...)...)
+			i++
+		}
+	}
 	lower := make([]string, len(seg))
 	for i, x := range seg {
 		lower[i] = strings.ToLower(x)
@@ -137,6 +148,20 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		s.graphError(w, http.StatusBadRequest, "BadRequest",
 			fmt.Sprintf("Resource not found for the segment '%s'.", seg[len(seg)-1]))
 	}
+}
+
+func (s *Server) isUserLocked(id string) bool {
+	u := s.st.User
+	return id == u.ID || strings.EqualFold(id, u.Mail) || strings.EqualFold(id, u.UserPrincipalName)
+}
+
+// keySegment splits an OData key segment like calendars('AAMk...') into its key.
+func keySegment(seg, name string) (string, bool) {
+	rest, ok := strings.CutPrefix(seg, name+"('")
+	if !ok || !strings.HasSuffix(rest, "')") {
+		return "", false
+	}
+	return strings.TrimSuffix(rest, "')"), true
 }
 
 func unescape(s string) (string, error) {
