@@ -132,16 +132,31 @@ func (c *Client) Changes(ctx context.Context, cal string, cur string, win provid
 		return providers.ChangePage{}, err
 	}
 	out := providers.ChangePage{Full: cs.Full}
+	var removed []string
 	for _, raw := range page.Value {
 		ev, err := decodeEvent(raw)
 		if err != nil {
 			out.Bad = append(out.Bad, providers.BadEvent{RemoteID: ev.RemoteID, Err: err})
 			continue
 		}
+		if isRemoved(raw) {
+			removed = append(removed, ev.RemoteID)
+			continue
+		}
 		out.Events = append(out.Events, ev)
 	}
 	if err := c.fillTags(ctx, out.Events); err != nil {
 		return providers.ChangePage{}, err
+	}
+	win2 := providers.Window{Start: time.Unix(cs.Start, 0).UTC(), End: time.Unix(cs.End, 0).UTC()}
+	for _, id := range removed {
+		ev, keep, err := c.confirmRemoved(ctx, id, win2)
+		if err != nil {
+			return providers.ChangePage{}, err
+		}
+		if keep {
+			out.Events = append(out.Events, ev)
+		}
 	}
 	link := page.NextLink
 	out.More = link != ""
@@ -161,6 +176,44 @@ func (c *Client) Changes(ctx context.Context, cal string, cur string, win provid
 	cs.Link = link
 	out.NextCursor = cs.encode()
 	return out, nil
+}
+
+// isRemoved reports whether a delta entry is an @removed marker.
+func isRemoved(raw json.RawMessage) bool {
+	var w struct {
+		Removed json.RawMessage `json:"@removed"`
+	}
+	return json.Unmarshal(raw, &w) == nil && len(w.Removed) > 0 && string(w.Removed) != "null"
+}
+
+// confirmRemoved decides what an @removed entry means. In a calendarView delta it marks
+// an event deleted OR moved or edited out of the window (event-delta reference;
+// PROVIDERS.md, Microsoft Graph): only a 404 on a GET of the event proves a deletion.
+// It returns the event to report (Deleted when gone, the current event when it is still
+// in the window) and keep=false when the event lives on outside the window: calsync then
+// leaves the activity alone instead of deleting it.
+func (c *Client) confirmRemoved(ctx context.Context, id string, win providers.Window) (providers.Event, bool, error) {
+	expand := "singleValueExtendedProperties($filter=id eq '" + TagPropertyID + "')"
+	path := "me/events/" + url.PathEscape(id) + "?$expand=" + strings.ReplaceAll(url.QueryEscape(expand), "+", "%20")
+	resp, err := c.do(ctx, httpapi.Request{Op: "check removed event", Path: path, Header: readPrefs()}, nil)
+	switch {
+	case providers.IsKind(err, providers.NotFound):
+		return providers.Event{RemoteID: id, Deleted: true}, true, nil
+	case err != nil:
+		return providers.Event{}, false, err
+	}
+	ev, err := decodeEvent(resp.Body)
+	if err != nil {
+		// Unreadable but present: not a deletion. The next full listing reports it as Bad.
+		return providers.Event{}, false, nil
+	}
+	if ev.Deleted {
+		return ev, true, nil
+	}
+	if !win.Contains(ev.Start, ev.End) {
+		return providers.Event{}, false, nil
+	}
+	return ev, true, nil
 }
 
 // batchMax is the most steps Graph accepts in one JSON batch.

@@ -661,3 +661,44 @@ func TestDeltaLinksReplayedVerbatimAndBoundToCalendar(t *testing.T) {
 		t.Fatalf("a cursor of another calendar must not be replayed: %v", err)
 	}
 }
+
+// In a calendarView delta @removed also marks an event moved out of the window; only a
+// 404 on a GET proves a deletion. A meeting pushed beyond the window must not come back
+// as Deleted (the engine would delete the CRM activity); a deleted one must.
+func TestRemovedConfirmedWithGet(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	moved, err := e.client.Create(ctx, cal, timedEvent("act-moved", "Pushed out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := e.client.Create(ctx, cal, timedEvent("act-gone", "Cancelled"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, cur := listAll(t, e.client, cal, "")
+
+	later := timedEvent("act-moved", "Pushed out")
+	later.RemoteID = moved.RemoteID
+	later.Start = window().End.AddDate(0, 1, 0).Truncate(time.Hour)
+	later.End = later.Start.Add(time.Hour)
+	if _, err := e.client.Update(ctx, cal, later, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.Delete(ctx, cal, gone.RemoteID, ""); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _ := listAll(t, e.client, cal, cur)
+	for _, ev := range evs {
+		if ev.RemoteID == moved.RemoteID && ev.Deleted {
+			t.Fatal("an event moved out of the window was reported deleted")
+		}
+	}
+	found := false
+	for _, ev := range evs {
+		found = found || (ev.RemoteID == gone.RemoteID && ev.Deleted)
+	}
+	if !found {
+		t.Fatalf("the deleted event is not reported deleted: %+v", evs)
+	}
+}

@@ -131,6 +131,9 @@ func (s *Server) delta(q *request, cal string) {
 			continue
 		}
 		ins := instancesIn(e, from, to)
+		// @removed covers both a deletion and an event moved or edited out of the window
+		// (event-delta reference; PROVIDERS.md, Microsoft Graph): the marker is the same,
+		// and only a GET of the event (404 or not) tells them apart.
 		if e.Deleted || len(ins) == 0 {
 			if tok.Full {
 				continue // a first round only lists what is there
