@@ -216,14 +216,27 @@ func (c *Client) confirmRemoved(ctx context.Context, id string, win providers.Wi
 	return ev, true, nil
 }
 
-// batchMax is the most steps Graph accepts in one JSON batch.
-const batchMax = 20
+// batchMax is how many steps calsync puts in one JSON batch. Graph accepts 20, but runs
+// the steps against one mailbox in parallel and the mailbox allows 4 concurrent
+// requests: bigger batches get 429 MailboxConcurrency on the extra steps (PROVIDERS.md,
+// Microsoft Graph; Graph throttling and batching docs).
+const batchMax = 4
+
+// stepRetries is how many times one throttled batch step is retried alone, and
+// stepMaxWait the longest Retry-After calsync waits for inside a listing; a longer
+// wait ends the page as RateLimited, which the engine retries later.
+const (
+	stepRetries = 3
+	stepMaxWait = 30 * time.Second
+)
 
 // fillTags reads the ownership tag of the page's events. calendarView delta does not
 // allow $expand, so the single-value extended property has to be read per event
-// (GET with $expand=singleValueExtendedProperties($filter=id eq '...')), 20 to a JSON batch.
+// (GET with $expand=singleValueExtendedProperties($filter=id eq '...')), batchMax to a
+// JSON batch. A step answered 429 is retried alone after its Retry-After.
 // Occurrences of a series are skipped: calsync never writes recurring events.
 func (c *Client) fillTags(ctx context.Context, evs []providers.Event) error {
+	const op = "read event tags"
 	var idx []int
 	for i, ev := range evs {
 		if !ev.Deleted && ev.SeriesID == "" {
@@ -232,6 +245,7 @@ func (c *Client) fillTags(ctx context.Context, evs []providers.Event) error {
 	}
 	expand := "singleValueExtendedProperties($filter=id eq '" + TagPropertyID + "')"
 	q := "?$select=id&$expand=" + strings.ReplaceAll(url.QueryEscape(expand), "+", "%20")
+	stepURL := func(i int) string { return "/me/events/" + url.PathEscape(evs[i].RemoteID) + q }
 	for len(idx) > 0 {
 		n := min(len(idx), batchMax)
 		chunk := idx[:n]
@@ -247,7 +261,7 @@ func (c *Client) fillTags(ctx context.Context, evs []providers.Event) error {
 		}
 		for k, i := range chunk {
 			req.Requests = append(req.Requests, step{ID: fmt.Sprint(k), Method: "GET",
-				URL: "/me/events/" + url.PathEscape(evs[i].RemoteID) + q, Headers: map[string]string{"Prefer": immutableIDs}})
+				URL: stepURL(i), Headers: map[string]string{"Prefer": immutableIDs}})
 		}
 		var resp struct {
 			Responses []struct {
@@ -257,43 +271,90 @@ func (c *Client) fillTags(ctx context.Context, evs []providers.Event) error {
 				Body    json.RawMessage   `json:"body"`
 			} `json:"responses"`
 		}
-		if _, err := c.do(ctx, httpapi.Request{Op: "read event tags", Method: "POST", Path: "$batch", Body: req}, &resp); err != nil {
+		if _, err := c.do(ctx, httpapi.Request{Op: op, Method: "POST", Path: "$batch", Body: req}, &resp); err != nil {
 			return err
 		}
 		got := map[string]bool{}
 		for _, r := range resp.Responses {
 			var k int
-			if _, err := fmt.Sscan(r.ID, &k); err != nil || k < 0 || k >= len(chunk) {
+			if _, err := fmt.Sscan(r.ID, &k); err != nil || k < 0 || k >= len(chunk) || got[r.ID] {
 				continue
 			}
 			got[r.ID] = true
+			hdr := http.Header{}
+			for name, v := range r.Headers {
+				hdr.Set(name, v)
+			}
 			ev := &evs[chunk[k]]
-			switch {
-			case r.Status == http.StatusOK:
-				var w wireEvent
-				if json.Unmarshal(r.Body, &w) == nil {
-					for _, p := range w.Props {
-						if strings.EqualFold(strings.Join(strings.Fields(p.ID), " "), TagPropertyID) {
-							ev.ActivityID = p.Value
-						}
-					}
+			if r.Status == http.StatusTooManyRequests {
+				if err := c.retryTagStep(ctx, op, ev, stepURL(chunk[k]), c.subError(op, r.Status, hdr, r.Body)); err != nil {
+					return err
 				}
-			case r.Status == http.StatusNotFound:
-				// Deleted since the page was read: the next increment reports the removal.
-			default:
-				hdr := http.Header{}
-				for k, v := range r.Headers {
-					hdr.Set(k, v)
-				}
-				return c.sent.scrub(c.subError("read event tags", r.Status, hdr, r.Body), c.ts.Redact)
+				continue
+			}
+			if err := c.applyTag(op, ev, r.Status, hdr, r.Body); err != nil {
+				return err
 			}
 		}
 		if len(got) != len(chunk) {
-			return &providers.Error{Kind: providers.Unavailable, Provider: Kind, Op: "read event tags",
+			return &providers.Error{Kind: providers.Unavailable, Provider: Kind, Op: op,
 				Message: "Graph answered only part of a batch", Hint: "calsync retries later."}
 		}
 	}
 	return nil
+}
+
+// applyTag reads one event's tag from a GET answer (a batch step or a request of its own).
+func (c *Client) applyTag(op string, ev *providers.Event, status int, hdr http.Header, body []byte) error {
+	switch {
+	case status == http.StatusOK:
+		var w wireEvent
+		if json.Unmarshal(body, &w) == nil {
+			for _, p := range w.Props {
+				if strings.EqualFold(strings.Join(strings.Fields(p.ID), " "), TagPropertyID) {
+					ev.ActivityID = p.Value
+				}
+			}
+		}
+	case status == http.StatusNotFound:
+		// Deleted since the page was read: the next increment reports the removal.
+	default:
+		return c.sent.scrub(c.subError(op, status, hdr, body), c.ts.Redact)
+	}
+	return nil
+}
+
+// retryTagStep retries one throttled step alone, waiting the Retry-After Graph gave
+// each time, so one throttled step does not fail the whole page.
+func (c *Client) retryTagStep(ctx context.Context, op string, ev *providers.Event, stepURL string, throttled *providers.Error) error {
+	last := throttled
+	for range stepRetries {
+		wait := last.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		if wait > stepMaxWait {
+			break
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return err
+		}
+		resp, err := c.api.Send(ctx, httpapi.Request{Op: op, Path: strings.TrimPrefix(stepURL, "/"),
+			Header: http.Header{"Prefer": {immutableIDs}}})
+		if err == nil {
+			return c.applyTag(op, ev, resp.Status, resp.Header, resp.Body)
+		}
+		pe, ok := providers.AsError(err)
+		switch {
+		case ok && pe.Kind == providers.NotFound:
+			return nil
+		case ok && pe.Kind == providers.RateLimited:
+			last = pe
+		default:
+			return c.sent.scrub(err, c.ts.Redact)
+		}
+	}
+	return c.sent.scrub(last, c.ts.Redact)
 }
 
 func (c *Client) eventPath(cal, id string) string {

@@ -72,6 +72,9 @@ type Client struct {
 	// PageSize is odata.maxpagesize on delta listings.
 	PageSize int
 	now      func() time.Time
+	// sleep waits d or until ctx ends (a throttled batch step's Retry-After); tests
+	// replace it so they never wait.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu      sync.Mutex
 	canEdit map[string]bool // from the last calendar listing
@@ -124,7 +127,7 @@ func New(cfg providers.Config) (*Client, error) {
 			Hint:    "Set CALSYNC_MICROSOFT_CLIENT_ID or give the client id when adding the account."}
 	}
 	c := &Client{login: cfg.Login, clientID: oc.ClientID, PageSize: DefaultPageSize, now: time.Now,
-		canEdit: map[string]bool{}}
+		sleep: sleepCtx, canEdit: map[string]bool{}}
 	// The API transport remembers the bearer tokens it sends (see secretTracker); the
 	// stored refresh token is known up front.
 	apiHTTP := &http.Client{}
@@ -165,6 +168,20 @@ func (c *Client) TokenSource() *oauth.TokenSource { return c.ts }
 
 // SetClock makes token expiry and Retry-After dates use now (tests).
 func (c *Client) SetClock(now func() time.Time) { c.now = now }
+
+// SetSleep replaces how the client waits out a Retry-After inside a listing (tests).
+func (c *Client) SetSleep(sleep func(ctx context.Context, d time.Duration) error) { c.sleep = sleep }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // do sends a request; a 401 on a token that looked valid (revoked, or expired early) is
 // retried once after forcing a refresh, whose own failure (an AADSTS error) then explains it.

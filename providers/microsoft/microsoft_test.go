@@ -156,6 +156,8 @@ func TestThrottlingCarriesRetryAfter(t *testing.T) {
 	}
 }
 
+// One step of a tag batch answered 429 is retried alone after its Retry-After; the page
+// succeeds. A step that stays throttled fails the page as RateLimited.
 func TestThrottledStepInsideTagBatch(t *testing.T) {
 	e := newEnv(t, graphfake.Options{})
 	cal := e.fake.DefaultCalendar()
@@ -164,10 +166,53 @@ func TestThrottledStepInsideTagBatch(t *testing.T) {
 	}
 	// Let the delta GET and the $batch POST through, throttle the first step inside.
 	e.fake.FailAfter(2, 1, graphfake.Throttled, 9*time.Second)
-	_, err := e.client.Changes(ctx, cal, "", window())
+	pg, err := e.client.Changes(ctx, cal, "", window())
+	if err != nil {
+		t.Fatalf("one throttled step failed the page: %v", err)
+	}
+	if len(pg.Events) != 1 || pg.Events[0].ActivityID != "act-1" {
+		t.Fatalf("tag not read on the retry: %+v", pg.Events)
+	}
+	if len(e.slept) != 1 || e.slept[0] != 9*time.Second {
+		t.Fatalf("waited %v, want the step's Retry-After (9s) once", e.slept)
+	}
+
+	e.slept = nil
+	e.fake.FailAfter(2, -1, graphfake.Throttled, 9*time.Second)
+	_, err = e.client.Changes(ctx, cal, "", window())
+	e.fake.ClearFaults()
 	pe, _ := providers.AsError(err)
 	if pe == nil || pe.Kind != providers.RateLimited || pe.RetryAfter != 9*time.Second {
-		t.Fatalf("a throttled batch step must fail the page as RateLimited, got %v", err)
+		t.Fatalf("a step throttled on every retry must fail the page as RateLimited, got %v", err)
+	}
+	if len(e.slept) != 3 {
+		t.Fatalf("retried %d times, want 3", len(e.slept))
+	}
+}
+
+// A mailbox allows 4 concurrent requests and Graph runs a batch's steps in parallel:
+// calsync's tag batches hold at most 4 steps, so a page of many events reads every tag
+// without a single 429 MailboxConcurrency.
+func TestTagBatchesRespectMailboxConcurrency(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	e.client.PageSize = 50
+	for i := range 9 {
+		if _, err := e.client.Create(ctx, cal, timedEvent(fmt.Sprint("act-", i), fmt.Sprint("Event ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, _, _ := listAll(t, e.client, cal, "")
+	if len(evs) != 9 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for _, ev := range evs {
+		if ev.ActivityID == "" {
+			t.Fatalf("tag of %q not read", ev.Subject)
+		}
+	}
+	if len(e.slept) != 0 {
+		t.Fatalf("calsync was throttled (waited %v): its batches exceed the mailbox's 4 concurrent requests", e.slept)
 	}
 }
 

@@ -564,3 +564,42 @@ func TestWritesRefuseUnsupportedZones(t *testing.T) {
 		t.Fatalf("seeded zone %q, %v", ev.TimeZone, err)
 	}
 }
+
+// PROVIDERS.md ($batch): a mailbox serves 4 requests at once and Graph runs a batch's
+// steps in parallel, so steps beyond the 4th get 429 MailboxConcurrency; steps chained
+// with dependsOn run one after another and are not throttled.
+func TestBatchOverMailboxConcurrencyThrottled(t *testing.T) {
+	c := newTC(t, graphfake.Options{})
+	var reqs []map[string]any
+	for i := range 6 {
+		reqs = append(reqs, map[string]any{"id": fmt.Sprint(i), "method": "GET", "url": "/me"})
+	}
+	_, _, m := c.call("POST", "/v1.0/$batch", map[string]any{"requests": reqs}, nil)
+	rs := m["responses"].([]any)
+	for i, r := range rs {
+		st := r.(map[string]any)
+		want := 200.0
+		if i >= 4 {
+			want = 429
+		}
+		if st["status"] != want {
+			t.Fatalf("step %d: %v, want %v", i, st["status"], want)
+		}
+		if want == 429 {
+			h := st["headers"].(map[string]any)
+			body := st["body"].(map[string]any)["error"].(map[string]any)
+			if h["Retry-After"] == nil || body["code"] != "ApplicationThrottled" || !strings.Contains(body["message"].(string), "MailboxConcurrency") {
+				t.Fatalf("throttled step: %v", st)
+			}
+		}
+	}
+	for i := 1; i < len(reqs); i++ {
+		reqs[i]["dependsOn"] = []string{fmt.Sprint(i - 1)}
+	}
+	_, _, m = c.call("POST", "/v1.0/$batch", map[string]any{"requests": reqs}, nil)
+	for i, r := range m["responses"].([]any) {
+		if r.(map[string]any)["status"] != 200.0 {
+			t.Fatalf("chained step %d throttled: %v", i, r)
+		}
+	}
+}
