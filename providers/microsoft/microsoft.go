@@ -91,15 +91,41 @@ func ClientID(cfg providers.Config) string {
 	return os.Getenv("CALSYNC_MICROSOFT_CLIENT_ID")
 }
 
+// Tenant is the Entra tenant calsync signs in through: CALSYNC_MICROSOFT_TENANT (a tenant
+// ID or domain), else "common". A single-tenant app registration cannot use "common"
+// (AADSTS50194); its tenant must be named.
+func Tenant() string {
+	t := strings.TrimSpace(os.Getenv("CALSYNC_MICROSOFT_TENANT"))
+	if t == "" || strings.ContainsAny(t, "/?#% ") {
+		return "common"
+	}
+	return t
+}
+
+// withTenant puts tenant in place of the tenant segment ("common", "organizations",
+// "consumers") of an Entra endpoint URL; other URLs are returned unchanged.
+func withTenant(u, tenant string) string {
+	if tenant == "common" {
+		return u
+	}
+	for _, seg := range []string{"/common/", "/organizations/", "/consumers/"} {
+		if i := strings.Index(u, seg+"oauth2/"); i >= 0 {
+			return u[:i] + "/" + tenant + "/" + u[i+len(seg):]
+		}
+	}
+	return u
+}
+
 // OAuthConfig is the oauth2 configuration for cfg (endpoints overridable for the fake).
 // Microsoft desktop apps are public clients: there is no client secret.
 func OAuthConfig(cfg providers.Config) oauth2.Config {
 	ep := cfg.Endpoints
+	tenant := Tenant()
 	pick := func(v, def string) string {
 		if v != "" {
-			return v
+			return withTenant(v, tenant)
 		}
-		return def
+		return withTenant(def, tenant)
 	}
 	return oauth2.Config{ClientID: ClientID(cfg), ClientSecret: cfg.ClientSecret,
 		Scopes: append([]string(nil), Scopes...),
@@ -144,7 +170,8 @@ func New(cfg providers.Config) (*Client, error) {
 	apiHTTP.Transport = c.sent
 	c.ts = oauth.NewTokenSource(oauth.TokenSourceOptions{Provider: Kind, Config: &oc, Token: tok,
 		Granted: granted, AccountID: cfg.AccountID, Saver: cfg.Saver, HTTPClient: cfg.HTTPClient,
-		Classify: oauth.EntraClassifier(oc.ClientID), Now: func() time.Time { return c.now() }})
+		Classify: oauth.EntraClassifier(oc.ClientID), Now: func() time.Time { return c.now() },
+		RefreshScopes: oc.Scopes})
 	api := cfg.Endpoints.API
 	if api == "" {
 		api = DefaultAPI

@@ -747,3 +747,24 @@ func TestRemovedConfirmedWithGet(t *testing.T) {
 		t.Fatalf("the deleted event is not reported deleted: %+v", evs)
 	}
 }
+
+// A single-tenant app registration cannot refresh through /common (AADSTS50194): a setup
+// error naming CALSYNC_MICROSOFT_TENANT; with the tenant set, the same sign-in works.
+func TestSingleTenantAppNeedsTenantSetting(t *testing.T) {
+	t.Setenv("CALSYNC_MICROSOFT_TENANT", "")
+	e := newEnv(t, graphfake.Options{SingleTenant: true})
+	e.fake.ExpireAccessTokens()
+	_, err := e.client.Calendars(ctx)
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Kind != providers.SetupRequired || pe.Code != "AADSTS50194" || !strings.Contains(pe.Hint, "CALSYNC_MICROSOFT_TENANT") {
+		t.Fatalf("single-tenant app on /common: %v (hint %q)", err, pe.Hint)
+	}
+	t.Setenv("CALSYNC_MICROSOFT_TENANT", "contoso.onmicrosoft.com")
+	p, err := providers.Open(ctx, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Calendars(ctx); err != nil {
+		t.Fatalf("with the tenant named: %v", err)
+	}
+}

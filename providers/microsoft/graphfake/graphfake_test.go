@@ -105,6 +105,11 @@ func TestEntraTokenBodies(t *testing.T) {
 	c := newTC(t, graphfake.Options{})
 	rt := c.fake.IssueToken("Calendars.ReadWrite", "offline_access").RefreshToken
 	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {"cid"}, "refresh_token": {rt}}
+	// Entra v2 refuses a refresh without scope (AADSTS900144).
+	if st, m := form(c, "/common/oauth2/v2.0/token", refresh); st != 400 || !strings.Contains(fmt.Sprint(m["error_codes"]), "900144") {
+		t.Fatalf("refresh without scope: %d %v", st, m)
+	}
+	refresh.Set("scope", "Calendars.ReadWrite offline_access")
 	st, m := form(c, "/common/oauth2/v2.0/token", refresh)
 	if st != 200 {
 		t.Fatalf("refresh %d %v", st, m)
@@ -478,12 +483,12 @@ func TestNamedFaultsSurviveRestart(t *testing.T) {
 	srv := httptest.NewServer(f2.Handler())
 	defer srv.Close()
 	c := &tc{t: t, fake: f2, srv: srv}
-	st, m := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}})
+	st, m := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}, "scope": {"Calendars.ReadWrite offline_access"}})
 	if st != 400 || !strings.HasPrefix(m["error_description"].(string), "AADSTS50076") {
 		t.Fatalf("armed fault lost across restart: %d %v", st, m)
 	}
 	f2.ClearFaults()
-	if st, _ := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}}); st != 200 {
+	if st, _ := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}, "scope": {"Calendars.ReadWrite offline_access"}}); st != 200 {
 		t.Fatal("ClearFaults")
 	}
 	for _, name := range graphfake.FaultNames {
@@ -601,5 +606,19 @@ func TestBatchOverMailboxConcurrencyThrottled(t *testing.T) {
 		if r.(map[string]any)["status"] != 200.0 {
 			t.Fatalf("chained step %d throttled: %v", i, r)
 		}
+	}
+}
+
+// PROVIDERS.md (Entra): a single-tenant app registration cannot sign in through /common
+// (AADSTS50194); a named tenant works.
+func TestSingleTenantAppRefusedOnCommon(t *testing.T) {
+	c := newTC(t, graphfake.Options{SingleTenant: true, ClientID: "cid"})
+	rt := c.fake.IssueToken("Calendars.ReadWrite", "offline_access").RefreshToken
+	v := url.Values{"grant_type": {"refresh_token"}, "client_id": {"cid"}, "refresh_token": {rt}, "scope": {"Calendars.ReadWrite offline_access"}}
+	if st, m := form(c, "/common/oauth2/v2.0/token", v); st != 400 || !strings.Contains(fmt.Sprint(m["error_codes"]), "50194") {
+		t.Fatalf("/common: %d %v", st, m)
+	}
+	if st, m := form(c, "/contoso.onmicrosoft.com/oauth2/v2.0/token", v); st != 200 {
+		t.Fatalf("named tenant: %d %v", st, m)
 	}
 }

@@ -79,6 +79,10 @@ type Options struct {
 	// Calendar, when non-empty, names the default calendar created for a new (not loaded)
 	// state; "" = "Calendar" as in Outlook.
 	Calendar string
+	// SingleTenant makes the app registration single-tenant, as Entra does for one made
+	// after 2018-10-15 without multi-tenant sign-in: the /common (and /organizations,
+	// /consumers) endpoints answer AADSTS50194 and only a named tenant works.
+	SingleTenant bool
 }
 
 // User is who /me answers for.
