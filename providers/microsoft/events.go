@@ -371,6 +371,16 @@ func (c *Client) Create(ctx context.Context, cal string, ev providers.Event) (pr
 	}
 	if ev.ActivityID != "" {
 		body.TransactionID = TransactionID(ev.ActivityID)
+		// After a crash or a lost answer the first attempt's event may exist. Graph does
+		// not document what a repeated transactionId returns, so look for the event by
+		// its ownership tag first (PROVIDERS.md, Microsoft Graph).
+		found, ok, err := c.findByTag(ctx, cal, ev.ActivityID)
+		if err != nil {
+			return providers.Event{}, c.explainDenied(ctx, cal, err)
+		}
+		if ok {
+			return found, nil
+		}
 	}
 	resp, err := c.do(ctx, httpapi.Request{Op: op, Method: "POST",
 		Path: "me/calendars/" + url.PathEscape(cal) + "/events", Header: readPrefs(), Body: body}, nil)
@@ -378,6 +388,29 @@ func (c *Client) Create(ctx context.Context, cal string, ev providers.Event) (pr
 		return providers.Event{}, c.explainDenied(ctx, cal, err)
 	}
 	return c.written(op, resp, ev)
+}
+
+// findByTag looks in cal for the event tagged with activityID (the documented filter
+// on a single-value extended property).
+func (c *Client) findByTag(ctx context.Context, cal, activityID string) (providers.Event, bool, error) {
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	filter := "singleValueExtendedProperties/Any(ep: ep/id eq " + quote(TagPropertyID) + " and ep/value eq " + quote(activityID) + ")"
+	expand := "singleValueExtendedProperties($filter=id eq '" + TagPropertyID + "')"
+	q := url.Values{"$filter": {filter}, "$expand": {expand}, "$top": {"2"}}
+	var list struct {
+		Value []json.RawMessage `json:"value"`
+	}
+	if _, err := c.do(ctx, httpapi.Request{Op: "find event by tag", Path: "me/calendars/" + url.PathEscape(cal) + "/events",
+		Query: q, Header: readPrefs()}, &list); err != nil {
+		return providers.Event{}, false, err
+	}
+	for _, raw := range list.Value {
+		ev, err := decodeEvent(raw)
+		if err == nil && !ev.Deleted && ev.ActivityID == activityID {
+			return ev, true, nil
+		}
+	}
+	return providers.Event{}, false, nil
 }
 
 // written decodes the event a create or update returned. Graph does not echo extended

@@ -768,3 +768,28 @@ func TestSingleTenantAppNeedsTenantSetting(t *testing.T) {
 		t.Fatalf("with the tenant named: %v", err)
 	}
 }
+
+// A create whose answer was lost left its event in the calendar (here under another
+// transactionId, which Graph's docs do not promise to recognise anyway). The retry finds
+// it by the ownership tag instead of making a duplicate.
+func TestCreateAfterLostAnswerFindsEventByTag(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	ev := timedEvent("act-lost", "Quarterly review")
+	first, err := e.fake.PutEvent(cal, graphfake.Event{Subject: ev.Subject, Start: ev.Start, End: ev.End,
+		TimeZone: "W. Europe Standard Time", TransactionID: "from-an-earlier-attempt",
+		Props: map[string]string{microsoft.TagPropertyID: "act-lost"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.client.Create(ctx, cal, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RemoteID != first.ID || got.ActivityID != "act-lost" {
+		t.Fatalf("create returned %q (tag %q), want the existing %q", got.RemoteID, got.ActivityID, first.ID)
+	}
+	if n := len(e.fake.Events(cal)); n != 1 {
+		t.Fatalf("%d events in the calendar, want 1 (no duplicate)", n)
+	}
+}
