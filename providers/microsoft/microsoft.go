@@ -9,6 +9,22 @@
 // ErrorAccessDenied for both a missing scope and a read-only calendar, is decided from
 // the granted scopes and the calendar's canEdit.
 //
+// Rules it follows (PROVIDERS.md, Microsoft Graph and Entra; Graph event-delta,
+// dateTimeTimeZone, batching and throttling references):
+//   - Writes name zones by their Windows names from CLDR's windowsZones table
+//     (internal/winzones, generated), falling back to UTC: Graph refuses most IANA names
+//     with TimeZoneNotSupportedException. Reads resolve every Windows name in the table.
+//   - nextLink/deltaLink are replayed verbatim; the cursor is bound to the calendar it
+//     was taken for, never to the link's path, which Graph may spell another way.
+//   - @removed in a calendarView delta also means "moved or edited out of the window":
+//     only a 404 on a GET of the event is a deletion.
+//   - Tag reads go in $batch requests of at most 4 steps (a mailbox serves 4 requests at
+//     once); a step answered 429 is retried alone after its Retry-After.
+//   - Create first looks for an event carrying the activity's tag (Graph does not say
+//     what a repeated transactionId returns), so a retry after a lost answer finds it.
+//   - Token refreshes send scope (Entra v2 wants it); CALSYNC_MICROSOFT_TENANT names the
+//     tenant for single-tenant app registrations (AADSTS50194 on /common).
+//
 // The kind "microsoft" is registered with providers.Register; import providers/all.
 package microsoft
 

@@ -5,7 +5,9 @@
 // client would like: a client that misreads Google misreads the fake too. Like Google, it
 // keeps deleted events (status cancelled, still served by get) and never frees their ids:
 // an insert under one is a 409 duplicate, and only an update that sets status confirmed
-// (or tentative) brings the event back.
+// (or tentative) brings the event back. It refuses what Google refuses: a page token of
+// an incremental listing sent without its syncToken (the sync guide repeats the query),
+// and, as faults, answers 403 accessNotConfigured, domainPolicy and forbidden.
 //
 // Paths served (prefix with URL()):
 //
