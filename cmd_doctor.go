@@ -26,7 +26,8 @@ func init() {
 			"               [--activity ID | --search TEXT] [--json] [--fix [--yes]] [--offline]\n" +
 			"       calsync doctor --undo JOURNAL-ID     (undo a fix; the id is printed when it is applied)\n" +
 			"--offline skips every check that contacts a provider, including the round trip (which adds a\n" +
-			"tagged test event and a test activity, syncs, and removes both).\n" +
+			"tagged test event to the calendar, reads it back and deletes it). Diagnosing never syncs and\n" +
+			"changes no activity; what waits for a sync is offered as the fix sync-verify.\n" +
 			"exit: 0 nothing wrong, 1 problem found (or remains after --fix), 2 usage/config error,\n" +
 			"      3 some checks could not run and none failed, 75 temporary failure (network, rate limit)",
 		Run: runDoctor,
