@@ -130,7 +130,9 @@ func Decide(ctx context.Context, st *store.Store, v *AccountView, a store.Activi
 			Evidence{Observed: "direction " + s.Direction, Expected: store.DirTwoWay + " or " + store.DirToCalendar, Source: src})
 	}
 	if imported && link != nil && link.State != store.LinkQuarantined {
-		return out(RuleImported, "the activity came from this calendar (imported), so the event is there",
+		// The event is the activity's source: it is in the calendar by definition.
+		vd.In = true
+		return out(RuleImported, "it was imported from this calendar, so its event is there",
 			Evidence{Observed: "imported from " + a.Origin + ", remote id " + link.RemoteID, Source: "links"})
 	}
 	from, to := window(s, now)

@@ -702,6 +702,10 @@ func TestExplainFollowsTheEngineRules(t *testing.T) {
 	if rules[w.acct.ID] != RuleImported || rules[second.ID] != RuleOtherAccount {
 		t.Fatalf("rules %v", rules)
 	}
+	// An imported activity is in the calendar it came from, and the headline says so.
+	if want := `"Dentist" is in (or on its way to) the calendar of Work (google, ana@example.com): it was imported from this calendar, so its event is there`; x.Headline != want {
+		t.Fatalf("headline %q\nwant     %q", x.Headline, want)
+	}
 	// What the engine journals for the second account agrees.
 	w.sync(second.ID)
 	es, _ := store.QueryJournal(w.ctx, w.st.DB, store.JournalQuery{AccountID: second.ID, ActivityID: ids[0], Op: store.OpSkipped, Limit: 1})
