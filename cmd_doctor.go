@@ -171,7 +171,9 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 }
 
 // applyFixes applies the fixes of failing findings: all of them with --yes, else after
-// asking on the terminal. Fixes that need typed input or a browser are left to the person.
+// asking on the terminal, where the fixes of warnings are offered too (syncing what waits,
+// removing events left behind): a warning may be intended, so nothing is done about it
+// unattended. Fixes that need typed input or a browser are left to the person.
 func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report, yes, quiet bool) []appliedFix {
 	in := bufio.NewReader(env.Stdin)
 	say := func(format string, args ...any) {
@@ -182,7 +184,7 @@ func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report,
 	var out []appliedFix
 	done := map[string]bool{}
 	for _, f := range rep.Findings {
-		if f.Status != doctor.Fail {
+		if f.Status != doctor.Fail && (yes || f.Status != doctor.Warn) {
 			continue
 		}
 		for _, fx := range f.Fixes {
