@@ -139,7 +139,9 @@ func checkRoundTrip(ctx context.Context, e *Env, a *AccountView) Finding {
 	toCal := r.wrote && r.deleted
 	fromCal := r.readBack
 	sum := fmt.Sprintf("CRM -> calendar %s, calendar -> CRM %s", word(toCal, pushes), word(fromCal, pulls))
-	if (pushes && !toCal) || (pulls && !fromCal) {
+	// Whatever went wrong with the test event fails the check, also in a direction the
+	// account does not sync: the engine lists the calendar in every direction.
+	if (pushes && !toCal) || (pulls && !fromCal) || r.problem != "" {
 		if r.problem != "" {
 			sum += ": " + r.problem
 		}

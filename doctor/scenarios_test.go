@@ -576,9 +576,15 @@ func TestRoundTripNamesTheBrokenDirection(t *testing.T) {
 			"CRM -> calendar OK, calendar -> CRM broken: the calendar accepted the test event but does not list it"},
 		{"tag dropped", func(p providers.Provider) providers.Provider { return tagDropper{p} },
 			"CRM -> calendar OK, calendar -> CRM broken: the calendar dropped calsync's ownership tag"},
+		// Sync lists the calendar in every direction: an unlisted event fails to-calendar too.
+		{"not listed, to-calendar", func(p providers.Provider) providers.Provider { return blindList{p} },
+			"CRM -> calendar OK, calendar -> CRM not expected (direction to-calendar): the calendar accepted the test event but does not list it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
+			if strings.HasSuffix(tc.name, "to-calendar") {
+				w.settings(w.acct.ID, func(s *store.SyncSettings) { s.Direction = store.DirToCalendar })
+			}
 			w.wrapProvider(tc.wrap)
 			r := w.run(NotShowing)
 			rt := w.finding(r, "round-trip", w.acct.ID)
