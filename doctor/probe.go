@@ -245,7 +245,7 @@ func pendingWork(ctx context.Context, e *Env, a *AccountView, sum string, ev []E
 		ev = append(ev, Evidence{Observed: "dry run of the next sync: " + err.Error(), Source: "sync engine (dry run)"})
 		return pass(sum, ev...)
 	}
-	ev = append(ev, Evidence{Observed: dry.Preview(), Expected: "the sync has nothing to do", Source: "sync engine (dry run, nothing written)"})
+	ev = append(ev, Evidence{Observed: "the next sync would " + pendingText(dry), Expected: "change nothing", Source: "sync engine (dry run, nothing written)"})
 	if !dry.Changed() {
 		return pass(sum, ev...)
 	}
@@ -260,10 +260,34 @@ func pendingWork(ctx context.Context, e *Env, a *AccountView, sum string, ev []E
 			}
 		}
 	}
-	f := warn(sum+"; the next sync still has work to do: "+strings.TrimPrefix(dry.Preview(), "the sync will "), ev...)
+	f := warn(sum+"; the next sync still has work to do: "+pendingText(dry), ev...)
 	f.Remediation = "The app syncs by itself at the account's interval; sync now (the fix) to see these changes arrive."
 	f.Fixes = []*Fix{fx}
 	return f
+}
+
+// pendingText names the changes a (dry) run carries, leaving out what it skips by rule:
+// "push 2 activities, update 123 activities from the calendar".
+func pendingText(s sync.Summary) string {
+	var parts []string
+	add := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			parts = append(parts, one)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf(many, n))
+		}
+	}
+	add(s.Pushed-s.DeletedRemote, "push 1 activity", "push %d activities")
+	add(s.DeletedRemote, "delete 1 calendar event", "delete %d calendar events")
+	add(s.Imported, "import 1 event", "import %d events")
+	add(s.Pulled-s.Imported-s.DeletedLocal, "update 1 activity from the calendar", "update %d activities from the calendar")
+	add(s.DeletedLocal, "delete 1 activity deleted in the calendar", "delete %d activities deleted in the calendar")
+	add(s.Relinked, "link 1 event again", "link %d events again")
+	if len(parts) == 0 {
+		return "change nothing"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // syncVerifyFix runs the real sync the diagnosis did not, then dry-runs again to prove
@@ -271,7 +295,7 @@ func pendingWork(ctx context.Context, e *Env, a *AccountView, sum string, ev []E
 func syncVerifyFix(a *AccountView, dry sync.Summary) *Fix {
 	id := a.Account.ID
 	fx := &Fix{ID: "sync-verify", Title: "sync " + a.Label() + " now and check that nothing is left waiting",
-		Description: "Runs the sync the diagnosis left out: " + dry.Preview() + ".",
+		Description: "Runs the sync the diagnosis left out; it would " + pendingText(dry) + ".",
 		Impact:      Impact{{"push", dry.Pushed}, {"pull", dry.Pulled}}}
 	fx.apply = func(ctx context.Context, e *Env, _ string) (Applied, error) {
 		if e.Sync == nil || e.Offline {
@@ -288,7 +312,7 @@ func syncVerifyFix(a *AccountView, dry sync.Summary) *Fix {
 		if e.DryRun != nil {
 			if again, err := e.DryRun(ctx, id); err == nil {
 				if again.Changed() {
-					msg += "; still waiting: " + strings.TrimPrefix(again.Preview(), "the sync will ")
+					msg += "; still waiting: " + pendingText(again)
 				} else {
 					msg += "; nothing is left waiting"
 				}
