@@ -63,12 +63,14 @@ func (m *Manager) Preview(ctx context.Context, s store.SyncSettings) (Preview, e
 			return Preview{}, fmt.Errorf("preview: %w", err)
 		}
 		p.LeftBehind = len(lbs)
-		var types []string
 		seen := map[store.ActivityType]bool{}
 		for _, lb := range lbs {
-			if !seen[lb.Type] {
-				seen[lb.Type] = true
-				types = append(types, string(lb.Type))
+			seen[lb.Type] = true
+		}
+		var types []string
+		for _, t := range store.AllTypes {
+			if seen[t] {
+				types = append(types, string(t))
 			}
 		}
 		p.LeftBehindTypes = strings.Join(types, ", ")
