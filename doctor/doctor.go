@@ -308,7 +308,7 @@ func Flow(s Symptom) []*Check {
 // flowOrder ranks checks from cheapest and most likely to most expensive: store reads
 // first (the help article's order), then questions to the provider, then network probes,
 // and the round trip, which writes test data, last.
-var flowOrder = []string{"accounts", "sync-enabled", "list-filters", "before-activation", "types", "calendar",
+var flowOrder = []string{"accounts", "sync-enabled", "list-filters", "before-activation", "types", "left-behind", "calendar",
 	"direction", "last-error", "time-zones", "duplicates", "connection", "scopes", "admin-policy", "network", "clock",
 	"stale-state", "round-trip"}
 

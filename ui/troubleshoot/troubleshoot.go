@@ -749,7 +749,7 @@ func (m *Model) View() string {
 		line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.stepTitle(m.step))))
 		wrap("  ", c.Explain, st.Muted.Render)
 		line(st.Banner.Render("Run it?"))
-		wrap("  ", "It adds a test event to your calendar and a test activity here, syncs, and removes both.", st.Muted.Render)
+		wrap("  ", doctor.ProbeNotice, st.Muted.Render)
 		line(st.Muted.Render("y: run it · n: skip it"))
 	case stateDone:
 		c := countStatus(m.done)
