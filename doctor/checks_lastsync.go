@@ -138,3 +138,42 @@ func reasonText(reason string) string {
 	}
 	return reason
 }
+
+// SymptomForReason is the symptom whose flow looks into a sync failure with this reason
+// code (Home's and the status bar's "!" open Troubleshoot on it).
+func SymptomForReason(reason string) Symptom {
+	switch reason {
+	case "AuthExpired", "AppPasswordRequired", "AdminBlocked", "Network", "Unavailable", "RateLimited", sync.ReasonNeedsReauth:
+		return CantConnect
+	case "InsufficientScope":
+		return Permissions
+	case "ReadOnly":
+		return OneWay
+	}
+	return NotShowing
+}
+
+// FocusAccount narrows the session to one account (a failed sync opened from Home or the
+// status bar) and returns a line saying how that account's last sync ended.
+func (s *Session) FocusAccount(ctx context.Context, accountID string) string {
+	var keep []*AccountView
+	for _, a := range s.Accounts {
+		if a.Account.ID == accountID {
+			keep = append(keep, a)
+		}
+	}
+	if len(keep) == 0 {
+		return ""
+	}
+	s.Accounts, s.Steps = keep, Plan(s.Symptom, keep)
+	a := keep[0]
+	o, err := sync.LastOutcome(ctx, s.Env.Store.DB, a.Account)
+	if err != nil || !o.Bad() {
+		return "Checking " + a.Label() + " only."
+	}
+	msg := o.Headline()
+	if o.Message != "" {
+		msg += " (" + o.Message + ")"
+	}
+	return fmt.Sprintf("The last sync of %s failed: %s. The checks below look at this account only.", a.Label(), msg)
+}

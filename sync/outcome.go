@@ -113,3 +113,46 @@ func LastOutcomes(ctx context.Context, h store.Handler) ([]Outcome, error) {
 	}
 	return out, nil
 }
+
+// Headline says in a few words what went wrong, for Home and the status bar ("" when
+// nothing did): "the calendar is read-only", "sign-in expired".
+func (o Outcome) Headline() string {
+	if !o.Bad() {
+		return ""
+	}
+	switch o.Reason {
+	case "NotFound":
+		return "the calendar is gone (not found)"
+	case "ReadOnly":
+		return "the calendar is read-only"
+	case "AuthExpired":
+		return "the sign-in expired"
+	case "AppPasswordRequired":
+		return "it needs an app password"
+	case "InsufficientScope":
+		return "calendar access was not granted"
+	case "AdminBlocked":
+		return "an admin blocks calsync"
+	case "Network":
+		return "the server cannot be reached"
+	case "Unavailable":
+		return "the server is down"
+	case "RateLimited":
+		return "the provider is rate limiting"
+	case "Invalid":
+		return "the calendar refused an event"
+	case "Conflict":
+		return "an event could not be written"
+	case ReasonAlreadySyncing:
+		return "another sync was running"
+	case ReasonNeedsReauth:
+		return "it needs a new sign-in"
+	case ReasonNotConfigured:
+		return "no calendar is chosen"
+	case ReasonSyncOff:
+		return "sync is switched off"
+	case ReasonInternal, "":
+		return "calsync failed (internal error)"
+	}
+	return o.Reason
+}
