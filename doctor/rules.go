@@ -130,6 +130,7 @@ func Decide(ctx context.Context, st *store.Store, v *AccountView, a store.Activi
 			Evidence{Observed: "direction " + s.Direction, Expected: store.DirTwoWay + " or " + store.DirToCalendar, Source: src})
 	}
 	if imported && link != nil && link.State != store.LinkQuarantined {
+		vd.In = true
 		return out(RuleImported, "the activity came from this calendar (imported), so the event is there",
 			Evidence{Observed: "imported from " + a.Origin + ", remote id " + link.RemoteID, Source: "links"})
 	}
