@@ -358,7 +358,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				cmds = append(cmds, common.StatusErr(fmt.Errorf("sync %s", m.lastErr)))
 			}
 			changed := s.Changed()
-			if !s.Cancelled {
+			// A run stopped from outside, or one that found another calsync syncing the
+			// account (cron), says nothing about the account: the other run records that.
+			if !s.Cancelled && s.ErrorCode != sync.ReasonAlreadySyncing {
 				o := s.Outcome()
 				o.AccountID, o.AccountName, o.At = p.AccountID, name(p), m.now()
 				if p.Err != nil && o.State != sync.OutcomeFailed {

@@ -157,6 +157,8 @@ func TestStatusBarKeepsAFailedAccountRedUntilItSyncs(t *testing.T) {
 	m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work", Phase: sync.PhaseDone, Summary: sync.Summary{}}})
 	m.Update(ProgressMsg{sync.Progress{AccountID: "c", AccountName: "Fastmail", Phase: sync.PhaseDone,
 		Summary: sync.Summary{Failed: true, Cancelled: true}, Err: context.Canceled}})
+	m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Failed: true, Temporary: true, ErrorCode: sync.ReasonAlreadySyncing}, Err: sync.ErrAlreadySyncing}})
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "✗ Fastmail: sync failed: the sign-in expired — ! why") {
 		t.Fatalf("status %q", v)
 	}
