@@ -209,3 +209,24 @@ func mustAccounts(t *testing.T, w *world) []store.Account {
 	}
 	return as
 }
+
+// For one activity, a run that stopped before reaching it (the calendar was deleted) is
+// what "Did the last sync fail?" reports, not the activity's older "pushed" entry.
+func TestLastSyncForOneActivityReportsAStoppedRun(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now().UTC()
+	a := w.activity("Call Carla", store.TypeCall, w.me.ID, now.Add(24*time.Hour), now)
+	w.fake.AddCalendar(googlefake.Calendar{ID: "projects@group.calendar.google.com", Summary: "Projects", TimeZone: "UTC"})
+	w.settings(w.acct.ID, func(s *store.SyncSettings) { s.CalendarID = "projects@group.calendar.google.com" })
+	w.sync(w.acct.ID)
+	w.target(a.ID)
+	if f := w.finding(w.run(NotShowing), "last-error", w.acct.ID); f.Status != Pass {
+		t.Fatalf("after a good sync: %s %s", f.Status, f.Summary)
+	}
+	w.fake.RemoveCalendar("projects@group.calendar.google.com")
+	w.env.Sync(w.ctx, w.acct.ID)
+	f := w.finding(w.run(NotShowing), "last-error", w.acct.ID)
+	if f.Status != Fail || !strings.Contains(f.Summary, "stopped before it finished") || !strings.Contains(f.Summary, "NotFound") || len(f.Evidence) < 2 {
+		t.Fatalf("after the calendar was deleted: %s %s %+v", f.Status, f.Summary, f.Evidence)
+	}
+}
