@@ -99,7 +99,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 				return err
 			}
 			for _, bad := range page.Bad {
-				r.sum.fail(ReasonForError(bad.Err))
+				r.sum.fail(ReasonForError(bad.Err), r.scrub(oneLine(bad.Err)))
 				if err := r.journal(ctx, h, "", bad.RemoteID, store.OpError, ReasonForError(bad.Err),
 					errDetail(bad.Err)); err != nil {
 					return err
@@ -145,7 +145,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 // pullEvent applies one remote event.
 func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event, seen map[int64]bool) error {
 	if ev.RemoteID == "" {
-		r.sum.fail(string(providers.Invalid))
+		r.sum.fail(string(providers.Invalid), "the calendar sent an event without an id")
 		return r.journal(ctx, h, ev.ActivityID, "", store.OpError, string(providers.Invalid), "event without an id")
 	}
 	if ev.Deleted {
@@ -295,7 +295,7 @@ func (r *run) importEvent(ctx context.Context, h store.Handler, ev providers.Eve
 	if err != nil {
 		var ve *store.ValidationError
 		if errors.As(err, &ve) {
-			r.sum.fail(string(providers.Invalid))
+			r.sum.fail(string(providers.Invalid), r.scrub(oneLine(err)))
 			return r.journal(ctx, h, "", ev.RemoteID, store.OpError, string(providers.Invalid), errDetail(err))
 		}
 		return err
@@ -390,7 +390,7 @@ func (r *run) applyRemote(ctx context.Context, h store.Handler, link store.Link,
 	if err != nil {
 		var ve *store.ValidationError
 		if errors.As(err, &ve) {
-			r.sum.fail(string(providers.Invalid))
+			r.sum.fail(string(providers.Invalid), r.scrub(oneLine(err)))
 			return r.journal(ctx, h, act.ID, ev.RemoteID, store.OpError, string(providers.Invalid), errDetail(err))
 		}
 		return err

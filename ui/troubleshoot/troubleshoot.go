@@ -64,6 +64,8 @@ type Model struct {
 	note    string         // a one-line outcome ("fix undone", errors)
 	noteErr bool
 	answer  string // the person's answer to "did this fix it?"
+	// only is the account the next start looks into alone (a failed sync's "!").
+	only string
 }
 
 type keyMap struct {
@@ -256,6 +258,8 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 		return nil
 	}
 	now := m.ctx.Now
+	only := m.only
+	m.only = ""
 	open := func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -275,6 +279,9 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 			}
 		}
 		sess, err := doctor.NewSession(ctx, &e, sym)
+		if err == nil && only != "" {
+			msg.explain = doctor.SecretRedactor(ctx, env.Store).Text(sess.FocusAccount(ctx, only))
+		}
 		msg.gen, msg.sess, msg.err = gen, sess, err
 		return msg
 	}
@@ -424,6 +431,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.TroubleshootActivityMsg:
 		return m, m.start(doctor.NotShowing, msg.ActivityID)
+	case common.TroubleshootAccountMsg:
+		m.only = msg.AccountID
+		return m, m.start(doctor.SymptomForReason(msg.Reason), "")
 	case spinner.TickMsg:
 		if m.state != stateRunning && m.state != stateApplying {
 			return m, nil
