@@ -62,6 +62,7 @@ type dupScan struct {
 	LookAlikes []LookAlike
 	acts       map[string]*dupActivity
 	accounts   map[string]store.Account
+	byUID      map[string][]string // iCalendar UID -> activities linked to an event with it
 }
 
 type dupActivity struct {
@@ -86,7 +87,7 @@ func FindDuplicates(ctx context.Context, st *store.Store) ([]DupGroup, error) {
 // scanDuplicates reads through h (the database or the merge's transaction, so the merge
 // can compare what it is about to change with what was diagnosed).
 func scanDuplicates(ctx context.Context, h store.Handler) (*dupScan, error) {
-	s := &dupScan{acts: map[string]*dupActivity{}, accounts: map[string]store.Account{}}
+	s := &dupScan{acts: map[string]*dupActivity{}, accounts: map[string]store.Account{}, byUID: map[string][]string{}}
 	rows, err := h.QueryContext(ctx, `SELECT id, owner_id, type, subject, location, start_at, duration_min, all_day, done,
 		origin, created_at FROM activities WHERE deleted_at IS NULL`)
 	if err != nil {
@@ -120,6 +121,9 @@ func scanDuplicates(ctx context.Context, h store.Handler) (*dupScan, error) {
 		for _, l := range ls {
 			if a := s.acts[l.ActivityID]; a != nil {
 				a.links = append(a.links, l)
+				if l.ICalUID != "" {
+					s.byUID[l.ICalUID] = append(s.byUID[l.ICalUID], a.ID)
+				}
 			}
 		}
 	}
@@ -270,9 +274,14 @@ func (s *dupScan) group(buckets map[string][]string) {
 		for _, rk := range sortedKeys(byRun) {
 			same := byRun[rk]
 			a := s.acts[same[0]]
-			for _, x := range same[1:] {
-				union(BySameRun, same[0], x, fmt.Sprintf("identical in every field and imported by the same sync run (%s) of %s",
-					short(a.importRun), s.accountName(a.Origin)), a.Origin)
+			for i, x := range same {
+				for _, y := range same[i+1:] {
+					if s.occurrences(x, y) {
+						continue
+					}
+					union(BySameRun, x, y, fmt.Sprintf("identical in every field and imported by the same sync run (%s) of %s",
+						short(a.importRun), s.accountName(a.Origin)), a.Origin)
+				}
 			}
 		}
 	}
@@ -298,8 +307,11 @@ func (s *dupScan) group(buckets map[string][]string) {
 					break
 				}
 			}
-			if from.ID == 0 {
-				continue // no calendar to compare with
+			if from.ID == 0 || s.inSeries(from) {
+				// No calendar to compare with; or an occurrence of a recurring event,
+				// which calsync never writes (an activity is one appointment), so it
+				// cannot be calsync's own event read back.
+				continue
 			}
 			var cands []string
 			for _, cid := range ids {
@@ -360,26 +372,28 @@ func (s *dupScan) group(buckets map[string][]string) {
 			continue
 		}
 		roots := map[string]bool{}
-		local, fromCal := false, map[string]int{}
+		suspicious := false
+		fromCal := map[string][]string{} // calendar -> imports from it
 		for _, id := range ids {
 			roots[find(id)] = true
 			a := s.acts[id]
 			if a.local() {
-				local = true
+				suspicious = true
 				continue
 			}
 			for _, l := range a.links {
 				if l.AccountID == a.Origin && liveLink(l) {
-					fromCal[s.calendarKey(l.AccountID, l.CalendarID)]++
+					k := s.calendarKey(l.AccountID, l.CalendarID)
+					for _, o := range fromCal[k] {
+						// Occurrences of one series are what the calendar holds.
+						suspicious = suspicious || !s.occurrences(o, id)
+					}
+					fromCal[k] = append(fromCal[k], id)
 				}
 			}
 		}
 		if len(roots) < 2 {
 			continue // all one group of copies
-		}
-		suspicious := local
-		for _, n := range fromCal {
-			suspicious = suspicious || n > 1
 		}
 		if suspicious {
 			a := s.acts[ids[0]]
@@ -390,6 +404,42 @@ func (s *dupScan) group(buckets map[string][]string) {
 		x, y := s.LookAlikes[i], s.LookAlikes[j]
 		return x.Start.Before(y.Start) || x.Start.Equal(y.Start) && x.IDs[0] < y.IDs[0]
 	})
+}
+
+// occurrences reports whether two imports are different occurrences of one series:
+// events of one calendar with the same iCalendar UID under different ids (a moved
+// occurrence can land on the time of another, identical in every field).
+func (s *dupScan) occurrences(x, y string) bool {
+	for _, lx := range s.acts[x].links {
+		for _, ly := range s.acts[y].links {
+			if liveLink(lx) && liveLink(ly) && lx.ICalUID != "" && lx.ICalUID == ly.ICalUID && lx.RemoteID != ly.RemoteID &&
+				s.calendarKey(lx.AccountID, lx.CalendarID) == s.calendarKey(ly.AccountID, ly.CalendarID) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inSeries reports whether the linked event is an occurrence of a recurring event: a
+// CalDAV instance id ("<href>#<RECURRENCE-ID>", see providers/caldav), or another event
+// of the same calendar with its UID under a different id.
+func (s *dupScan) inSeries(l store.Link) bool {
+	if strings.Contains(l.RemoteID, "#") {
+		return true
+	}
+	if l.ICalUID == "" {
+		return false
+	}
+	k := s.calendarKey(l.AccountID, l.CalendarID)
+	for _, id := range s.byUID[l.ICalUID] {
+		for _, o := range s.acts[id].links {
+			if liveLink(o) && o.ICalUID == l.ICalUID && o.RemoteID != l.RemoteID && s.calendarKey(o.AccountID, o.CalendarID) == k {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasEventIn reports whether a has a working link to the calendar (its own event there).
