@@ -19,11 +19,13 @@ import (
 //
 //   - one calendar event linked to several activities (the same calendar reached through
 //     two accounts: each account imported the event once);
-//   - copies identical in every synced field that one sync run imported together (the
-//     calendar listed one event twice);
-//   - an import identical in every synced field to an activity of the CRM that has no
-//     link to that calendar any more, entered before the import (calsync lost its links
-//     and read its own event back as new).
+//   - copies identical in every synced field (subject, start, end, type, owner, location,
+//     done) that one sync run imported together (the calendar listed one event twice),
+//     unless they are occurrences of one series (one UID, different ids);
+//   - an import identical in every synced field to the one activity of the CRM that has
+//     no link to that calendar any more and was entered before the import (calsync lost
+//     its links and read its own event back as new); never a series occurrence, which
+//     calsync does not write.
 //
 // Calendar events carrying one activity's ownership tag twice are found by the engine
 // (journal: skipped duplicate-tag) and reported by the check without a merge. Activities
