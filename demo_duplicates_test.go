@@ -164,6 +164,17 @@ func TestDemoDuplicatesScenariosMergeOnlyTheCopies(t *testing.T) {
 			if strings.Join(shown, "|") != strings.Join(tc.subjects, "|") {
 				t.Fatalf("merge rows %q, want %q", shown, tc.subjects)
 			}
+			// `calsync doctor` shows every row under the merge before anything is applied.
+			var out bytes.Buffer
+			cli := &Env{Stdout: &out, Stderr: &out, Now: env.Now, Getenv: env.Getenv}
+			run(b.ctx, cli, []string{"--data-dir", env.DataDir, "doctor", "--symptom", "duplicates", "--offline"})
+			text := out.String()
+			at := strings.Index(text, "fix merge:")
+			for _, row := range merge.Rows {
+				if i := strings.Index(text, row.Text); at < 0 || i < at {
+					t.Fatalf("the report does not list %q under the merge:\n%s", row.Text, text)
+				}
+			}
 			applied, err := merge.Apply(b.ctx, e, "")
 			if err != nil {
 				t.Fatal(err)
