@@ -279,6 +279,9 @@ func printReport(w io.Writer, r doctor.Report) {
 			acct = " [" + safetext.Line(f.AccountID) + "]"
 		}
 		fmt.Fprintf(w, "%-9s %s%s\n          %s\n", statusLabel[f.Status], f.Title, acct, safetext.Line(f.Summary))
+		if f.Note != "" {
+			fmt.Fprintf(w, "          note: %s\n", safetext.Line(f.Note))
+		}
 		if f.Status == doctor.Pass || f.Status == doctor.Skip {
 			if f.Ask != "" {
 				fmt.Fprintf(w, "          ? %s\n", safetext.Line(f.Ask))
@@ -301,6 +304,10 @@ func printReport(w io.Writer, r doctor.Report) {
 				impact = " [" + fx.Impact.String() + "]"
 			}
 			fmt.Fprintf(w, "          fix %s: %s%s\n", fx.ID, safetext.Line(fx.Title), impact)
+			// Every row the fix would change, before anyone is asked to apply it.
+			for _, row := range fx.Rows {
+				fmt.Fprintf(w, "            - %s\n", safetext.Line(row.Text))
+			}
 		}
 		if f.AdminNote != "" {
 			fmt.Fprintf(w, "          note for your IT admin:\n")

@@ -87,8 +87,13 @@ func TestEveryCheckAgainstEveryScenario(t *testing.T) {
 		}, fails: []string{"duplicates"}, fixable: true, local: 2, remote: 2},
 		{name: "duplicates-lost-links", build: func(w *world) {
 			start := now.Add(48 * time.Hour).Truncate(time.Minute)
-			w.activity("Pipeline review", store.TypeMeeting, w.me.ID, start, now.Add(-3*24*time.Hour))
-			event(w, "Pipeline review", start)
+			a := w.activity("Pipeline review", store.TypeMeeting, w.me.ID, start, now.Add(-3*24*time.Hour))
+			// The event an earlier calsync wrote for it: identical in every field (an
+			// event of another length would be a look-alike, not evidence of a copy).
+			if _, err := w.fake.PutEvent(w.cal, googlefake.Event{Summary: a.Subject, Start: &googlefake.EventDateTime{DateTime: start.Format(time.RFC3339)},
+				End: &googlefake.EventDateTime{DateTime: start.Add(a.Duration).Format(time.RFC3339)}}); err != nil {
+				w.t.Fatal(err)
+			}
 			w.sync(w.acct.ID)
 		}, fails: []string{"duplicates"}, fixable: true, local: 1, remote: 1},
 		{name: "missing-scope", build: func(w *world) {
