@@ -529,6 +529,9 @@ type activityJSON struct {
 	Rev             int64      `json:"rev"`
 	Origin          string     `json:"origin"`
 	Sync            *syncJSON  `json:"sync"`
+	// Accounts is the activity's state in each calendar it belongs in (Sync is the most
+	// relevant link only).
+	Accounts []store.AccountSync `json:"accounts,omitempty"`
 }
 
 type syncJSON struct {
@@ -550,6 +553,7 @@ func toJSON(r store.ActivityRow, loc *time.Location) activityJSON {
 		j.Sync = &syncJSON{State: r.SyncState, AccountID: r.LinkAccountID, CalendarID: r.LinkCalendarID,
 			RemoteID: r.LinkRemoteID, Error: r.LinkError, LastSyncedAt: r.LastSyncedAt}
 	}
+	j.Accounts = r.Accounts
 	return j
 }
 
@@ -634,6 +638,19 @@ func (s *actSession) printActivity(ctx context.Context, env *Env, a store.Activi
 		line("location", safetext.Line(a.Location))
 	}
 	line("sync", syncCell(r))
+	if _, of := r.SyncedIn(); of > 1 {
+		for _, as := range r.Accounts {
+			name := as.AccountName
+			if name == "" {
+				name = as.AccountID
+			}
+			state := as.State
+			if state == store.SyncNone {
+				state = "not in it"
+			}
+			line("  in "+safetext.Line(name), state)
+		}
+	}
 	if r.LinkError != "" {
 		line("sync error", safetext.Line(r.LinkError))
 	}
@@ -657,7 +674,19 @@ func (s *actSession) printActivity(ctx context.Context, env *Env, a store.Activi
 	return exitOK
 }
 
+// syncCell is the activity's sync state; per account when it belongs in several
+// calendars ("2/3 synced"), so one calendar's "synced" never stands for all.
 func syncCell(r store.ActivityRow) string {
+	if synced, of := r.SyncedIn(); of > 1 && r.SyncState != "" {
+		bad := false
+		for _, a := range r.Accounts {
+			bad = bad || a.State == store.SyncError || a.State == store.SyncQuarantined
+		}
+		if bad {
+			return fmt.Sprintf("error %d/%d", synced, of)
+		}
+		return fmt.Sprintf("%d/%d synced", synced, of)
+	}
 	if r.SyncState == "" {
 		return "not linked"
 	}
@@ -723,8 +752,8 @@ func (s *actSession) printTable(w io.Writer, p store.ListPage) {
 		if r.Done {
 			done = "✓"
 		}
-		sync := r.SyncState
-		if sync == "" {
+		sync := syncCell(r)
+		if sync == "not linked" {
 			sync = "-"
 		}
 		fmt.Fprintf(w, "%-8s  %-8s  %s  %s  %-22s  %-6s  %s  %s\n", shortID(r.ID), r.Type,

@@ -26,7 +26,8 @@ func init() {
 			"               [--activity ID | --search TEXT] [--json] [--fix [--yes]] [--offline]\n" +
 			"       calsync doctor --undo JOURNAL-ID     (undo a fix; the id is printed when it is applied)\n" +
 			"--offline skips every check that contacts a provider, including the round trip (which adds a\n" +
-			"tagged test event and a test activity, syncs, and removes both).\n" +
+			"tagged test event to the calendar, reads it back and deletes it). Diagnosing never syncs and\n" +
+			"changes no activity; what waits for a sync is offered as the fix sync-verify.\n" +
 			"exit: 0 nothing wrong, 1 problem found (or remains after --fix), 2 usage/config error,\n" +
 			"      3 some checks could not run and none failed, 75 temporary failure (network, rate limit)",
 		Run: runDoctor,
@@ -170,7 +171,9 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 }
 
 // applyFixes applies the fixes of failing findings: all of them with --yes, else after
-// asking on the terminal. Fixes that need typed input or a browser are left to the person.
+// asking on the terminal, where the fixes of warnings are offered too (syncing what waits,
+// removing events left behind): a warning may be intended, so nothing is done about it
+// unattended. Fixes that need typed input or a browser are left to the person.
 func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report, yes, quiet bool) []appliedFix {
 	in := bufio.NewReader(env.Stdin)
 	say := func(format string, args ...any) {
@@ -181,7 +184,7 @@ func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report,
 	var out []appliedFix
 	done := map[string]bool{}
 	for _, f := range rep.Findings {
-		if f.Status != doctor.Fail {
+		if f.Status != doctor.Fail && (yes || f.Status != doctor.Warn) {
 			continue
 		}
 		for _, fx := range f.Fixes {
@@ -276,6 +279,9 @@ func printReport(w io.Writer, r doctor.Report) {
 			acct = " [" + safetext.Line(f.AccountID) + "]"
 		}
 		fmt.Fprintf(w, "%-9s %s%s\n          %s\n", statusLabel[f.Status], f.Title, acct, safetext.Line(f.Summary))
+		if f.Note != "" {
+			fmt.Fprintf(w, "          note: %s\n", safetext.Line(f.Note))
+		}
 		if f.Status == doctor.Pass || f.Status == doctor.Skip {
 			if f.Ask != "" {
 				fmt.Fprintf(w, "          ? %s\n", safetext.Line(f.Ask))
@@ -298,6 +304,10 @@ func printReport(w io.Writer, r doctor.Report) {
 				impact = " [" + fx.Impact.String() + "]"
 			}
 			fmt.Fprintf(w, "          fix %s: %s%s\n", fx.ID, safetext.Line(fx.Title), impact)
+			// Every row the fix would change, before anyone is asked to apply it.
+			for _, row := range fx.Rows {
+				fmt.Fprintf(w, "            - %s\n", safetext.Line(row.Text))
+			}
 		}
 		if f.AdminNote != "" {
 			fmt.Fprintf(w, "          note for your IT admin:\n")

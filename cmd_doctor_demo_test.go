@@ -38,7 +38,11 @@ func TestDoctorOnEveryDemoScenario(t *testing.T) {
 		{"missing-scope", []string{"doctor", "--symptom", "permissions"}, []string{"connection", "scopes"}, false},
 		{"admin-blocked", []string{"doctor", "--symptom", "permissions"}, []string{"admin-policy", "connection"}, false},
 		{"expired-token", []string{"doctor", "--symptom", "cant-connect"}, []string{"connection"}, false},
-		{"timezone-shift", []string{"doctor", "--search", "%s"}, []string{"time-zones"}, true},
+		// Not fixable unattended: the CRM's zone is fixed, but the events shifted in the
+		// calendar stay shifted, and `--fix --yes` must not "repair" that by pulling the
+		// shifted times into the activities (diagnosing no longer syncs, and a mass
+		// time-shift needs a person to say which side is right).
+		{"timezone-shift", []string{"doctor", "--search", "%s"}, []string{"time-zones"}, false},
 	}
 	for _, tc := range cases {
 		tc := tc

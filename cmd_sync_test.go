@@ -222,3 +222,53 @@ func TestSyncWatchInterruptedMidRunReleasesTheLease(t *testing.T) {
 		t.Fatalf("sync right after Ctrl-C: %d\n%s\n%s", code, o, e)
 	}
 }
+
+// A sync that fails is reported as failed everywhere the CLI tells it: the summary counts
+// the error and names the reason, `calsync sync` and `calsync doctor` exit 75 when the
+// failure passes by itself (the provider asks to wait longer than a run may) and 1 when
+// a person must act (the calendar was deleted), and the doctor's last-sync check says
+// which, with the run as evidence.
+func TestFailedSyncIsReportedAsFailedByTheCLI(t *testing.T) {
+	cli, fake := googleCLI(t, googlefake.Options{Login: "pat@example.com"})
+	if code, out, errOut := cli.run("", "account", "add", "google", "--name", "Work"); code != 0 {
+		t.Fatalf("add: %d\n%s\n%s", code, out, errOut)
+	}
+	id := cli.accounts()[0].ID
+	if err := fake.AddCalendar(googlefake.Calendar{ID: "projects@group.calendar.google.com", Summary: "Projects"}); err != nil {
+		t.Fatal(err)
+	}
+	cli.run("", "calendars", "--account", id, "--refresh")
+	if code, out, errOut := cli.run("", "settings", "set", "--account", id, "--calendar", "projects@group.calendar.google.com", "--enable"); code != 0 {
+		t.Fatalf("settings: %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := cli.run("", "sync"); code != exitOK {
+		t.Fatalf("first sync: %d\n%s\n%s", code, out, errOut)
+	}
+
+	fake.SetFaults(googlefake.Faults{RateLimited: true, RetryAfterSeconds: 3600})
+	cli.now = cli.now.Add(time.Minute)
+	code, out, _ := cli.run("", "sync", "--wait", "0s")
+	if code != exitTempFail || !strings.Contains(out, "errors 1 (the run stopped: RateLimited)") {
+		t.Fatalf("rate limited: exit %d, want 75\n%s", code, out)
+	}
+	code, out, _ = cli.run("", "doctor", "--offline", "--symptom", "not-showing")
+	if code != exitTempFail || !strings.Contains(out, "UNCHECKED Did the last sync fail?") || !strings.Contains(out, "passes by itself") {
+		t.Fatalf("doctor after a temporary failure: exit %d, want 75\n%s", code, out)
+	}
+
+	fake.SetFaults(googlefake.Faults{})
+	if err := fake.RemoveCalendar("projects@group.calendar.google.com"); err != nil {
+		t.Fatal(err)
+	}
+	cli.now = cli.now.Add(time.Minute)
+	code, out, _ = cli.run("", "sync", "--wait", "0s")
+	if code != exitFailure || !strings.Contains(out, "errors 1 (the run stopped: NotFound)") || !strings.Contains(out, "failed: ") {
+		t.Fatalf("calendar deleted: exit %d, want 1\n%s", code, out)
+	}
+	code, out, _ = cli.run("", "doctor", "--offline", "--symptom", "not-showing")
+	if code != exitFailure || !strings.Contains(out, "FAIL      Did the last sync fail?") ||
+		!strings.Contains(out, "stopped before it finished: the calendar (or an event) no longer exists (NotFound)") ||
+		strings.Contains(out, "had no errors") {
+		t.Fatalf("doctor after the calendar was deleted: exit %d, want 1\n%s", code, out)
+	}
+}

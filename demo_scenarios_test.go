@@ -178,7 +178,11 @@ func TestDemoScenariosReproduceTheirSymptom(t *testing.T) {
 	// fixable: `calsync doctor --fix --yes` alone cures it (the others need a person: a
 	// sign-in, a pasted password, an admin).
 	fixable := map[string]bool{"filters-hide": true, "before-activation": true, "wrong-types": true, "one-way": true,
-		"read-only-calendar": true, "duplicates-lost-links": true, "timezone-shift": true,
+		"read-only-calendar": true, "duplicates-lost-links": true,
+		// timezone-shift is not fixable unattended: the zone fix applies, but the shifted
+		// events stay shifted; the doctor no longer "repairs" them by pulling the shifted
+		// times into the activities (diagnosing does not sync, and a mass time shift
+		// needs a person to say which side is right).
 		"duplicates-two-accounts": true, // stop sync on the second connection + merge the copies
 		"app-password":            true} // app-password: its check pasted the printed app password already
 	cases := []struct {

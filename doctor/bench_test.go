@@ -10,7 +10,9 @@ import (
 	"github.com/calsync/calsync/store"
 )
 
-// benchStore holds n activities (every 50th duplicated) and one account with sync on.
+// benchStore holds n activities and one account with sync on; every 50th activity has a
+// copy that sync imported from the calendar after calsync lost its link (identical in
+// every field, the original has no link there): 1 in 50 is a duplicate with evidence.
 func benchStore(b *testing.B, n int) *store.Store {
 	b.Helper()
 	ctx := context.Background()
@@ -42,9 +44,27 @@ func benchStore(b *testing.B, n int) *store.Store {
 		if i%50 == 1 {
 			start = now.Add(time.Duration((i-1)%300) * 24 * time.Hour).Truncate(24 * time.Hour)
 		}
-		ins = append(ins, store.ActivityInput{OwnerID: me.ID, Type: store.AllTypes[i%len(store.AllTypes)], Subject: subj, Start: start})
+		in := store.ActivityInput{OwnerID: me.ID, Type: store.AllTypes[i%len(store.AllTypes)], Subject: subj, Start: start}
+		if i%50 == 1 {
+			in = ins[i-1]
+			in.Origin = a.ID
+		}
+		ins = append(ins, in)
 	}
-	if _, err := store.CreateActivities(ctx, st.DB, ins, now.Add(-2*time.Hour)); err != nil {
+	acts, err := store.CreateActivities(ctx, st.DB, ins, now.Add(-2*time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = st.Tx(ctx, func(h store.Handler) error {
+		for i := 1; i < len(acts); i += 50 {
+			l := store.Link{ActivityID: acts[i].ID, AccountID: a.ID, CalendarID: "cal", RemoteID: fmt.Sprintf("ev-%d", i), State: store.LinkSynced, CreatedAt: now}
+			if _, err := store.InsertLink(ctx, h, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
 	return st

@@ -3,228 +3,58 @@ package doctor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 )
 
 func init() {
 	register(&Check{ID: "duplicates", Title: "Are activities duplicated, and why?",
-		Explain:  "Groups copies of the same thing by linked event id, ownership tag, iCalendar UID and subject+start+owner, then names the cause: the same calendar connected through two accounts, links lost after a reset, an echo, or repeated creates.",
+		Explain: "Looks for copies that share one origin: one calendar event linked to two activities (the same calendar connected through two accounts), " +
+			"an event imported again next to the activity it was made for (calsync lost its links), one sync run importing an event twice, " +
+			"and calendar events carrying one activity's tag twice. Activities that only look alike (two lunches at noon, the occurrences of a weekly meeting) are never merged.",
 		Symptoms: []Symptom{Duplicates}, Run: checkDuplicates})
 }
 
 // Duplicate causes.
 const (
-	CauseTwoAccounts     = "same-calendar-two-accounts"
-	CauseLinksLost       = "links-lost"
-	CauseEcho            = "echo"
-	CauseRepeatedCreates = "repeated-creates"
+	CauseTwoAccounts   = "same-calendar-two-accounts"
+	CauseLinksLost     = "links-lost"
+	CauseImportedTwice = "imported-twice"
 )
 
 var causeText = map[string]string{
-	CauseTwoAccounts:     "the same calendar is connected through two accounts, so each event is imported once per account",
-	CauseLinksLost:       "calsync lost its links (a reset or a restored database) and imported its own events again",
-	CauseEcho:            "calsync's own events came back as new ones (their ownership tag was lost), an echo",
-	CauseRepeatedCreates: "the same activity was created more than once",
-}
-
-// DupGroup is one set of activities that are copies of each other.
-type DupGroup struct {
-	By       string   `json:"by"` // remote-id | tag | ical-uid | subject-start-owner
-	Key      string   `json:"key"`
-	Keeper   string   `json:"keeper"`
-	Extras   []string `json:"extras"`
-	Cause    string   `json:"cause"`
-	Accounts []string `json:"accounts,omitempty"`
-}
-
-type dupActivity struct {
-	store.Activity
-	links []store.Link
-}
-
-// FindDuplicates groups live activities that are copies of each other. It reads the
-// activities and links in bulk (two queries per account), not one query per activity.
-func FindDuplicates(ctx context.Context, st *store.Store) ([]DupGroup, error) {
-	rows, err := st.DB.QueryContext(ctx, `SELECT id, owner_id, subject, start_at, origin, created_at FROM activities WHERE deleted_at IS NULL`)
-	if err != nil {
-		return nil, err
-	}
-	acts := map[string]*dupActivity{}
-	for rows.Next() {
-		var a dupActivity
-		var start, created int64
-		if err := rows.Scan(&a.ID, &a.OwnerID, &a.Subject, &start, &a.Origin, &created); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		a.Start, a.CreatedAt = time.Unix(start, 0).UTC(), time.Unix(created, 0).UTC()
-		acts[a.ID] = &a
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	accts, err := store.ListAccounts(ctx, st.DB)
-	if err != nil {
-		return nil, err
-	}
-	for _, ac := range accts {
-		ls, err := store.ListLinks(ctx, st.DB, ac.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range ls {
-			if a := acts[l.ActivityID]; a != nil {
-				a.links = append(a.links, l)
-			}
-		}
-	}
-	// Union-find over the four keys so one copy found by two keys makes one group.
-	parent := map[string]string{}
-	var find func(string) string
-	find = func(x string) string {
-		if parent[x] == "" || parent[x] == x {
-			return x
-		}
-		parent[x] = find(parent[x])
-		return parent[x]
-	}
-	how := map[string]string{}
-	union := func(by, a, b string) {
-		ra, rb := find(a), find(b)
-		if ra != rb {
-			parent[rb] = ra
-			if how[ra] == "" {
-				how[ra] = by
-			}
-		}
-	}
-	byKey := func(by string, keyOf func(a *dupActivity) []string) {
-		first := map[string]string{}
-		for _, id := range sortedKeys(acts) {
-			for _, k := range keyOf(acts[id]) {
-				if k == "" {
-					continue
-				}
-				if f, ok := first[k]; ok && f != id {
-					union(by, f, id)
-				} else if !ok {
-					first[k] = id
-				}
-			}
-		}
-	}
-	byKey("remote-id", func(a *dupActivity) (ks []string) {
-		for _, l := range a.links {
-			if l.State != store.LinkQuarantined && !strings.HasPrefix(l.RemoteID, "pending:") {
-				ks = append(ks, l.CalendarID+"\x00"+l.RemoteID)
-			}
-		}
-		return
-	})
-	byKey("ical-uid", func(a *dupActivity) (ks []string) {
-		for _, l := range a.links {
-			if l.State != store.LinkQuarantined && l.ICalUID != "" {
-				ks = append(ks, l.ICalUID)
-			}
-		}
-		return
-	})
-	byKey("subject-start-owner", func(a *dupActivity) []string {
-		return []string{strings.ToLower(strings.TrimSpace(a.Subject)) + "\x00" + fmt.Sprint(a.Start.Unix()) + "\x00" + a.OwnerID}
-	})
-	groups := map[string][]string{}
-	for _, id := range sortedKeys(acts) {
-		r := find(id)
-		groups[r] = append(groups[r], id)
-	}
-	var out []DupGroup
-	for root, members := range groups {
-		if len(members) < 2 {
-			continue
-		}
-		g := DupGroup{By: how[root], Key: acts[members[0]].Subject}
-		g.Keeper = pickKeeper(members, acts)
-		for _, m := range members {
-			if m != g.Keeper {
-				g.Extras = append(g.Extras, m)
-			}
-		}
-		g.Cause, g.Accounts = causeOf(members, acts)
-		out = append(out, g)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Keeper < out[j].Keeper })
-	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-// pickKeeper keeps the CRM's own activity (origin local) if there is one, else the oldest.
-func pickKeeper(members []string, acts map[string]*dupActivity) string {
-	best := members[0]
-	for _, m := range members[1:] {
-		a, b := acts[m], acts[best]
-		al, bl := a.Origin == "local", b.Origin == "local"
-		switch {
-		case al && !bl:
-			best = m
-		case al == bl && (a.CreatedAt.Before(b.CreatedAt) || a.CreatedAt.Equal(b.CreatedAt) && a.ID < b.ID):
-			best = m
-		}
-	}
-	return best
-}
-
-func causeOf(members []string, acts map[string]*dupActivity) (string, []string) {
-	origins := map[string]bool{}
-	var locals []*dupActivity
-	for _, m := range members {
-		a := acts[m]
-		if a.Origin == "local" || a.Origin == "" {
-			locals = append(locals, a)
-		} else {
-			origins[a.Origin] = true
-		}
-	}
-	accts := sortedKeys(origins)
-	switch {
-	case len(origins) >= 2:
-		return CauseTwoAccounts, accts
-	case len(locals) >= 1 && len(origins) == 1:
-		// Our own activity came back from the account it was sent to. If it still has a
-		// working link there, the event lost its tag and was read as new (an echo); if the
-		// link there is gone or never completed, calsync lost its links.
-		for _, l := range locals[0].links {
-			if l.AccountID == accts[0] && l.State == store.LinkSynced {
-				return CauseEcho, accts
-			}
-		}
-		return CauseLinksLost, accts
-	}
-	return CauseRepeatedCreates, accts
+	CauseTwoAccounts:   "the same calendar is connected through two accounts, so each event is imported once per account",
+	CauseLinksLost:     "calsync lost its links (a reset or a restored database) and imported its own events again",
+	CauseImportedTwice: "one sync run imported the same event more than once (the calendar listed it twice)",
 }
 
 func checkDuplicates(ctx context.Context, e *Env, _ *AccountView) Finding {
-	groups, err := FindDuplicates(ctx, e.Store)
+	scan, err := scanDuplicates(ctx, e.Store.DB)
 	if err != nil {
 		return unverified("could not read activities and links", err)
 	}
-	// Remote copies the engine refused to link (a second event with the same tag).
-	dupTags, _ := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{Op: store.OpSkipped, Reason: "duplicate-tag", Limit: 1000})
+	groups := scan.Groups
+	// Calendar events carrying the tag of an activity that already has its event: the
+	// engine refused to link them (our tag on two events for one activity).
+	dupTags, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{Op: store.OpSkipped, Reason: sync.ReasonDuplicateTag, Limit: 1000})
+	if err != nil {
+		return unverified("could not read the journal", err)
+	}
+	loc := userLocation(ctx, e.Store.DB)
 	if len(groups) == 0 && len(dupTags) == 0 {
-		return pass("no duplicated activities", Evidence{Observed: "0 groups of copies", Source: "activities and links"})
+		f := pass("no duplicated activities", Evidence{Observed: "0 groups of copies with one origin",
+			Source: "activities, links and journal (same linked event, identical imports of one run, imports next to an unlinked original)"})
+		if len(scan.LookAlikes) > 0 {
+			f.Summary = fmt.Sprintf("no duplicated activities (%d sets of look-alikes left alone: nothing shows they are copies)", len(scan.LookAlikes))
+			f.Note = lookAlikeNote(scan.LookAlikes, loc)
+		}
+		return f
 	}
 	extras := 0
 	byCause := map[string]int{}
@@ -234,10 +64,10 @@ func checkDuplicates(ctx context.Context, e *Env, _ *AccountView) Finding {
 	}
 	var causes []string
 	var ev []Evidence
-	for _, c := range []string{CauseTwoAccounts, CauseLinksLost, CauseEcho, CauseRepeatedCreates} {
+	for _, c := range []string{CauseTwoAccounts, CauseLinksLost, CauseImportedTwice} {
 		if byCause[c] > 0 {
 			causes = append(causes, causeText[c])
-			ev = append(ev, Evidence{Observed: fmt.Sprintf("%d extra copies: %s", byCause[c], c), Expected: "0", Source: "activities, links (grouped by linked event id, iCalendar UID, subject+start+owner)"})
+			ev = append(ev, Evidence{Observed: fmt.Sprintf("%d extra copies: %s", byCause[c], c), Expected: "0", Source: "activities, links, journal"})
 		}
 	}
 	for i, g := range groups {
@@ -245,7 +75,7 @@ func checkDuplicates(ctx context.Context, e *Env, _ *AccountView) Finding {
 			ev = append(ev, Evidence{Observed: fmt.Sprintf("... and %d more groups", len(groups)-5), Source: "activities"})
 			break
 		}
-		ev = append(ev, Evidence{Observed: fmt.Sprintf("%q: %d copies (matched by %s), keeping %s", g.Key, len(g.Extras)+1, g.By, short(g.Keeper)), Source: "activities"})
+		ev = append(ev, Evidence{Observed: fmt.Sprintf("%q: %d copies, keeping %s: %s", g.Key, len(g.Extras)+1, short(g.Keeper), g.Why), Source: "activities, links"})
 	}
 	if len(dupTags) > 0 {
 		ev = append(ev, Evidence{Observed: fmt.Sprintf("%d calendar events carry the tag of an activity that already has its event", len(dupTags)), Expected: "0", Source: "journal (skipped: duplicate-tag)"})
@@ -256,6 +86,9 @@ func checkDuplicates(ctx context.Context, e *Env, _ *AccountView) Finding {
 		sum = fmt.Sprintf("%d calendar events are second copies of events calsync already linked", len(dupTags))
 	}
 	f := fail(sum+": "+strings.Join(causes, "; "), ev...)
+	if len(scan.LookAlikes) > 0 {
+		f.Note = lookAlikeNote(scan.LookAlikes, loc)
+	}
 	if byCause[CauseTwoAccounts] > 0 {
 		f.Remediation = "Stop sync on one of the two accounts that reach the same calendar, then merge the copies."
 		if fx := stopSyncFix(ctx, e, groups); fx != nil {
@@ -265,12 +98,33 @@ func checkDuplicates(ctx context.Context, e *Env, _ *AccountView) Finding {
 		f.Remediation = "Merge the copies: the extra ones are quarantined (hidden, kept, undoable), nothing is deleted in the calendar."
 	}
 	if extras > 0 {
-		f.Fixes = append(f.Fixes, mergeFix(groups))
+		f.Fixes = append(f.Fixes, mergeFix(scan, loc))
 	}
 	if len(dupTags) > 0 && extras == 0 {
 		f.Remediation = "Delete the second copies in the calendar by hand; calsync never deletes events it cannot attribute."
 	}
 	return f
+}
+
+// lookAlikeNote names a few look-alike sets for the person to judge.
+func lookAlikeNote(ls []LookAlike, loc *time.Location) string {
+	var parts []string
+	for i, l := range ls {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ls)-3))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%q %s (%d)", l.Subject, l.Start.In(loc).Format("Mon 2 Jan 2006 15:04"), len(l.IDs)))
+	}
+	return "Identical in every field, but nothing shows one origin (no shared calendar event, not imported together, not an import next to an unlinked original), " +
+		"so they were left alone: " + strings.Join(parts, ", ") + ". If one is an extra copy, delete it yourself."
+}
+
+func userLocation(ctx context.Context, h store.Handler) *time.Location {
+	if loc, err := store.UserLocation(ctx, h); err == nil && loc != nil {
+		return loc
+	}
+	return time.UTC
 }
 
 func short(id string) string {
@@ -325,50 +179,99 @@ type mergedActivity struct {
 	DeletedAt *time.Time `json:"deleted_at"`
 }
 
-// mergeFix quarantines the extra copies: each is tombstoned (kept in the store, hidden
-// from lists, never hard-deleted) and its calendar link is handed to the keeper when the
-// keeper has none there, or else quarantined so the engine neither pushes nor deletes
-// through it. No calendar event is deleted.
-func mergeFix(groups []DupGroup) *Fix {
-	n := 0
+// ErrDuplicatesChanged is returned by the merge when the copies are no longer the ones
+// the diagnosis showed (a sync ran, someone edited or deleted one): nothing is merged.
+var ErrDuplicatesChanged = errors.New("the copies changed since the diagnosis, so nothing was merged; run the doctor again to see them as they are now")
+
+// mergePlan is the diagnosed extra -> keeper mapping the merge is allowed to act on.
+func mergePlan(groups []DupGroup) map[string]string {
+	p := map[string]string{}
 	for _, g := range groups {
-		n += len(g.Extras)
-	}
-	fx := &Fix{ID: "merge", Title: fmt.Sprintf("merge %d extra copies into their originals", n),
-		Description: "Extra copies are quarantined (hidden and kept, not deleted); no calendar event is deleted.",
-		Impact:      Impact{{"merge", n}, {"delete", 0}}, Undoable: true}
-	fx.apply = func(ctx context.Context, e *Env, _ string) (Applied, error) {
-		// Recompute: the groups may have changed since the plan was shown.
-		groups, err := FindDuplicates(ctx, e.Store)
-		if err != nil {
-			return Applied{}, err
+		for _, x := range g.Extras {
+			p[x] = g.Keeper
 		}
-		var undo mergeUndo
+	}
+	return p
+}
+
+func samePlan(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeRows lists, for people, every activity the merge will quarantine and why.
+func mergeRows(scan *dupScan, loc *time.Location) []FixRow {
+	var rows []FixRow
+	for _, g := range scan.Groups {
+		for _, x := range g.Extras {
+			a := scan.acts[x]
+			from := "entered in the CRM"
+			if !a.local() {
+				from = "imported by " + scan.accountName(a.Origin)
+			}
+			rows = append(rows, FixRow{ID: x, Keeper: g.Keeper, Text: fmt.Sprintf("%q %s, %s (%s) -> merged into %s: %s",
+				a.Subject, a.Start.In(loc).Format("Mon 2 Jan 2006 15:04"), from, short(x), short(g.Keeper), g.Why)})
+		}
+	}
+	return rows
+}
+
+// mergeFix quarantines exactly the extra copies the diagnosis showed (Fix.Rows): each is
+// tombstoned (kept in the store, hidden from lists, never hard-deleted) and its calendar
+// link is handed to the keeper when the keeper has none there, or else quarantined so the
+// engine neither pushes nor deletes through it. No calendar event is deleted. The groups
+// are read again inside the merge's transaction; if they differ from the diagnosis the
+// merge refuses, so it never acts on rows the person was not shown.
+func mergeFix(scan *dupScan, loc *time.Location) *Fix {
+	plan := mergePlan(scan.Groups)
+	n := len(plan)
+	fx := &Fix{ID: "merge", Title: fmt.Sprintf("merge %d extra copies into their originals", n),
+		Description: "Only the rows listed are quarantined (hidden and kept, not deleted); no calendar event is deleted.",
+		Impact:      Impact{{"merge", n}, {"delete", 0}}, Undoable: true, Rows: mergeRows(scan, loc)}
+	fx.apply = func(ctx context.Context, e *Env, _ string) (Applied, error) {
+		var jid int64
 		now := e.now()
-		type step struct{ keeper, extra string }
-		var steps []step
-		for _, g := range groups {
-			for _, x := range g.Extras {
-				a, err := store.GetActivity(ctx, e.Store.DB, x)
+		err := e.Store.Tx(ctx, func(h store.Handler) error {
+			cur, err := scanDuplicates(ctx, h)
+			if err != nil {
+				return err
+			}
+			if !samePlan(plan, mergePlan(cur.Groups)) {
+				return ErrDuplicatesChanged
+			}
+			var undo mergeUndo
+			type step struct{ keeper, extra string }
+			var steps []step
+			for _, x := range sortedKeys(plan) {
+				keeper := plan[x]
+				a, err := store.GetActivity(ctx, h, x)
 				if err != nil {
-					return Applied{}, err
+					return err
 				}
-				undo.Activities = append(undo.Activities, mergedActivity{ID: x, Keeper: g.Keeper, DeletedAt: a.DeletedAt})
-				ls, err := store.LinksForActivity(ctx, e.Store.DB, x)
+				undo.Activities = append(undo.Activities, mergedActivity{ID: x, Keeper: keeper, DeletedAt: a.DeletedAt})
+				ls, err := store.LinksForActivity(ctx, h, x)
 				if err != nil {
-					return Applied{}, err
+					return err
 				}
 				undo.Links = append(undo.Links, ls...)
 				for _, l := range ls {
-					if kl, err := store.GetLinkByActivity(ctx, e.Store.DB, l.AccountID, l.CalendarID, g.Keeper); err == nil &&
+					if kl, err := store.GetLinkByActivity(ctx, h, l.AccountID, l.CalendarID, keeper); err == nil &&
 						kl.State == store.LinkPendingCreate && l.State == store.LinkSynced {
 						undo.Removed = append(undo.Removed, kl)
 					}
 				}
-				steps = append(steps, step{g.Keeper, x})
+				steps = append(steps, step{keeper, x})
 			}
-		}
-		jid, err := recordFix(ctx, e, fx, "", "", "merge", undo, func(h store.Handler) error {
+			if jid, err = appendFixRecord(ctx, h, e, fx, "", "", "merge", undo); err != nil {
+				return err
+			}
 			for _, s := range steps {
 				rev, err := store.SyncTombstoneActivity(ctx, h, s.extra, now)
 				if err != nil {
@@ -409,7 +312,7 @@ func mergeFix(groups []DupGroup) *Fix {
 		if err != nil {
 			return Applied{}, err
 		}
-		return Applied{JournalID: jid, Message: fmt.Sprintf("merged %d copies (quarantined, nothing deleted)", len(steps))}, nil
+		return Applied{JournalID: jid, Message: fmt.Sprintf("merged %d copies (quarantined, nothing deleted)", n)}, nil
 	}
 	return fx
 }

@@ -35,8 +35,8 @@ func init() {
 	register(&Check{ID: "direction", Title: "Does the sync direction include this way?",
 		Explain:  "Sync can go both ways, only to the calendar or only from it; the other way is then ignored on purpose.",
 		Symptoms: []Symptom{NotShowing, OneWay}, PerAccount: true, DependsOn: []string{"sync-enabled"}, Run: checkDirection})
-	register(&Check{ID: "last-error", Title: "Did the last sync fail for it?",
-		Explain:  "Every sync decision is in the journal: a failed push or pull says why.",
+	register(&Check{ID: "last-error", Title: "Did the last sync fail?",
+		Explain:  "Every run records how it ended and every sync decision is in the journal: a stopped run or a failed push or pull says why.",
 		Symptoms: []Symptom{NotShowing, OneWay}, PerAccount: true, DependsOn: []string{"sync-enabled"}, Run: checkLastError})
 }
 
@@ -644,6 +644,11 @@ func checkDirection(ctx context.Context, e *Env, a *AccountView) Finding {
 
 func checkLastError(ctx context.Context, e *Env, a *AccountView) Finding {
 	if t := e.Target; t != nil {
+		// The whole run stopped (sign-in, calendar gone, network): whatever the activity's
+		// own journal says is older than that.
+		if f, stopped := lastRunStopped(ctx, e, a); stopped {
+			return f
+		}
 		es, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, ActivityID: t.ID, Limit: 20})
 		if err != nil {
 			return unverified("could not read the journal", err)
@@ -663,34 +668,7 @@ func checkLastError(ctx context.Context, e *Env, a *AccountView) Finding {
 		}
 		return pass("no failed attempt in its recent journal entries", journalEvidence(es[0]))
 	}
-	// The last run's errors: older ones were retried since (each run journals again
-	// what still fails).
-	run, err := store.LastRun(ctx, e.Store.DB, a.Account.ID)
-	if err != nil {
-		return pass("no sync run yet, so no sync error", Evidence{Observed: "no runs", Source: "sync runs"})
-	}
-	es, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, RunID: run.ID, Op: store.OpError, Limit: 1000})
-	if err != nil {
-		return unverified("could not read the journal", err)
-	}
-	if len(es) == 0 {
-		return pass("the last sync run ("+stamp(run.StartedAt)+") had no errors", Evidence{Observed: "0 errors, status " + run.Status, Source: "journal of run " + run.ID})
-	}
-	byReason := map[string]int{}
-	var order []string
-	for _, j := range es {
-		if byReason[j.Reason] == 0 {
-			order = append(order, j.Reason)
-		}
-		byReason[j.Reason]++
-	}
-	var parts []string
-	for _, r := range order {
-		parts = append(parts, fmt.Sprintf("%d %s", byReason[r], r))
-	}
-	f := fail(fmt.Sprintf("%d sync errors in the last run: %s", len(es), strings.Join(parts, ", ")), journalEvidence(es[0]))
-	f.Remediation = remediationForReason(order[0])
-	return f
+	return checkLastSync(ctx, e, a)
 }
 
 func journalEvidence(j store.JournalEntry) Evidence {
@@ -705,8 +683,12 @@ func remediationForReason(reason string) string {
 		return "The calendar refuses writes: choose a calendar you can edit."
 	case "AuthExpired", "AppPasswordRequired", "InsufficientScope", "AdminBlocked":
 		return "The account cannot sign in: run the \"calendars can't be fetched\" and \"permissions\" checks (`calsync doctor --symptom cant-connect`)."
-	case "RateLimited", "Unavailable", "Network":
+	case "RateLimited", "Unavailable", "Network", "already-syncing":
 		return "A temporary problem at the provider or on the network: the next sync retries by itself."
+	case "NotFound":
+		return "The chosen calendar is gone (deleted or unshared): choose another in the sync settings (`calsync calendars --account ID`, then `calsync settings set --account ID --calendar ID`)."
+	case "needs-reauth":
+		return "Sign in again: `calsync account reconnect ID`, or r in the Accounts tab."
 	case "Invalid":
 		return "The provider rejected the event's data; edit the activity (very long text, odd dates) and sync again."
 	case "Conflict":

@@ -115,6 +115,10 @@ type Finding struct {
 	Fixes     []*Fix `json:"fixes,omitempty"`
 	// Ask is what to ask the person after this step, about what calsync cannot see.
 	Ask string `json:"ask,omitempty"`
+	// Note is something the check noticed but has no evidence to call a problem (look-alike
+	// activities that may or may not be copies): shown for the person to judge, even on a
+	// pass, and never acted on by a fix.
+	Note string `json:"note,omitempty"`
 }
 
 // Problem reports whether the finding needs someone to act.
@@ -157,10 +161,20 @@ type Fix struct {
 	// Interactive fixes need a person at the keyboard (a browser sign-in).
 	Interactive bool `json:"interactive,omitempty"`
 	Undoable    bool `json:"undoable"`
+	// Rows lists every row the fix will change, for fixes that act on chosen rows (the
+	// merge of duplicates): shown before it is applied, and the fix acts on no other.
+	Rows []FixRow `json:"rows,omitempty"`
 
 	CheckID   string `json:"-"`
 	AccountID string `json:"-"`
 	apply     func(ctx context.Context, e *Env, input string) (Applied, error)
+}
+
+// FixRow is one row a fix will change.
+type FixRow struct {
+	ID     string `json:"id"`               // the activity changed
+	Keeper string `json:"keeper,omitempty"` // merge: the activity it is merged into
+	Text   string `json:"text"`             // what and why, for people
 }
 
 // Applied is the result of applying a fix.
@@ -308,7 +322,7 @@ func Flow(s Symptom) []*Check {
 // flowOrder ranks checks from cheapest and most likely to most expensive: store reads
 // first (the help article's order), then questions to the provider, then network probes,
 // and the round trip, which writes test data, last.
-var flowOrder = []string{"accounts", "sync-enabled", "list-filters", "before-activation", "types", "calendar",
+var flowOrder = []string{"accounts", "sync-enabled", "list-filters", "before-activation", "types", "left-behind", "calendar",
 	"direction", "last-error", "time-zones", "duplicates", "connection", "scopes", "admin-policy", "network", "clock",
 	"stale-state", "round-trip"}
 

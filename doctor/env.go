@@ -9,6 +9,7 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 )
 
 // Env is what checks and fixes work with. package main and the wizard build one; tests
@@ -18,9 +19,12 @@ type Env struct {
 	Now   func() time.Time
 	// Target is the activity being investigated ("why isn't this in my calendar?"), or nil.
 	Target *Target
-	// Sync runs the engine once for one account (fixes re-sync; the round trip needs it).
-	// Nil means checks that need a sync report unverified.
+	// Sync runs the engine once for one account. Only fixes call it: diagnosing never
+	// syncs (it would push, pull and rewrite the very data being diagnosed).
 	Sync func(ctx context.Context, accountID string) error
+	// DryRun decides the next sync of an account without writing anywhere (the settings
+	// preview's dry run): what is still waiting. Nil leaves that unsaid.
+	DryRun func(ctx context.Context, accountID string) (sync.Summary, error)
 	// Open opens the provider of an account. secret overrides the stored secret (a
 	// candidate app password being tested before it is saved); nil uses the stored one.
 	Open func(ctx context.Context, acct store.Account, secret []byte) (providers.Provider, error)

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/calsync/calsync/store"
@@ -49,17 +50,56 @@ func Explain(ctx context.Context, st *store.Store, t *Target, now time.Time) (Ex
 		v.Link = nil
 		x.Verdicts = append(x.Verdicts, AccountVerdict{Account: a.Label(), Verdict: v})
 	}
-	first := x.Verdicts[0]
-	for _, v := range x.Verdicts {
-		if v.In {
-			first = v
-			break
+	x.Headline = headline(t.Subject, x.Verdicts)
+	return x, nil
+}
+
+// headline says where the activity is, per account when there are several: "is in Work
+// and Personal, not in Outlook: <why not>", so one calendar's "synced" never stands for
+// the one the person looks at.
+func headline(subject string, vs []AccountVerdict) string {
+	var in, coming, out []AccountVerdict
+	for _, v := range vs {
+		switch {
+		case v.In && (v.Rule == RuleSynced || v.Rule == RuleImported):
+			in = append(in, v)
+		case v.In:
+			coming = append(coming, v)
+		default:
+			out = append(out, v)
 		}
 	}
-	if first.In {
-		x.Headline = fmt.Sprintf("%q is in (or on its way to) the calendar of %s: %s", t.Subject, first.Account, first.Summary)
-	} else {
-		x.Headline = fmt.Sprintf("%q is not in your calendar: %s", t.Subject, first.Summary)
+	names := func(vs []AccountVerdict) string {
+		var s []string
+		for _, v := range vs {
+			s = append(s, v.Account)
+		}
+		switch len(s) {
+		case 0:
+			return ""
+		case 1:
+			return s[0]
+		}
+		return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 	}
-	return x, nil
+	var parts []string
+	if len(in) > 0 {
+		parts = append(parts, "is in "+names(in))
+	}
+	if len(coming) > 0 {
+		parts = append(parts, "is on its way to "+names(coming)+" (next sync)")
+	}
+	if len(out) == 0 {
+		if len(vs) == 1 {
+			return fmt.Sprintf("%q %s: %s", subject, parts[0], vs[0].Summary)
+		}
+		return fmt.Sprintf("%q %s", subject, strings.Join(parts, "; it "))
+	}
+	if len(parts) == 0 {
+		if len(out) == 1 {
+			return fmt.Sprintf("%q is not in your calendar: %s", subject, out[0].Summary)
+		}
+		return fmt.Sprintf("%q is not in any of your calendars (%s): %s", subject, names(out), out[0].Summary)
+	}
+	return fmt.Sprintf("%q %s, not in %s: %s", subject, strings.Join(parts, "; it "), names(out), out[0].Summary)
 }

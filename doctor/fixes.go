@@ -27,22 +27,27 @@ var undoers = map[string]func(ctx context.Context, h store.Handler, e *Env, data
 // record.
 func recordFix(ctx context.Context, e *Env, fix *Fix, accountID, activityID, kind string, data any,
 	change func(h store.Handler) error) (int64, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return 0, err
-	}
-	detail, _ := json.Marshal(undoRecord{Fix: fix.ID, Kind: kind, Data: raw, Title: fix.Title})
 	var id int64
-	err = e.Store.Tx(ctx, func(h store.Handler) error {
+	err := e.Store.Tx(ctx, func(h store.Handler) error {
 		var err error
-		id, err = store.AppendJournal(ctx, h, store.JournalEntry{At: e.now(), AccountID: accountID, ActivityID: activityID,
-			Op: store.OpFixed, Reason: "fix:" + fix.ID, Detail: string(detail)})
-		if err != nil {
+		if id, err = appendFixRecord(ctx, h, e, fix, accountID, activityID, kind, data); err != nil {
 			return err
 		}
 		return change(h)
 	})
 	return id, err
+}
+
+// appendFixRecord writes a fix's undo record inside the caller's transaction h, for
+// fixes that must read and check what they change in that same transaction (merge).
+func appendFixRecord(ctx context.Context, h store.Handler, e *Env, fix *Fix, accountID, activityID, kind string, data any) (int64, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return 0, err
+	}
+	detail, _ := json.Marshal(undoRecord{Fix: fix.ID, Kind: kind, Data: raw, Title: fix.Title})
+	return store.AppendJournal(ctx, h, store.JournalEntry{At: e.now(), AccountID: accountID, ActivityID: activityID,
+		Op: store.OpFixed, Reason: "fix:" + fix.ID, Detail: string(detail)})
 }
 
 // ErrAlreadyUndone is returned when a fix was undone before.

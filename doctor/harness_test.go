@@ -221,3 +221,20 @@ func (w *world) counts() (local int, remote int) {
 	}
 	return
 }
+
+// findBySubject returns live activities whose subject is exactly s.
+func findBySubject(ctx context.Context, st *store.Store, s string) []string {
+	rows, err := st.DB.QueryContext(ctx, `SELECT id FROM activities WHERE subject = ? AND deleted_at IS NULL`, s)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if rows.Scan(&id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

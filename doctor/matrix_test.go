@@ -12,7 +12,9 @@ import (
 )
 
 // Each broken setup, built through the store, the real engine and the Google fake, must
-// make exactly the checks that name its cause fail — no false alarms elsewhere — and
+// make exactly the checks that name its cause fail (a sync that failed because of it
+// also fails last-error, with the run's reason; one that failed for a reason that passes
+// by itself is unverified and temporary: exit 75) — no false alarms elsewhere — and
 // `--fix --yes` (every fix that needs no person) must leave the doctor at exit 0 where a
 // fix exists, with nothing lost and nothing duplicated.
 func TestEveryCheckAgainstEveryScenario(t *testing.T) {
@@ -25,6 +27,8 @@ func TestEveryCheckAgainstEveryScenario(t *testing.T) {
 		fixable bool
 		// local, remote: live activities and events after the fixes (-1: not checked).
 		local, remote int
+		// exit is the doctor's exit code when nothing fails (0: ExitOK).
+		exit int
 	}
 	now := time.Now().UTC()
 	event := func(w *world, subject string, at time.Time) {
@@ -83,30 +87,49 @@ func TestEveryCheckAgainstEveryScenario(t *testing.T) {
 		}, fails: []string{"duplicates"}, fixable: true, local: 2, remote: 2},
 		{name: "duplicates-lost-links", build: func(w *world) {
 			start := now.Add(48 * time.Hour).Truncate(time.Minute)
-			w.activity("Pipeline review", store.TypeMeeting, w.me.ID, start, now.Add(-3*24*time.Hour))
-			event(w, "Pipeline review", start)
+			a := w.activity("Pipeline review", store.TypeMeeting, w.me.ID, start, now.Add(-3*24*time.Hour))
+			// The event an earlier calsync wrote for it: identical in every field (an
+			// event of another length would be a look-alike, not evidence of a copy).
+			if _, err := w.fake.PutEvent(w.cal, googlefake.Event{Summary: a.Subject, Start: &googlefake.EventDateTime{DateTime: start.Format(time.RFC3339)},
+				End: &googlefake.EventDateTime{DateTime: start.Add(a.Duration).Format(time.RFC3339)}}); err != nil {
+				w.t.Fatal(err)
+			}
 			w.sync(w.acct.ID)
 		}, fails: []string{"duplicates"}, fixable: true, local: 1, remote: 1},
 		{name: "missing-scope", build: func(w *world) {
 			w.fake.SetGrantedScopes([]string{"openid", "email"})
 			w.issueToken(w.acct.ID, []string{"openid", "email"})
 			w.env.Sync(w.ctx, w.acct.ID)
-		}, fails: []string{"connection", "scopes"}, local: -1},
+		}, fails: []string{"connection", "scopes", "last-error"}, local: -1},
 		{name: "admin-blocked", build: func(w *world) {
 			w.fake.SetFaults(googlefake.Faults{AdminPolicyEnforced: true})
 			w.fake.ExpireAccessTokens()
 			w.env.Sync(w.ctx, w.acct.ID)
-		}, fails: []string{"connection", "admin-policy"}, local: -1},
+		}, fails: []string{"connection", "admin-policy", "last-error"}, local: -1},
 		{name: "expired-token", build: func(w *world) {
 			w.fake.RevokeTokens()
 			w.fake.ExpireAccessTokens()
 			w.env.Sync(w.ctx, w.acct.ID)
-		}, fails: []string{"connection"}, local: -1},
+		}, fails: []string{"connection", "last-error"}, local: -1},
 		{name: "network-down", build: func(w *world) {
 			w.activity("Call Carla", store.TypeCall, w.me.ID, now.Add(24*time.Hour), now)
 			w.sync(w.acct.ID)
 			w.srv.Close()
 		}, fails: []string{"network"}, local: -1},
+		{name: "calendar-deleted", build: func(w *world) {
+			w.activity("Call Carla", store.TypeCall, w.me.ID, now.Add(24*time.Hour), now)
+			w.fake.AddCalendar(googlefake.Calendar{ID: "projects@group.calendar.google.com", Summary: "Projects", TimeZone: "UTC"})
+			w.settings(w.acct.ID, func(s *store.SyncSettings) { s.CalendarID = "projects@group.calendar.google.com" })
+			w.sync(w.acct.ID)
+			w.fake.RemoveCalendar("projects@group.calendar.google.com")
+			w.env.Sync(w.ctx, w.acct.ID)
+		}, fails: []string{"calendar", "last-error"}, local: -1},
+		{name: "server-down", build: func(w *world) {
+			w.activity("Call Carla", store.TypeCall, w.me.ID, now.Add(24*time.Hour), now)
+			w.sync(w.acct.ID)
+			w.fake.SetFaults(googlefake.Faults{ServerError: true})
+			w.env.Sync(w.ctx, w.acct.ID)
+		}, exit: ExitTempFail, local: -1},
 		{name: "timezone-shift", build: func(w *world) {
 			a := w.activity("Call with Gus", store.TypeCall, w.me.ID, now.Add(24*time.Hour).Truncate(time.Hour), now)
 			w.sync(w.acct.ID)
@@ -130,8 +153,8 @@ func TestEveryCheckAgainstEveryScenario(t *testing.T) {
 				t.Fatalf("failing checks %q, want %q\n%s", got, want, dump(r))
 			}
 			if len(sc.fails) == 0 {
-				if r.Exit != ExitOK {
-					t.Fatalf("exit %d", r.Exit)
+				if r.Exit != sc.exit {
+					t.Fatalf("exit %d, want %d\n%s", r.Exit, sc.exit, dump(r))
 				}
 				return
 			}
@@ -190,4 +213,25 @@ func mustAccounts(t *testing.T, w *world) []store.Account {
 		t.Fatal(err)
 	}
 	return as
+}
+
+// For one activity, a run that stopped before reaching it (the calendar was deleted) is
+// what "Did the last sync fail?" reports, not the activity's older "pushed" entry.
+func TestLastSyncForOneActivityReportsAStoppedRun(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now().UTC()
+	a := w.activity("Call Carla", store.TypeCall, w.me.ID, now.Add(24*time.Hour), now)
+	w.fake.AddCalendar(googlefake.Calendar{ID: "projects@group.calendar.google.com", Summary: "Projects", TimeZone: "UTC"})
+	w.settings(w.acct.ID, func(s *store.SyncSettings) { s.CalendarID = "projects@group.calendar.google.com" })
+	w.sync(w.acct.ID)
+	w.target(a.ID)
+	if f := w.finding(w.run(NotShowing), "last-error", w.acct.ID); f.Status != Pass {
+		t.Fatalf("after a good sync: %s %s", f.Status, f.Summary)
+	}
+	w.fake.RemoveCalendar("projects@group.calendar.google.com")
+	w.env.Sync(w.ctx, w.acct.ID)
+	f := w.finding(w.run(NotShowing), "last-error", w.acct.ID)
+	if f.Status != Fail || !strings.Contains(f.Summary, "stopped before it finished") || !strings.Contains(f.Summary, "NotFound") || len(f.Evidence) < 2 {
+		t.Fatalf("after the calendar was deleted: %s %s %+v", f.Status, f.Summary, f.Evidence)
+	}
 }

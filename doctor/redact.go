@@ -164,6 +164,26 @@ func SecretRedactor(ctx context.Context, st *store.Store) *Redactor {
 // Finding returns f with every text field scrubbed.
 func (r *Redactor) Finding(f Finding) Finding {
 	f.Summary, f.Remediation, f.AdminNote, f.Ask = r.Text(f.Summary), r.Text(f.Remediation), r.Text(f.AdminNote), r.Text(f.Ask)
+	f.Note = r.Text(f.Note)
+	// Fixes with rows (a merge) are copied with their rows scrubbed, so the caller's keep
+	// their text; a copy applies the same change.
+	fixes, copied := f.Fixes, false
+	for i, fx := range f.Fixes {
+		if len(fx.Rows) == 0 {
+			continue
+		}
+		if !copied {
+			fixes, copied = append([]*Fix(nil), f.Fixes...), true
+		}
+		c := *fx
+		c.Rows = make([]FixRow, len(fx.Rows))
+		for j, row := range fx.Rows {
+			row.Text = r.Text(row.Text)
+			c.Rows[j] = row
+		}
+		fixes[i] = &c
+	}
+	f.Fixes = fixes
 	ev := make([]Evidence, len(f.Evidence))
 	for i, e := range f.Evidence {
 		ev[i] = Evidence{Observed: r.Text(e.Observed), Expected: r.Text(e.Expected), Source: r.Text(e.Source)}

@@ -22,6 +22,7 @@ const (
 	RuleOtherAccount     = "other-account"
 	RuleNotOwner         = "not-owner"
 	RuleTypeNotSynced    = "type-not-synced"
+	RuleLeftBehind       = "left-behind"
 	RuleOutsideWindow    = "outside-window"
 	RuleBeforeActivation = "before-activation"
 	RuleQuarantined      = "quarantined"
@@ -131,8 +132,17 @@ func Decide(ctx context.Context, st *store.Store, v *AccountView, a store.Activi
 			Evidence{Observed: "direction " + s.Direction, Expected: store.DirTwoWay + " or " + store.DirToCalendar, Source: src})
 	}
 	if imported && link != nil && link.State != store.LinkQuarantined {
-		return out(RuleImported, "the activity came from this calendar (imported), so the event is there",
+		// The event is the activity's source: it is in the calendar by definition.
+		vd.In = true
+		return out(RuleImported, "it was imported from this calendar, so its event is there",
 			Evidence{Observed: "imported from " + a.Origin + ", remote id " + link.RemoteID, Source: "links"})
+	}
+	if !imported && link != nil && link.State == store.LinkSynced && a.Rev <= link.SyncedRev && !hasType(s.Types, a.Type) {
+		// Made by calsync while its type was synced; the engine only retracts an event
+		// when its activity changes, so it stays there (see the left-behind check).
+		vd.In = true
+		return out(RuleLeftBehind, fmt.Sprintf("its type %q is no longer synced (synced: %s), but the event calsync made for it is still in the calendar and no longer updated; `calsync doctor` offers to remove it (fix remove-left-behind)", a.Type, typesText(s.Types)),
+			Evidence{Observed: fmt.Sprintf("link synced, remote id %s; type %s", link.RemoteID, a.Type), Expected: "one of: " + typesText(s.Types) + ", or no event", Source: "links and " + src})
 	}
 	from, to := window(s, now)
 	end := a.Start.Add(a.Duration)

@@ -12,7 +12,6 @@ import (
 	"github.com/calsync/calsync/providers/caldav/caldavfake"
 	"github.com/calsync/calsync/providers/google/googlefake"
 	"github.com/calsync/calsync/store"
-	syncpkg "github.com/calsync/calsync/sync"
 )
 
 func TestScenarioHealthy(t *testing.T) {
@@ -528,14 +527,15 @@ func TestRoundTripOneWaySaysWhichDirectionIsExpected(t *testing.T) {
 	}
 }
 
-// blindPull hides calendar-made events from the engine's listings: calendar -> CRM is broken.
-type blindPull struct{ providers.Provider }
+// blindList hides the probe's test event from listings: the calendar accepts events but
+// never gives them back, so calendar -> CRM is broken.
+type blindList struct{ providers.Provider }
 
-func (b blindPull) Changes(ctx context.Context, cal, cursor string, win providers.Window) (providers.ChangePage, error) {
+func (b blindList) Changes(ctx context.Context, cal, cursor string, win providers.Window) (providers.ChangePage, error) {
 	p, err := b.Provider.Changes(ctx, cal, cursor, win)
 	var keep []providers.Event
 	for _, e := range p.Events {
-		if !strings.Contains(e.Subject, "(from the calendar)") {
+		if !strings.HasPrefix(e.Subject, probePrefix) {
 			keep = append(keep, e)
 		}
 	}
@@ -543,27 +543,62 @@ func (b blindPull) Changes(ctx context.Context, cal, cursor string, win provider
 	return p, err
 }
 
+// tagDropper loses the ownership tag of what it lists, like a server that keeps only the
+// standard iCalendar properties.
+type tagDropper struct{ providers.Provider }
+
+func (d tagDropper) Changes(ctx context.Context, cal, cursor string, win providers.Window) (providers.ChangePage, error) {
+	p, err := d.Provider.Changes(ctx, cal, cursor, win)
+	for i := range p.Events {
+		p.Events[i].ActivityID = ""
+	}
+	return p, err
+}
+
+func (w *world) wrapProvider(wrap func(providers.Provider) providers.Provider) {
+	open := w.env.Open
+	w.env.Open = func(ctx context.Context, a store.Account, secret []byte) (providers.Provider, error) {
+		p, err := open(ctx, a, secret)
+		if err != nil {
+			return nil, err
+		}
+		return wrap(p), nil
+	}
+}
+
 func TestRoundTripNamesTheBrokenDirection(t *testing.T) {
-	w := newWorld(t)
-	eng := &syncpkg.Engine{Store: w.st, Open: func(ctx context.Context, a store.Account) (providers.Provider, error) {
-		p, err := w.env.Open(ctx, a, nil)
-		return blindPull{p}, err
-	}}
-	w.env.Sync = func(ctx context.Context, id string) error {
-		_, err := eng.Run(ctx, id, syncpkg.RunOptions{})
-		return err
-	}
-	r := w.run(NotShowing)
-	rt := w.finding(r, "round-trip", w.acct.ID)
-	if rt.Status != Fail || rt.Summary != "CRM -> calendar OK, calendar -> CRM broken" {
-		t.Fatalf("round trip: %s %q\n%s", rt.Status, rt.Summary, dump(r))
-	}
-	if r.Exit != ExitProblem {
-		t.Fatalf("exit %d", r.Exit)
-	}
-	// The probe's own activity is gone again (tombstoned), and its event too.
-	if loc, _ := w.counts(); loc != 0 {
-		t.Fatalf("probe activity left behind: %d", loc)
+	for _, tc := range []struct {
+		name string
+		wrap func(providers.Provider) providers.Provider
+		want string
+	}{
+		{"not listed", func(p providers.Provider) providers.Provider { return blindList{p} },
+			"CRM -> calendar OK, calendar -> CRM broken: the calendar accepted the test event but does not list it"},
+		{"tag dropped", func(p providers.Provider) providers.Provider { return tagDropper{p} },
+			"CRM -> calendar OK, calendar -> CRM broken: the calendar dropped calsync's ownership tag"},
+		// Sync lists the calendar in every direction: an unlisted event fails to-calendar too.
+		{"not listed, to-calendar", func(p providers.Provider) providers.Provider { return blindList{p} },
+			"CRM -> calendar OK, calendar -> CRM not expected (direction to-calendar): the calendar accepted the test event but does not list it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			if strings.HasSuffix(tc.name, "to-calendar") {
+				w.settings(w.acct.ID, func(s *store.SyncSettings) { s.Direction = store.DirToCalendar })
+			}
+			w.wrapProvider(tc.wrap)
+			r := w.run(NotShowing)
+			rt := w.finding(r, "round-trip", w.acct.ID)
+			if rt.Status != Fail || !strings.HasPrefix(rt.Summary, tc.want) {
+				t.Fatalf("round trip: %s %q\n%s", rt.Status, rt.Summary, dump(r))
+			}
+			if r.Exit != ExitProblem {
+				t.Fatalf("exit %d", r.Exit)
+			}
+			// The probe's event is gone again, and no activity was ever made for it.
+			if loc, rem := w.counts(); loc != 0 || rem != 0 {
+				t.Fatalf("probe left data: local %d remote %d", loc, rem)
+			}
+		})
 	}
 }
 
@@ -673,6 +708,12 @@ func TestExplainFollowsTheEngineRules(t *testing.T) {
 	if rules[w.acct.ID] != RuleImported || rules[second.ID] != RuleOtherAccount {
 		t.Fatalf("rules %v", rules)
 	}
+	// An imported activity is in the calendar it came from, and the headline says so.
+	// With two accounts the headline speaks per account: in the one it came from, not
+	// in the other, and why not.
+	if want := `"Dentist" is in Work (google, ana@example.com), not in Personal (google, ana@example.com): it was imported from another calendar account`; !strings.HasPrefix(x.Headline, want) {
+		t.Fatalf("headline %q\nwant prefix %q", x.Headline, want)
+	}
 	// What the engine journals for the second account agrees.
 	w.sync(second.ID)
 	es, _ := store.QueryJournal(w.ctx, w.st.DB, store.JournalQuery{AccountID: second.ID, ActivityID: ids[0], Op: store.OpSkipped, Limit: 1})
@@ -693,16 +734,21 @@ func TestExplainFollowsTheEngineRules(t *testing.T) {
 func TestRoundTripRemovesLeftoversOfAnInterruptedOne(t *testing.T) {
 	w := newWorld(t)
 	now := time.Now().UTC()
-	// What a round trip killed mid-way leaves: a test activity here, a test event there.
-	w.activity(probePrefix+" dead1234 (from the CRM)", store.TypeMeeting, w.me.ID, now.Add(2*time.Hour), now)
-	w.fake.PutEvent(w.cal, googlefake.Event{Summary: probePrefix + " dead1234 (from the calendar)", Start: &googlefake.EventDateTime{DateTime: now.Add(2 * time.Hour).Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: now.Add(3 * time.Hour).Format(time.RFC3339)}})
+	set, _ := store.GetSyncSettings(w.ctx, w.st.DB, w.acct.ID)
+	// What a probe killed before its delete left, days ago, in its slot before the window;
+	// and a person's event in the window that happens to use the same words.
+	old := probeSlot(set, now.AddDate(0, 0, -5))
+	w.fake.PutEvent(w.cal, googlefake.Event{Summary: probePrefix + " dead1234", Start: &googlefake.EventDateTime{DateTime: old.Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: old.Add(15 * time.Minute).Format(time.RFC3339)}})
+	mine := now.Add(2 * time.Hour)
+	w.fake.PutEvent(w.cal, googlefake.Event{Summary: probePrefix + " notes (mine)", Start: &googlefake.EventDateTime{DateTime: mine.Format(time.RFC3339)}, End: &googlefake.EventDateTime{DateTime: mine.Add(time.Hour).Format(time.RFC3339)}})
+	w.sync(w.acct.ID)
 	r := w.run(NotShowing)
 	rt := w.finding(r, "round-trip", w.acct.ID)
-	if rt.Status != Pass || !strings.Contains(dump(r), "removed 2 leftovers") {
+	if rt.Status != Pass || !strings.Contains(dump(r), "removed 1 leftovers") {
 		t.Fatalf("round trip: %s %s\n%s", rt.Status, rt.Summary, dump(r))
 	}
-	if loc, rem := w.counts(); loc != 0 || rem != 0 {
-		t.Fatalf("leftovers remain: local %d remote %d", loc, rem)
+	if loc, rem := w.counts(); loc != 1 || rem != 1 {
+		t.Fatalf("want only the person's event and its activity left: local %d remote %d", loc, rem)
 	}
 }
 

@@ -42,5 +42,8 @@ func NewEnv(st *store.Store, getenv func(string) string, now func() time.Time) *
 		}
 		return nil
 	}
+	e.DryRun = func(ctx context.Context, accountID string) (sync.Summary, error) {
+		return eng.Run(ctx, accountID, sync.RunOptions{DryRun: true})
+	}
 	return e
 }

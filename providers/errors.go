@@ -14,18 +14,23 @@ const (
 	AppPasswordRequired Kind = "AppPasswordRequired" // two-factor account refusing the normal password
 	InsufficientScope   Kind = "InsufficientScope"   // calendar access not granted at consent
 	AdminBlocked        Kind = "AdminBlocked"        // tenant/workspace policy blocks the app
-	ReadOnly            Kind = "ReadOnly"            // no write access to the calendar
-	RateLimited         Kind = "RateLimited"         // slow down; see RetryAfter
-	CursorExpired       Kind = "CursorExpired"       // change token no longer valid: full sync
-	NotFound            Kind = "NotFound"
-	Conflict            Kind = "Conflict"    // etag mismatch or id already taken
-	Unavailable         Kind = "Unavailable" // 5xx
-	Network             Kind = "Network"     // DNS, TCP, TLS, timeouts
-	Invalid             Kind = "Invalid"     // malformed request or response
+	// SetupRequired: the app's own setup is incomplete or switched off for the whole
+	// account (Google: Calendar API not enabled in the OAuth client's project,
+	// accessNotConfigured; Calendar disabled by the domain, domainPolicy). Signing in again
+	// does not help; the Hint says what to enable and where.
+	SetupRequired Kind = "SetupRequired"
+	ReadOnly      Kind = "ReadOnly"      // no write access to the calendar
+	RateLimited   Kind = "RateLimited"   // slow down; see RetryAfter
+	CursorExpired Kind = "CursorExpired" // change token no longer valid: full sync
+	NotFound      Kind = "NotFound"
+	Conflict      Kind = "Conflict"    // etag mismatch or id already taken
+	Unavailable   Kind = "Unavailable" // 5xx
+	Network       Kind = "Network"     // DNS, TCP, TLS, timeouts
+	Invalid       Kind = "Invalid"     // malformed request or response
 )
 
 // Kinds lists every Kind, for tests and documentation.
-var Kinds = []Kind{AuthExpired, AppPasswordRequired, InsufficientScope, AdminBlocked, ReadOnly,
+var Kinds = []Kind{AuthExpired, AppPasswordRequired, InsufficientScope, AdminBlocked, SetupRequired, ReadOnly,
 	RateLimited, CursorExpired, NotFound, Conflict, Unavailable, Network, Invalid}
 
 // Error is the only error type a Provider returns. Its text never holds a token or password.
@@ -91,4 +96,10 @@ func (k Kind) Retryable() bool {
 // NeedsReauth reports whether the account must sign in again (or get a new password).
 func (k Kind) NeedsReauth() bool {
 	return k == AuthExpired || k == AppPasswordRequired || k == InsufficientScope || k == AdminBlocked
+}
+
+// StopsAccount reports whether every call on the account would fail the same way until
+// someone acts: a sign-in, or a setup change (SetupRequired).
+func (k Kind) StopsAccount() bool {
+	return k.NeedsReauth() || k == SetupRequired
 }

@@ -173,3 +173,42 @@ func AppendJournalBatch(ctx context.Context, h Handler, es []JournalEntry) error
 	}
 	return nil
 }
+
+// JournalRunsOf returns, for each of the given activities that has one, the run id of its
+// oldest journal entry with this op and reason: for op "pulled" and reason "imported",
+// the sync run that created the activity from a calendar event. The doctor uses it to tell
+// copies that one run imported together from look-alikes entered at different times.
+func JournalRunsOf(ctx context.Context, h Handler, op, reason string, activityIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(activityIDs))
+	const perStmt = 500 // well under SQLite's parameter limit
+	for len(activityIDs) > 0 {
+		n := min(len(activityIDs), perStmt)
+		args := make([]any, 0, n+2)
+		args = append(args, op, reason)
+		for _, id := range activityIDs[:n] {
+			args = append(args, id)
+		}
+		// journal_activity (activity_id, id) serves the IN list; ORDER BY id keeps the oldest.
+		rows, err := h.QueryContext(ctx, `SELECT activity_id, run_id FROM journal WHERE op = ? AND reason = ?
+			AND activity_id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("query journal runs: %w", err)
+		}
+		for rows.Next() {
+			var id, run string
+			if err := rows.Scan(&id, &run); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if _, seen := out[id]; !seen {
+				out[id] = run
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		activityIDs = activityIDs[n:]
+	}
+	return out, nil
+}

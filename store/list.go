@@ -218,6 +218,9 @@ type ActivityRow struct {
 	LinkRemoteID   string     `json:"link_remote_id,omitempty"`
 	LinkError      string     `json:"link_error,omitempty"`
 	LastSyncedAt   *time.Time `json:"last_synced_at,omitempty"`
+	// Accounts is the activity's state in each calendar it belongs in (SyncState is the
+	// most relevant link's only: it says "synced" when one calendar of three has it).
+	Accounts []AccountSync `json:"accounts,omitempty"`
 }
 
 // ListPage is one window of the activity list plus the counts a person needs to see that
@@ -610,6 +613,7 @@ func attachLinks(ctx context.Context, h Handler, rows []ActivityRow) error {
 	}
 	defer q.Close()
 	done := map[string]bool{}
+	perAccount := map[string][]accountLink{}
 	for q.Next() {
 		var (
 			actID, acct, cal, remote, state, lastErr string
@@ -619,16 +623,32 @@ func attachLinks(ctx context.Context, h Handler, rows []ActivityRow) error {
 		if err := q.Scan(&actID, &acct, &cal, &remote, &syncedRev, &state, &lastErr, &lastSynced); err != nil {
 			return err
 		}
+		r := &rows[idx[actID]]
+		perAccount[actID] = append(perAccount[actID], accountLink{acct, linkSyncState(state, lastErr, r.Rev, syncedRev), lastErr})
 		if done[actID] {
 			continue
 		}
 		done[actID] = true
-		r := &rows[idx[actID]]
 		r.LinkAccountID, r.LinkCalendarID, r.LinkRemoteID, r.LinkError = acct, cal, remote, lastErr
 		r.LastSyncedAt = timePtr(lastSynced)
 		r.SyncState = linkSyncState(state, lastErr, r.Rev, syncedRev)
 	}
-	return q.Err()
+	if err := q.Err(); err != nil {
+		return err
+	}
+	q.Close()
+	targets, err := syncTargets(ctx, h)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, t := range targets {
+		names[t.id] = t.name
+	}
+	for i := range rows {
+		fillAccounts(&rows[i], targets, names, perAccount[rows[i].ID])
+	}
+	return nil
 }
 
 // linkSyncState condenses a link into what the list shows.

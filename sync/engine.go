@@ -192,17 +192,9 @@ func (e *Engine) Run(ctx context.Context, accountID string, opts RunOptions) (su
 		sum.Finished = e.now()
 		if err != nil {
 			err = scrubError(err, scrub)
-			sum.Failed = true
-			if sum.Error == "" {
-				sum.Error = err.Error()
-			}
-			if errors.Is(err, ErrAlreadySyncing) || sum.Cancelled {
-				sum.Temporary = true // the other run finishes by itself; an interrupted one goes on next time
-			}
-			if k := providers.KindOf(err); k != "" {
-				sum.ErrorCode = string(k)
-				sum.Temporary = sum.Temporary || k.Retryable()
-			}
+			// Already done by finish when the run got going (its row must say it);
+			// here for runs that stopped before (needs a sign-in, already syncing).
+			sum.recordStop(err)
 		}
 		e.observe(Progress{AccountID: accountID, AccountName: sum.AccountName, Phase: PhaseDone, Summary: sum, Err: err})
 	}()
@@ -344,6 +336,13 @@ func (r *run) finish(ctx context.Context, runErr error) {
 	case runErr != nil:
 		status = store.RunFailed
 	}
+	// The run row keeps the whole outcome (failed, reason, temporary, errors counted),
+	// so what Home, the status bar and the doctor read later is what happened.
+	journaled := r.sum.stopCounted
+	r.sum.Finished = now
+	if runErr != nil {
+		r.sum.recordStop(scrubError(runErr, r.scrub))
+	}
 	js, _ := json.Marshal(r.sum)
 	_ = store.FinishRun(ctx, h, r.runID, status, string(js), now)
 	if runErr == nil {
@@ -363,6 +362,12 @@ func (r *run) finish(ctx context.Context, runErr error) {
 	kind := string(providers.KindOf(runErr))
 	if kind == "" {
 		kind = ReasonInternal
+	}
+	if !journaled {
+		// A run that stopped on a listing or a sign-in names no activity: the journal
+		// still says it failed and why (the Log tab, the doctor's evidence).
+		_ = store.AppendJournalBatch(ctx, h, []store.JournalEntry{{RunID: r.runID, At: now, AccountID: r.acct.ID,
+			Op: store.OpError, Reason: r.sum.ErrorCode, Detail: r.scrub(errDetail(runErr))}})
 	}
 	_ = store.RecordAccountError(ctx, h, r.acct.ID, kind, r.scrub(oneLine(runErr)), now)
 	if providers.KindOf(runErr).NeedsReauth() {

@@ -38,6 +38,10 @@ func eventFor(a store.Activity) providers.Event {
 	return ev
 }
 
+// EventFor is the calendar event calsync writes for activity a (with its ownership tag):
+// the doctor re-creates events with it when a removal is undone.
+func EventFor(a store.Activity) providers.Event { return eventFor(a) }
+
 // activityFrom copies an event's calendar-visible fields onto a (keeping id, owner, type).
 // Values a CRM activity cannot hold are made to fit rather than refused: an untitled event
 // gets "(no title)", sub-minute durations round, over-long text is cut.

@@ -172,7 +172,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 // later run scan in full.
 func (r *run) badEvent(ctx context.Context, h store.Handler, bad providers.BadEvent) error {
 	if !bad.Unsupported {
-		r.sum.fail(ReasonForError(bad.Err))
+		r.sum.fail(ReasonForError(bad.Err), r.scrub(oneLine(bad.Err)))
 		return r.journal(ctx, h, "", bad.RemoteID, store.OpError, ReasonForError(bad.Err), errDetail(bad.Err))
 	}
 	r.sum.skip(ReasonUnsupportedEvent)
@@ -187,7 +187,7 @@ func (r *run) badEvent(ctx context.Context, h store.Handler, bad providers.BadEv
 // pullEvent applies one remote event.
 func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event, seen map[int64]bool) error {
 	if ev.RemoteID == "" {
-		r.sum.fail(string(providers.Invalid))
+		r.sum.fail(string(providers.Invalid), "the calendar sent an event without an id")
 		return r.journal(ctx, h, ev.ActivityID, "", store.OpError, string(providers.Invalid), "event without an id")
 	}
 	if ev.Deleted {
@@ -337,7 +337,7 @@ func (r *run) importEvent(ctx context.Context, h store.Handler, ev providers.Eve
 	if err != nil {
 		var ve *store.ValidationError
 		if errors.As(err, &ve) {
-			r.sum.fail(string(providers.Invalid))
+			r.sum.fail(string(providers.Invalid), r.scrub(oneLine(err)))
 			return r.journal(ctx, h, "", ev.RemoteID, store.OpError, string(providers.Invalid), errDetail(err))
 		}
 		return err
@@ -432,7 +432,7 @@ func (r *run) applyRemote(ctx context.Context, h store.Handler, link store.Link,
 	if err != nil {
 		var ve *store.ValidationError
 		if errors.As(err, &ve) {
-			r.sum.fail(string(providers.Invalid))
+			r.sum.fail(string(providers.Invalid), r.scrub(oneLine(err)))
 			return r.journal(ctx, h, act.ID, ev.RemoteID, store.OpError, string(providers.Invalid), errDetail(err))
 		}
 		return err

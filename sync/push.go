@@ -144,7 +144,8 @@ func (r *run) journalOutsideWindow(ctx context.Context) error {
 func (r *run) itemFailed(ctx context.Context, a store.Activity, remoteID string, link *store.Link, err error) error {
 	if st := r.classify(err); st != nil {
 		if k := providers.KindOf(err); k != "" {
-			r.sum.fail(string(k))
+			r.sum.fail(string(k), r.scrub(oneLine(err)))
+			r.sum.stopCounted = true // journaled here, with the activity it concerns
 			_ = r.tx(context.WithoutCancel(ctx), func(h store.Handler) error {
 				return r.journal(ctx, h, a.ID, remoteID, store.OpError, string(k), errDetail(err))
 			})
@@ -152,7 +153,7 @@ func (r *run) itemFailed(ctx context.Context, a store.Activity, remoteID string,
 		return st
 	}
 	reason := ReasonForError(err)
-	r.sum.fail(reason)
+	r.sum.fail(reason, r.scrub(oneLine(err)))
 	if providers.IsKind(err, providers.ReadOnly) && !r.readOnly {
 		// Every other write would fail the same way: stop writing and tell the account.
 		r.readOnly = true
@@ -313,7 +314,7 @@ func (r *run) retractedEarlier(ctx context.Context, activityID string) bool {
 // once, instead of failing the same way on every run.
 func (r *run) cannotRecreate(ctx context.Context, a store.Activity, l store.Link, cause error) error {
 	const why = "calsync removed this activity's event when it stopped qualifying, and the calendar does not let an event be created again under the same id; it stays here, unsynced (copy it to a new activity to put it in the calendar)"
-	r.sum.fail(string(providers.Conflict))
+	r.sum.fail(string(providers.Conflict), r.scrub("cannot be created again in the calendar: "+oneLine(cause)))
 	return r.tx(ctx, func(h store.Handler) error {
 		l.State, l.SyncedRev, l.LastError = store.LinkQuarantined, a.Rev, "cannot be created again in the calendar"
 		if err := store.UpdateLink(ctx, h, l); err != nil {

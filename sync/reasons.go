@@ -1,6 +1,11 @@
 package sync
 
-import "github.com/calsync/calsync/providers"
+import (
+	"context"
+	"errors"
+
+	"github.com/calsync/calsync/providers"
+)
 
 // Reason codes written to the journal's reason column. The op column says what happened
 // (store.OpPushed, OpPulled, OpSkipped, OpConflict, OpError, OpInfo); the reason says why
@@ -42,7 +47,31 @@ const (
 	// op error: the reason is the provider error Kind ("RateLimited", "AuthExpired", ...),
 	// or ReasonInternal when the failure was not the provider's.
 	ReasonInternal = "internal"
+
+	// Reason codes of a run that stopped before it began (Summary.ErrorCode, Outcome.Reason).
+	ReasonAlreadySyncing = "already-syncing" // another run of the account holds the lease
+	ReasonNeedsReauth    = "needs-reauth"    // the account needs a fresh sign-in
+	ReasonNotConfigured  = "not-configured"  // no calendar chosen
+	ReasonSyncOff        = "sync-off"        // sync or the account is switched off
 )
+
+// StopReason is the reason code of an error that stopped a run: the engine's own
+// (already syncing, needs a sign-in, ...) or the provider Kind, else "internal".
+func StopReason(err error) string {
+	switch {
+	case errors.Is(err, ErrAlreadySyncing):
+		return ReasonAlreadySyncing
+	case errors.Is(err, ErrNeedsReauth):
+		return ReasonNeedsReauth
+	case errors.Is(err, ErrNotConfigured):
+		return ReasonNotConfigured
+	case errors.Is(err, ErrDisabled):
+		return ReasonSyncOff
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return ReasonCancelled
+	}
+	return ReasonForError(err)
+}
 
 // ReasonForError is the journal reason for a failed call: its Kind, or "internal".
 func ReasonForError(err error) string {

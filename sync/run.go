@@ -252,7 +252,7 @@ func (r *run) classify(err error) error {
 		return stopErr(err)
 	}
 	k := providers.KindOf(err)
-	if k.NeedsReauth() || k.Retryable() {
+	if k.StopsAccount() || k.Retryable() {
 		return stopErr(err)
 	}
 	if k == "" {

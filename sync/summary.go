@@ -1,10 +1,14 @@
 package sync
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/calsync/calsync/providers"
 )
 
 // Summary is what one run did (or, with DryRun, would do) for one account.
@@ -26,8 +30,14 @@ type Summary struct {
 
 	Skipped   map[string]int `json:"skipped,omitempty"` // by reason code
 	Conflicts int            `json:"conflicts"`
-	Errors    int            `json:"errors"` // items that failed (journaled, run went on)
+	// Errors counts what failed: items (journaled, the run went on) and the error that
+	// stopped the run, if one did (a run that never got going still failed once: the
+	// summary must never say "errors 0" for it). ErrorKind counts them by reason code.
+	Errors    int            `json:"errors"`
 	ErrorKind map[string]int `json:"error_kinds,omitempty"`
+	// FirstError is the first item failure in a sentence (a stopped run's is Error), so
+	// Home and the status bar can say what went wrong without reading the journal.
+	FirstError string `json:"first_error,omitempty"`
 
 	// MassDeleteGuard counts the links whose events a listing suddenly lacked; when > 0
 	// nothing was deleted and the run wants RunOptions.ConfirmMassDelete.
@@ -48,14 +58,20 @@ type Summary struct {
 	// Failed is true when the run stopped early; Error says why in a sentence that tells
 	// the person what to do. Temporary marks failures that go away by themselves
 	// (network, rate limits, outages): `calsync sync` exits 75 for them.
-	Failed      bool   `json:"failed"`
-	Error       string `json:"error,omitempty"`
-	ErrorCode   string `json:"error_kind,omitempty"` // provider Kind of the stopping error
+	Failed bool   `json:"failed"`
+	Error  string `json:"error,omitempty"`
+	// ErrorCode is the stopping error's reason code: its provider Kind, or one of the
+	// engine's (StopReason).
+	ErrorCode   string `json:"error_kind,omitempty"`
 	Temporary   bool   `json:"temporary,omitempty"`
 	NeedsReauth bool   `json:"needs_reauth,omitempty"`
 	// Cancelled is true when the run was stopped from outside (the app quit, Ctrl-C)
 	// rather than failing; its run row says "cancelled".
 	Cancelled bool `json:"cancelled,omitempty"`
+
+	// stopCounted is set when the stopping error was already counted as an item error
+	// (a write that failed in a way that ends the run).
+	stopCounted bool
 }
 
 func (s *Summary) skip(reason string) {
@@ -65,12 +81,45 @@ func (s *Summary) skip(reason string) {
 	s.Skipped[reason]++
 }
 
-func (s *Summary) fail(reason string) {
+func (s *Summary) fail(reason, msg string) {
 	s.Errors++
 	if s.ErrorKind == nil {
 		s.ErrorKind = map[string]int{}
 	}
 	s.ErrorKind[reason]++
+	if s.FirstError == "" {
+		s.FirstError = msg
+	}
+}
+
+// recordStop fills in why the run stopped (err, already scrubbed of secrets): failed, the
+// reason code, whether it passes by itself, and the error itself counted once. A run
+// stopped from outside (cancelled) is not an error. Calling it again changes nothing.
+func (s *Summary) recordStop(err error) {
+	if err == nil || s.Failed {
+		return
+	}
+	s.Failed = true
+	if s.Error == "" {
+		s.Error = err.Error()
+	}
+	s.ErrorCode = StopReason(err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		s.Cancelled = true
+	}
+	if errors.Is(err, ErrAlreadySyncing) || s.Cancelled {
+		s.Temporary = true // the other run finishes by itself; an interrupted one goes on next time
+	}
+	if k := providers.KindOf(err); k != "" {
+		s.Temporary = s.Temporary || k.Retryable()
+	}
+	if s.Cancelled {
+		s.ErrorCode = ReasonCancelled
+		return
+	}
+	if !s.stopCounted {
+		s.fail(s.ErrorCode, oneLine(err))
+	}
 }
 
 // SkippedTotal is the number of skipped items over all reasons.
@@ -105,6 +154,9 @@ func (s Summary) Line() string {
 		fmt.Fprintf(&b, ", skipped %d (%s)", n, strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(&b, ", conflicts %d, errors %d", s.Conflicts, s.Errors)
+	if s.Failed && !s.Cancelled {
+		fmt.Fprintf(&b, " (the run stopped: %s)", s.ErrorCode)
+	}
 	return b.String()
 }
 

@@ -116,7 +116,7 @@ func (m *Model) Init() tea.Cmd {
 	for _, s := range m.screens {
 		cmds = append(cmds, s.Init())
 	}
-	cmds = append(cmds, m.sync.Init())
+	cmds = append(cmds, m.sync.Init(), m.sync.LoadOutcomes())
 	cmds = append(cmds, func() tea.Msg { return activateMsg{} })
 	return tea.Batch(cmds...)
 }
@@ -173,12 +173,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.SwitchTabMsg:
 		return m, m.switchTo(msg.Tab)
-	case common.TroubleshootActivityMsg:
+	case common.TroubleshootActivityMsg, common.TroubleshootAccountMsg:
 		return m, tea.Batch(m.switchTo(common.TabTroubleshoot), m.broadcast(msg))
+	case common.StateChangedMsg:
+		// Every screen, the active one or not: a list or form out of sight must not keep
+		// (and later save) the state a fix just replaced.
+		return m, m.broadcast(msg)
 	case common.FatalMsg:
 		m.fatal = msg.Err
 		return m, nil
-	case syncstatus.ProgressMsg, syncstatus.IdleMsg:
+	case syncstatus.ProgressMsg, syncstatus.IdleMsg, syncstatus.OutcomesMsg:
 		return m, m.sync.Update(msg)
 	}
 	return m, m.broadcast(msg)
@@ -212,6 +216,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.quit()
 	case key.Matches(msg, m.sync.Keys.SyncNow):
 		return m, m.sync.SyncNow()
+	case key.Matches(msg, m.sync.Keys.Cause):
+		// The status bar shows a failed sync: "!" opens its cause on every tab. Without
+		// one, the key is the screen's (Home has failures the status bar may not).
+		if cmd := m.sync.ShowCause(); cmd != nil {
+			return m, cmd
+		}
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		m.layout()
@@ -413,11 +423,17 @@ func (m *Model) statusBar() string {
 // helpView is the active screen's keys and the global ones. In the short form the global
 // keys are drawn last but never cut: the screen's keys give way first.
 func (m *Model) helpView() string {
-	km := rootKeyMap{screen: m.screens[m.active], global: m.ctx.Keys, syncNow: m.sync.Keys.SyncNow}
+	cause := m.sync.Keys.Cause
+	_, failed := m.sync.Failed()
+	cause.SetEnabled(failed)
+	km := rootKeyMap{screen: m.screens[m.active], global: m.ctx.Keys, syncNow: m.sync.Keys.SyncNow, cause: cause}
 	if m.help.ShowAll {
 		return m.fullHelpView(km)
 	}
 	globalKeys := m.ctx.Keys.ShortHelp()
+	if failed {
+		globalKeys = append([]key.Binding{cause}, globalKeys...)
+	}
 	if m.capturing() {
 		// While typing, q is a letter: only ctrl+c leaves.
 		globalKeys = []key.Binding{m.ctx.Keys.ForceQuit}
@@ -456,6 +472,7 @@ type rootKeyMap struct {
 	screen  common.Screen
 	global  *common.GlobalKeys
 	syncNow key.Binding
+	cause   key.Binding // "!" while a sync failed
 }
 
 func (k rootKeyMap) ShortHelp() []key.Binding {
@@ -465,6 +482,9 @@ func (k rootKeyMap) ShortHelp() []key.Binding {
 func (k rootKeyMap) FullHelp() [][]key.Binding {
 	global := k.global.FullHelp()
 	global[len(global)-1] = append(global[len(global)-1], k.syncNow)
+	if k.cause.Enabled() {
+		global[len(global)-1] = append(global[len(global)-1], k.cause)
+	}
 	return append(append([][]key.Binding{}, k.screen.FullHelp()...), global...)
 }
 

@@ -312,3 +312,48 @@ func TestFastTypedKeysAreSplitOutsideTextFields(t *testing.T) {
 		t.Fatalf("typed text should reach the field whole: %v", stubs[1].keys)
 	}
 }
+
+// A failed sync shows in red in the status bar on every tab with the account and its
+// reason; "!" (global while a sync failed, listed in the help) opens Troubleshoot on
+// that account through the root. Without a failure "!" is the screen's own key.
+func TestFailedSyncInStatusBarOpensItsCause(t *testing.T) {
+	m, stubs := newStubRoot(t, 120, 24)
+	press(m, "2")
+	press(m, "!")
+	if got := stubs[common.TabActivities].keys; len(got) != 1 || got[0] != "!" {
+		t.Fatalf("without a failure ! belongs to the screen; it got %q", got)
+	}
+	m.Update(syncstatus.ProgressMsg{Progress: sync.Progress{AccountID: "a1", AccountName: "Work", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Failed: true, Errors: 1, ErrorCode: "NotFound", Error: "google list events: NotFound (HTTP 404)"},
+		Err:     errTest("google list events: NotFound (HTTP 404)")}})
+	m.Update(syncstatus.ProgressMsg{Progress: sync.Progress{AccountID: "a2", AccountName: "Personal", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Pushed: 1}}})
+	v := m.View()
+	if !strings.Contains(v, "✗ Work: sync failed just now: the calendar is gone (not found) — ! why") || strings.Contains(v, "✓ synced") {
+		t.Fatalf("status bar after one account failed and the next succeeded:\n%s", v)
+	}
+	if !strings.Contains(v, "! why sync failed") {
+		t.Fatalf("help does not offer !:\n%s", v)
+	}
+	cmd := press(m, "!")
+	if cmd == nil {
+		t.Fatal("! did nothing")
+	}
+	msg := cmd()
+	m.Update(msg)
+	if m.active != common.TabTroubleshoot {
+		t.Fatalf("! did not open Troubleshoot (tab %d)", m.active)
+	}
+	found := false
+	for _, o := range stubs[common.TabTroubleshoot].others {
+		if tm, ok := o.(common.TroubleshootAccountMsg); ok && tm.AccountID == "a1" && tm.Reason == "NotFound" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("Troubleshoot did not get the account: %#v", stubs[common.TabTroubleshoot].others)
+	}
+	if got := stubs[common.TabActivities].keys; len(got) != 1 {
+		t.Fatalf("the second ! reached the screen too: %q", got)
+	}
+}

@@ -229,3 +229,35 @@ func TestOpenByKindAndICloudStyle(t *testing.T) {
 		t.Fatalf("app password: %+v, %v", cals, err)
 	}
 }
+
+// Servers that advertise sync tokens but fail sync-collection (403 without
+// DAV:valid-sync-token, 415, 5xx: Posteo, GMX, Zimbra, SOGo, DAViCal) get an etag listing
+// instead of an error on every run, and keep comparing etags afterwards.
+func TestBrokenSyncCollectionFallsBackToETags(t *testing.T) {
+	for _, status := range []int{403, 415, 500} {
+		fake, p, base := fakeProvider(t, caldavfake.Options{BrokenSyncCollection: status}, appPassword)
+		cal := fake.AddCalendar("work", "Work")
+		win := providers.Window{Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+		fake.PutEvent("work", "one.ics", event("one", "20260310T090000Z"))
+		_, _, cursor := listAll(t, p, cal, "", win)
+		fake.PutEvent("work", "two.ics", event("two", "20260311T090000Z"))
+		page, err := p.Changes(context.Background(), cal, cursor, win)
+		if err != nil {
+			t.Fatalf("%d: a server failing sync-collection fails every run: %v", status, err)
+		}
+		if !page.Full || len(page.Events) != 2 || !strings.HasPrefix(page.NextCursor, "etag1:") {
+			t.Fatalf("%d: fallback page Full=%v, %d events, cursor %.8q; want a full etag listing", status, page.Full, len(page.Events), page.NextCursor)
+		}
+		// The next run (a new provider) keeps comparing etags: no sync-collection again.
+		_, app := fake.Passwords()
+		p2, err := caldav.New(context.Background(), providers.Config{Kind: "caldav", Login: fake.User(), Secret: []byte(app), Endpoints: providers.Endpoints{API: base}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.PutEvent("work", "three.ics", event("three", "20260312T090000Z"))
+		evs, _, next := listAll(t, p2, cal, page.NextCursor, win)
+		if len(evs) != 1 || evs[0].Subject != "three" || !strings.HasPrefix(next, "etag1:") {
+			t.Fatalf("%d: next run: %+v, cursor %.8q", status, evs, next)
+		}
+	}
+}

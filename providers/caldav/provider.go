@@ -11,6 +11,10 @@
 //
 // Changes uses sync-collection when the calendar has a DAV:sync-token, and otherwise
 // compares etags of a time-range calendar-query with the snapshot kept in the cursor.
+// A server that advertises sync tokens but fails the REPORT (403 without
+// DAV:valid-sync-token, 415, 5xx: Posteo, GMX, Zimbra, SOGo, DAViCal) gets a full etag
+// listing at once instead of an error, and etag comparison from then on: in-process for
+// the account, and from run to run through the calendar's etag cursor.
 // Cursor formats: "sync2:<base64 JSON syncState>" (token plus a cheap change probe; see
 // syncState), "sync1:<server sync-token>" (still read) and "etag1:<base64 gzip JSON
 // href->etag>" for servers without sync-collection.
@@ -57,6 +61,11 @@ type Provider struct {
 	disc *discovered
 	// floating caches each calendar's zone for floating times (see floatingZone).
 	floating map[string]*time.Location
+	// noSync is set once the server failed sync-collection in a way that is not about a
+	// token (403 without DAV:valid-sync-token, 415, 5xx): from then on this account's
+	// listings compare etags instead of asking for sync tokens (PROVIDERS.md, CalDAV).
+	// The etag cursor carries the choice from run to run for each calendar.
+	noSync bool
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -219,9 +228,16 @@ func (p *Provider) collectionURL(cal string) (*url.URL, error) {
 // fullListing takes the sync-token first and lists second, so a change made during the
 // listing shows up again in the next increment instead of being missed.
 func (p *Provider) fullListing(ctx context.Context, calURL *url.URL, win providers.Window) (providers.ChangePage, error) {
-	st, err := p.probe(ctx, calURL, "", true)
-	if err != nil {
-		return providers.ChangePage{}, err
+	p.mu.Lock()
+	noSync := p.noSync
+	p.mu.Unlock()
+	var st syncState
+	if !noSync {
+		var err error
+		st, err = p.probe(ctx, calURL, "", true)
+		if err != nil {
+			return providers.ChangePage{}, err
+		}
 	}
 	objs, err := p.query(ctx, calURL, win, true)
 	if err != nil {
@@ -378,6 +394,15 @@ func (p *Provider) increment(ctx context.Context, calURL *url.URL, st syncState,
 	}
 	page, token, err := p.syncCollection(ctx, calURL, st.Token, win)
 	if err != nil {
+		if syncCollectionBroken(err) {
+			// Posteo, GMX, Zimbra, SOGo, DAViCal advertise sync tokens and then fail the
+			// REPORT: fall back for good to listing hrefs and etags, now, instead of
+			// failing every run.
+			p.mu.Lock()
+			p.noSync = true
+			p.mu.Unlock()
+			return p.fullListing(ctx, calURL, win)
+		}
 		return page, err
 	}
 	next := syncState{Token: token}
@@ -490,6 +515,26 @@ func (p *Provider) decodeInto(page *providers.ChangePage, o object, win provider
 	page.Events = append(page.Events, evs...)
 }
 
+// syncCollectionBroken reports whether a sync-collection failure means the server does
+// not really support it (403 without DAV:valid-sync-token, 415, 501, 5xx other than a
+// 503 outage, or a refused report), rather than a stale token or a sign-in problem.
+func syncCollectionBroken(err error) bool {
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Kind == providers.CursorExpired || pe.Kind.NeedsReauth() || pe.Code == "need-privileges" {
+		return false
+	}
+	switch {
+	case pe.Code == "supported-report":
+		return true
+	case pe.Status == http.StatusForbidden || pe.Status == http.StatusUnsupportedMediaType ||
+		pe.Status == http.StatusBadRequest || pe.Status == http.StatusMethodNotAllowed || pe.Status == http.StatusNotImplemented:
+		return true
+	case pe.Status >= 500 && pe.Status != http.StatusServiceUnavailable:
+		return true
+	}
+	return false
+}
+
 // syncCollection reads one RFC 6578 increment. A 507 on the collection means the server
 // truncated the result: the page says More and the next call continues from its token.
 func (p *Provider) syncCollection(ctx context.Context, calURL *url.URL, token string, win providers.Window) (providers.ChangePage, string, error) {
@@ -498,12 +543,6 @@ func (p *Provider) syncCollection(ctx context.Context, calURL *url.URL, token st
 		`<d:prop><d:getetag/></d:prop></d:sync-collection>`
 	ms, at, err := p.c.report(ctx, "list changes", calURL, "0", body)
 	if err != nil {
-		if pe, ok := providers.AsError(err); ok && pe.Kind != providers.CursorExpired &&
-			(pe.Code == "supported-report" || pe.Status == 501 || pe.Status == 400 || pe.Status == 405) {
-			// The server stopped supporting sync-collection here: start over; the next
-			// full listing sees no sync-token and switches to comparing etags.
-			pe.Kind, pe.Hint = providers.CursorExpired, "the server does not support sync-collection here; calsync will list the calendar again"
-		}
 		return providers.ChangePage{}, "", err
 	}
 	page := providers.ChangePage{}

@@ -27,6 +27,7 @@ var cases = []testCase{
 	{"increments-show-each-change-once", testIncrements},
 	{"delete-after-own-write", testDeleteAfterOwnWrite},
 	{"full-listing-pages", testPaging},
+	{"increment-pages", testIncrementPaging},
 	{"expired-cursor-full-listing", testExpiredCursor},
 	{"tag-round-trips", testTag},
 	{"access", testAccess},
@@ -287,6 +288,24 @@ func testPaging(t *testing.T, s *suite) {
 	for id := range ids {
 		if c := l.count(id); c != 1 {
 			t.Errorf("event %s appears %d times in a %d-page full listing, want 1", id, c, l.pages)
+		}
+	}
+}
+
+// testIncrementPaging: an increment too big for one page (one edited weekly series can be
+// many instances) arrives whole. Google pages an increment by repeating the syncToken
+// with the pageToken; a client sending a bare pageToken is refused by the fake.
+func testIncrementPaging(t *testing.T, s *suite) {
+	c0 := s.mustList(t, "").cursor
+	const n = 7
+	ids := map[string]bool{}
+	for i := 0; i < n; i++ {
+		ids[s.mustCreate(t, s.event("Incremental page")).RemoteID] = true
+	}
+	l := s.mustList(t, c0)
+	for id := range ids {
+		if c := l.count(id); c != 1 {
+			t.Errorf("event %s appears %d times in a %d-page increment, want 1", id, c, l.pages)
 		}
 	}
 }

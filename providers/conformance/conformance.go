@@ -35,7 +35,8 @@
 // create makes one event; read back (subject, description, location, times, the
 // ownership tag); all-day events; update with the etag; a stale etag -> Conflict on update
 // and delete; delete, and deleting again is not an error; increments show each create /
-// update / delete exactly once; a full listing across pages holds every event once; an
+// update / delete exactly once; a full listing and an increment across pages hold every
+// event once; an
 // expired cursor -> CursorExpired and a full listing then works; an event calsync did not
 // write has no tag (when AddForeign is given); an event created and then deleted in the
 // calendar is seen deleted from a cursor read after the create (delete-after-own-write);

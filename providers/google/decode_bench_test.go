@@ -15,7 +15,7 @@ func BenchmarkBuildPage(b *testing.B) {
 	list := eventList{TimeZone: "Europe/Paris", AccessRole: "owner", Items: items, NextSyncToken: "x"}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		p, err := buildPage(list, true)
+		p, err := buildPage(list, true, "")
 		if err != nil || len(p.Events) != 250 {
 			b.Fatal(err)
 		}

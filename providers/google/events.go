@@ -2,6 +2,7 @@ package google
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -72,23 +73,41 @@ type gExtProps struct {
 // continuation page of a full listing stays Full and resends the window.
 const (
 	cursorFullPage = "full:" // pageToken of a full listing
-	cursorIncPage  = "inc:"  // pageToken of an increment
-	cursorSync     = "sync:" // nextSyncToken: start of the next increment
+	// cursorIncPage is a page of an increment: the syncToken the increment started from
+	// (base64url) and the pageToken, joined by ".". Google's sync guide pages an
+	// incremental listing by repeating the same query, syncToken included, plus
+	// pageToken; a bare pageToken is not that query.
+	cursorIncPage = "inc2:"
+	// cursorOldIncPage is the earlier form, a bare pageToken: it cannot be replayed
+	// correctly, so it restarts the listing.
+	cursorOldIncPage = "inc:"
+	cursorSync       = "sync:" // nextSyncToken: start of the next increment
 )
 
 // Changes lists one page; see providers.Provider.
 func (c *Client) Changes(ctx context.Context, cal, cursor string, win providers.Window) (providers.ChangePage, error) {
 	q := url.Values{"singleEvents": {"true"}, "maxResults": {strconv.Itoa(c.pageSize())}}
 	full := true
+	syncToken := ""
 	switch {
 	case cursor == "":
 	case strings.HasPrefix(cursor, cursorFullPage):
 		q.Set("pageToken", strings.TrimPrefix(cursor, cursorFullPage))
 	case strings.HasPrefix(cursor, cursorIncPage):
-		q.Set("pageToken", strings.TrimPrefix(cursor, cursorIncPage))
+		enc, page, ok := strings.Cut(strings.TrimPrefix(cursor, cursorIncPage), ".")
+		st, err := base64.RawURLEncoding.DecodeString(enc)
+		if !ok || err != nil || len(st) == 0 || page == "" {
+			return providers.ChangePage{}, staleCursor()
+		}
+		syncToken = string(st)
+		q.Set("syncToken", syncToken)
+		q.Set("pageToken", page)
 		full = false
+	case strings.HasPrefix(cursor, cursorOldIncPage):
+		return providers.ChangePage{}, staleCursor()
 	default:
-		q.Set("syncToken", strings.TrimPrefix(cursor, cursorSync))
+		syncToken = strings.TrimPrefix(cursor, cursorSync)
+		q.Set("syncToken", syncToken)
 		full = false
 	}
 	if full {
@@ -106,12 +125,20 @@ func (c *Client) Changes(ctx context.Context, cal, cursor string, win providers.
 	if _, err := c.do(ctx, httpapi.Request{Op: "list events", Path: eventsPath(cal), Query: q}, &resp); err != nil {
 		return providers.ChangePage{}, err
 	}
-	return buildPage(resp, full)
+	return buildPage(resp, full, syncToken)
+}
+
+// staleCursor is the answer to a cursor that cannot be replayed: the engine starts over.
+func staleCursor() error {
+	return &providers.Error{Kind: providers.CursorExpired, Provider: Kind, Op: "list events",
+		Message: "the saved change cursor cannot be replayed", Hint: hintCursor}
 }
 
 // buildPage converts a decoded list answer. Items that cannot be understood go to Bad
 // with their id; the rest of the page still arrives.
-func buildPage(resp eventList, full bool) (providers.ChangePage, error) {
+// syncToken is the token an increment started from ("" for a full listing): the next
+// page's cursor carries it.
+func buildPage(resp eventList, full bool, syncToken string) (providers.ChangePage, error) {
 	page := providers.ChangePage{Full: full}
 	readOnly := readOnlyRole(resp.AccessRole)
 	for _, raw := range resp.Items {
@@ -129,7 +156,7 @@ func buildPage(resp eventList, full bool) (providers.ChangePage, error) {
 		if full {
 			page.NextCursor = cursorFullPage + resp.NextPageToken
 		} else {
-			page.NextCursor = cursorIncPage + resp.NextPageToken
+			page.NextCursor = cursorIncPage + base64.RawURLEncoding.EncodeToString([]byte(syncToken)) + "." + resp.NextPageToken
 		}
 	case resp.NextSyncToken != "":
 		page.NextCursor = cursorSync + resp.NextSyncToken

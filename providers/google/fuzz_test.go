@@ -33,7 +33,7 @@ func FuzzDecodeEvent(f *testing.F) {
 			return
 		}
 		page, err := buildPage(eventList{TimeZone: "Europe/Berlin", Items: []json.RawMessage{good1, item, good2},
-			NextSyncToken: "tok"}, true)
+			NextSyncToken: "tok"}, true, "")
 		if err != nil {
 			t.Fatalf("page refused: %v", err)
 		}

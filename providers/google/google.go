@@ -6,6 +6,13 @@
 // restores calsync's deleted event under that id with the new content.
 // Every error is a *providers.Error classified from Google's error envelope.
 //
+// Rules it follows (PROVIDERS.md, Google): an incremental listing is paged by repeating
+// the same query, the same syncToken plus pageToken (the sync guide), so an increment's
+// page cursor carries its syncToken; 403 accessNotConfigured (Calendar API off in the
+// OAuth client's project) and domainPolicy are SetupRequired, account-wide, with the
+// project and link to enable it, not a read-only calendar; 403 forbidden concerns one
+// event, not the calendar.
+//
 // The kind "google" is registered with providers.Register; import providers/all.
 package google
 

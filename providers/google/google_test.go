@@ -604,3 +604,43 @@ func TestAllDayWithoutZoneReadsBackInAnotherZoneCalendar(t *testing.T) {
 		t.Fatalf("created %+v listed %+v", got, evs)
 	}
 }
+
+// accessNotConfigured (the Calendar API off in the OAuth client's project) is the first
+// error anyone with their own client meets: a setup error naming the project and the
+// link to enable it, not a read-only calendar. domainPolicy is the domain's setup.
+func TestSetupErrorsAreNotReadOnly(t *testing.T) {
+	e := newEnv(t, googlefake.Options{})
+	e.fake.SetFaults(googlefake.Faults{APINotEnabledProject: "123456789012"})
+	_, err := e.client.Changes(ctx, e.primary(), "", window())
+	pe := mustKind(t, err, providers.SetupRequired)
+	if pe.Code != "accessNotConfigured" || !strings.Contains(pe.Hint, "project 123456789012") ||
+		!strings.Contains(pe.Hint, "https://console.developers.google.com/apis/api/calendar-json.googleapis.com/overview?project=123456789012") {
+		t.Fatalf("hint does not say what to enable where: %q", pe.Hint)
+	}
+	if !pe.Kind.StopsAccount() || pe.Kind.Retryable() || pe.Kind.NeedsReauth() {
+		t.Fatalf("%s: must stop the account without asking for a new sign-in", pe.Kind)
+	}
+
+	e.fake.SetFaults(googlefake.Faults{DomainPolicy: true})
+	_, err = e.client.Calendars(ctx)
+	if pe := mustKind(t, err, providers.SetupRequired); pe.Code != "domainPolicy" || !strings.Contains(pe.Hint, "administrator") {
+		t.Fatalf("domainPolicy: %+v", pe)
+	}
+}
+
+// 403 forbidden on one event (someone else's) is about that event: not ReadOnly, which
+// would stop every write to the calendar.
+func TestForbiddenEventIsNotAReadOnlyCalendar(t *testing.T) {
+	e := newEnv(t, googlefake.Options{})
+	cal := e.primary()
+	ev, err := e.fake.PutEvent(cal, googlefake.Event{Summary: "Their meeting",
+		Start: &googlefake.EventDateTime{DateTime: "2026-11-10T10:00:00Z"}, End: &googlefake.EventDateTime{DateTime: "2026-11-10T11:00:00Z"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fake.SetFaults(googlefake.Faults{ForbiddenEvents: []string{ev.ID}})
+	err = e.client.Delete(ctx, cal, ev.ID, "")
+	if pe := mustKind(t, err, providers.Invalid); pe.Code != "forbidden" {
+		t.Fatalf("forbidden: %+v", pe)
+	}
+}

@@ -2,11 +2,13 @@ package microsoft
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/httpapi"
+	"github.com/calsync/calsync/providers/oauth"
 )
 
 func TestClassifyGraphEnvelope(t *testing.T) {
@@ -55,5 +57,14 @@ func TestSubErrorRetryAfter(t *testing.T) {
 	pe := c.subError("read event tags", 429, h, []byte(`{"error":{"code":"TooManyRequests","message":"slow"}}`))
 	if pe.Kind != providers.RateLimited || pe.RetryAfter != 12*time.Second || pe.Provider != Kind || pe.Op != "read event tags" {
 		t.Fatalf("%+v", pe)
+	}
+}
+
+func TestEntraSetupAndExpiredCodeErrors(t *testing.T) {
+	if pe := oauth.ClassifyAADSTS(50194, "cid"); pe == nil || pe.Kind != providers.SetupRequired || !strings.Contains(pe.Hint, "CALSYNC_MICROSOFT_TENANT") {
+		t.Fatalf("50194: %+v", pe)
+	}
+	if pe := oauth.ClassifyAADSTS(70019, "cid"); pe == nil || pe.Kind != providers.AuthExpired || !strings.Contains(pe.Hint, "sign-in again") {
+		t.Fatalf("70019: %+v", pe)
 	}
 }

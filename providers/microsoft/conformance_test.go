@@ -25,6 +25,7 @@ type env struct {
 	client *microsoft.Client
 	saver  *memSaver
 	issued graphfake.TokenResponse
+	slept  []time.Duration // Retry-After waits the client asked for
 }
 
 type memSaver struct{ saved [][]byte }
@@ -59,6 +60,11 @@ func (e *env) signIn(t *testing.T, scopes ...string) {
 		t.Fatal(err)
 	}
 	e.client = p.(*microsoft.Client)
+	// Never really wait out a Retry-After in tests; record what was waited.
+	e.client.SetSleep(func(ctx context.Context, d time.Duration) error {
+		e.slept = append(e.slept, d)
+		return ctx.Err()
+	})
 }
 
 func inject(e *env, cal string, f conformance.Fault) error {

@@ -9,25 +9,31 @@ import (
 	"time"
 )
 
-// cursor is what Changes hands out as NextCursor: the Graph link to replay plus what is
-// needed to decide whether it still fits the request.
+// cursor is what Changes hands out as NextCursor: the Graph link to replay, the calendar
+// it belongs to, and what is needed to decide whether it still fits the request.
 //
-// The link is stored relative to the API base (path below /v1.0 plus the query), never as
-// the absolute URL Graph sent: demo mode restarts the fake on another port, and a stored
-// absolute URL would point at a dead port. Replaying re-joins it with the configured base,
-// which for the real service is the same URL Graph gave.
+// The link is kept exactly as Graph gave it and replayed verbatim (event-delta reference:
+// nextLink and deltaLink are opaque; Graph may answer with another form of the same
+// resource, e.g. users/{id}/calendars('{id}')/calendarView/delta). The cursor is bound to
+// the calendar by Cal, never by parsing the link's path. One exception keeps the bearer
+// token at home: when the link's origin (scheme and host) is not the configured API's,
+// its path and query, unchanged, are sent to the configured origin. For Graph itself the
+// two are the same; demo mode restarts its fake on another port.
 type cursor struct {
 	Version int    `json:"v"`
 	Full    bool   `json:"full,omitempty"` // a page of a first (full) listing
 	Start   int64  `json:"ws"`             // window of the delta round, unix seconds
 	End     int64  `json:"we"`
-	Link    string `json:"link"` // path?query relative to the API base
+	Cal     string `json:"cal,omitempty"` // calendar id the round lists (version 2)
+	// Link is the absolute nextLink/deltaLink (version 2), or a path?query relative to
+	// the API base (version 1, written by earlier calsync versions).
+	Link string `json:"link"`
 }
 
 const cursorPrefix = "graph1."
 
 func (c cursor) encode() string {
-	c.Version = 1
+	c.Version = 2
 	b, _ := json.Marshal(c)
 	return cursorPrefix + base64.RawURLEncoding.EncodeToString(b)
 }
@@ -44,10 +50,41 @@ func decodeCursor(s string) (cursor, error) {
 	if err != nil {
 		return c, errBadCursor
 	}
-	if json.Unmarshal(b, &c) != nil || c.Version != 1 || c.Link == "" {
+	if json.Unmarshal(b, &c) != nil || (c.Version != 1 && c.Version != 2) || c.Link == "" || (c.Version == 2 && c.Cal == "") {
 		return c, errBadCursor
 	}
 	return c, nil
+}
+
+// belongsTo reports whether the cursor lists calendar cal: by its Cal, or for a version 1
+// cursor by its relative link's path, the only evidence it has.
+func (c cursor) belongsTo(cal string) bool {
+	if c.Version >= 2 {
+		return c.Cal == cal
+	}
+	return linkIsFor(c.Link, cal)
+}
+
+// replayURL is the URL to request for the cursor's link against the API base: the link
+// verbatim when it is on the API's origin, else its path and query on that origin (see
+// cursor). A version 1 relative link is returned as is (resolved against the base).
+func replayURL(base, link string) (string, error) {
+	u, err := url.Parse(link)
+	if err != nil || u.Path == "" {
+		return "", errors.New("the saved Graph link is unreadable")
+	}
+	if !u.IsAbs() {
+		return link, nil
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	if strings.EqualFold(u.Scheme, b.Scheme) && strings.EqualFold(u.Host, b.Host) {
+		return link, nil
+	}
+	u.Scheme, u.Host, u.User = b.Scheme, b.Host, nil
+	return u.String(), nil
 }
 
 // relativeLink turns an absolute nextLink/deltaLink into a link relative to base (the

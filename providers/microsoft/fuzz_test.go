@@ -81,6 +81,12 @@ func FuzzDeltaPage(f *testing.F) {
 			json.NewEncoder(w).Encode(out)
 			return
 		}
+		if strings.Contains(r.URL.Path, "/me/events/") {
+			// An @removed entry is confirmed with a GET: here every such event is gone.
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"error":{"code":"ErrorItemNotFound","message":"The specified object was not found in the store."}}`))
+			return
+		}
 		mu.Lock()
 		e := entry
 		mu.Unlock()

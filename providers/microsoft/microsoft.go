@@ -9,6 +9,22 @@
 // ErrorAccessDenied for both a missing scope and a read-only calendar, is decided from
 // the granted scopes and the calendar's canEdit.
 //
+// Rules it follows (PROVIDERS.md, Microsoft Graph and Entra; Graph event-delta,
+// dateTimeTimeZone, batching and throttling references):
+//   - Writes name zones by their Windows names from CLDR's windowsZones table
+//     (internal/winzones, generated), falling back to UTC: Graph refuses most IANA names
+//     with TimeZoneNotSupportedException. Reads resolve every Windows name in the table.
+//   - nextLink/deltaLink are replayed verbatim; the cursor is bound to the calendar it
+//     was taken for, never to the link's path, which Graph may spell another way.
+//   - @removed in a calendarView delta also means "moved or edited out of the window":
+//     only a 404 on a GET of the event is a deletion.
+//   - Tag reads go in $batch requests of at most 4 steps (a mailbox serves 4 requests at
+//     once); a step answered 429 is retried alone after its Retry-After.
+//   - Create first looks for an event carrying the activity's tag (Graph does not say
+//     what a repeated transactionId returns), so a retry after a lost answer finds it.
+//   - Token refreshes send scope (Entra v2 wants it); CALSYNC_MICROSOFT_TENANT names the
+//     tenant for single-tenant app registrations (AADSTS50194 on /common).
+//
 // The kind "microsoft" is registered with providers.Register; import providers/all.
 package microsoft
 
@@ -72,6 +88,9 @@ type Client struct {
 	// PageSize is odata.maxpagesize on delta listings.
 	PageSize int
 	now      func() time.Time
+	// sleep waits d or until ctx ends (a throttled batch step's Retry-After); tests
+	// replace it so they never wait.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu      sync.Mutex
 	canEdit map[string]bool // from the last calendar listing
@@ -88,15 +107,41 @@ func ClientID(cfg providers.Config) string {
 	return os.Getenv("CALSYNC_MICROSOFT_CLIENT_ID")
 }
 
+// Tenant is the Entra tenant calsync signs in through: CALSYNC_MICROSOFT_TENANT (a tenant
+// ID or domain), else "common". A single-tenant app registration cannot use "common"
+// (AADSTS50194); its tenant must be named.
+func Tenant() string {
+	t := strings.TrimSpace(os.Getenv("CALSYNC_MICROSOFT_TENANT"))
+	if t == "" || strings.ContainsAny(t, "/?#% ") {
+		return "common"
+	}
+	return t
+}
+
+// withTenant puts tenant in place of the tenant segment ("common", "organizations",
+// "consumers") of an Entra endpoint URL; other URLs are returned unchanged.
+func withTenant(u, tenant string) string {
+	if tenant == "common" {
+		return u
+	}
+	for _, seg := range []string{"/common/", "/organizations/", "/consumers/"} {
+		if i := strings.Index(u, seg+"oauth2/"); i >= 0 {
+			return u[:i] + "/" + tenant + "/" + u[i+len(seg):]
+		}
+	}
+	return u
+}
+
 // OAuthConfig is the oauth2 configuration for cfg (endpoints overridable for the fake).
 // Microsoft desktop apps are public clients: there is no client secret.
 func OAuthConfig(cfg providers.Config) oauth2.Config {
 	ep := cfg.Endpoints
+	tenant := Tenant()
 	pick := func(v, def string) string {
 		if v != "" {
-			return v
+			return withTenant(v, tenant)
 		}
-		return def
+		return withTenant(def, tenant)
 	}
 	return oauth2.Config{ClientID: ClientID(cfg), ClientSecret: cfg.ClientSecret,
 		Scopes: append([]string(nil), Scopes...),
@@ -124,7 +169,7 @@ func New(cfg providers.Config) (*Client, error) {
 			Hint:    "Set CALSYNC_MICROSOFT_CLIENT_ID or give the client id when adding the account."}
 	}
 	c := &Client{login: cfg.Login, clientID: oc.ClientID, PageSize: DefaultPageSize, now: time.Now,
-		canEdit: map[string]bool{}}
+		sleep: sleepCtx, canEdit: map[string]bool{}}
 	// The API transport remembers the bearer tokens it sends (see secretTracker); the
 	// stored refresh token is known up front.
 	apiHTTP := &http.Client{}
@@ -141,7 +186,8 @@ func New(cfg providers.Config) (*Client, error) {
 	apiHTTP.Transport = c.sent
 	c.ts = oauth.NewTokenSource(oauth.TokenSourceOptions{Provider: Kind, Config: &oc, Token: tok,
 		Granted: granted, AccountID: cfg.AccountID, Saver: cfg.Saver, HTTPClient: cfg.HTTPClient,
-		Classify: oauth.EntraClassifier(oc.ClientID), Now: func() time.Time { return c.now() }})
+		Classify: oauth.EntraClassifier(oc.ClientID), Now: func() time.Time { return c.now() },
+		RefreshScopes: oc.Scopes})
 	api := cfg.Endpoints.API
 	if api == "" {
 		api = DefaultAPI
@@ -165,6 +211,20 @@ func (c *Client) TokenSource() *oauth.TokenSource { return c.ts }
 
 // SetClock makes token expiry and Retry-After dates use now (tests).
 func (c *Client) SetClock(now func() time.Time) { c.now = now }
+
+// SetSleep replaces how the client waits out a Retry-After inside a listing (tests).
+func (c *Client) SetSleep(sleep func(ctx context.Context, d time.Duration) error) { c.sleep = sleep }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // do sends a request; a 401 on a token that looked valid (revoked, or expired early) is
 // retried once after forcing a refresh, whose own failure (an AADSTS error) then explains it.

@@ -156,6 +156,8 @@ func TestThrottlingCarriesRetryAfter(t *testing.T) {
 	}
 }
 
+// One step of a tag batch answered 429 is retried alone after its Retry-After; the page
+// succeeds. A step that stays throttled fails the page as RateLimited.
 func TestThrottledStepInsideTagBatch(t *testing.T) {
 	e := newEnv(t, graphfake.Options{})
 	cal := e.fake.DefaultCalendar()
@@ -164,10 +166,53 @@ func TestThrottledStepInsideTagBatch(t *testing.T) {
 	}
 	// Let the delta GET and the $batch POST through, throttle the first step inside.
 	e.fake.FailAfter(2, 1, graphfake.Throttled, 9*time.Second)
-	_, err := e.client.Changes(ctx, cal, "", window())
+	pg, err := e.client.Changes(ctx, cal, "", window())
+	if err != nil {
+		t.Fatalf("one throttled step failed the page: %v", err)
+	}
+	if len(pg.Events) != 1 || pg.Events[0].ActivityID != "act-1" {
+		t.Fatalf("tag not read on the retry: %+v", pg.Events)
+	}
+	if len(e.slept) != 1 || e.slept[0] != 9*time.Second {
+		t.Fatalf("waited %v, want the step's Retry-After (9s) once", e.slept)
+	}
+
+	e.slept = nil
+	e.fake.FailAfter(2, -1, graphfake.Throttled, 9*time.Second)
+	_, err = e.client.Changes(ctx, cal, "", window())
+	e.fake.ClearFaults()
 	pe, _ := providers.AsError(err)
 	if pe == nil || pe.Kind != providers.RateLimited || pe.RetryAfter != 9*time.Second {
-		t.Fatalf("a throttled batch step must fail the page as RateLimited, got %v", err)
+		t.Fatalf("a step throttled on every retry must fail the page as RateLimited, got %v", err)
+	}
+	if len(e.slept) != 3 {
+		t.Fatalf("retried %d times, want 3", len(e.slept))
+	}
+}
+
+// A mailbox allows 4 concurrent requests and Graph runs a batch's steps in parallel:
+// calsync's tag batches hold at most 4 steps, so a page of many events reads every tag
+// without a single 429 MailboxConcurrency.
+func TestTagBatchesRespectMailboxConcurrency(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	e.client.PageSize = 50
+	for i := range 9 {
+		if _, err := e.client.Create(ctx, cal, timedEvent(fmt.Sprint("act-", i), fmt.Sprint("Event ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, _, _ := listAll(t, e.client, cal, "")
+	if len(evs) != 9 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for _, ev := range evs {
+		if ev.ActivityID == "" {
+			t.Fatalf("tag of %q not read", ev.Subject)
+		}
+	}
+	if len(e.slept) != 0 {
+		t.Fatalf("calsync was throttled (waited %v): its batches exceed the mailbox's 4 concurrent requests", e.slept)
 	}
 }
 
@@ -267,8 +312,40 @@ func TestCreateUsesDeterministicTransactionID(t *testing.T) {
 	if stored.Props[strings.ToLower(microsoft.TagPropertyID)] != "0199-act" {
 		t.Fatalf("tag not written as extended property: %v", stored.Props)
 	}
-	if stored.TimeZone != "Europe/Berlin" {
-		t.Fatalf("event written in %q, want the activity's zone", stored.TimeZone)
+	if stored.TimeZone != "W. Europe Standard Time" {
+		t.Fatalf("event written in %q, want the Windows name of the activity's zone", stored.TimeZone)
+	}
+}
+
+// Graph refuses most IANA names on writes (TimeZoneNotSupportedException): an activity
+// in Europe/Amsterdam, Madrid, Toronto or Melbourne is written with the Windows name
+// CLDR gives, at the same instant, and reads back at that instant.
+func TestWritesUseWindowsZoneNames(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	for iana, want := range map[string]string{
+		"Europe/Amsterdam":    "W. Europe Standard Time",
+		"Europe/Madrid":       "Romance Standard Time",
+		"America/Toronto":     "Eastern Standard Time",
+		"Australia/Melbourne": "AUS Eastern Standard Time",
+		"Mars/Nowhere":        "UTC", // unknown: UTC, never a name Graph refuses
+	} {
+		ev := timedEvent("act-"+iana, "Meeting in "+iana)
+		ev.TimeZone = iana
+		got, err := e.client.Create(ctx, cal, ev)
+		if err != nil {
+			t.Fatalf("%s: %v", iana, err)
+		}
+		stored, err := e.fake.Event(got.RemoteID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.TimeZone != want {
+			t.Errorf("%s written as %q, want %q", iana, stored.TimeZone, want)
+		}
+		if !stored.Start.Equal(ev.Start) || !got.Start.Equal(ev.Start) {
+			t.Errorf("%s: start moved: stored %v, read %v, want %v", iana, stored.Start, got.Start, ev.Start)
+		}
 	}
 }
 
@@ -603,5 +680,116 @@ func TestForbiddenWriteWhileCalendarLookupThrottled(t *testing.T) {
 	}
 	if _, err := e.client.Create(ctx, cal, timedEvent("t-1", "x")); !providers.IsKind(err, providers.ReadOnly) {
 		t.Fatalf("retried: %v", err)
+	}
+}
+
+// Graph's links are opaque and may name the calendar in another form than the request
+// did (the fake answers users/{id}/calendars('{id}')/...): calsync replays them verbatim
+// and binds the cursor to the calendar it was taken for.
+func TestDeltaLinksReplayedVerbatimAndBoundToCalendar(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	other := e.fake.AddCalendar(graphfake.Calendar{Name: "Other", CanEdit: true})
+	if _, err := e.client.Create(ctx, cal, timedEvent("act-1", "First")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, cur := listAll(t, e.client, cal, "")
+	if _, err := e.client.Create(ctx, cal, timedEvent("act-2", "Second")); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _ := listAll(t, e.client, cal, cur)
+	if len(evs) != 1 || evs[0].Subject != "Second" {
+		t.Fatalf("increment through the replayed deltaLink: %+v", evs)
+	}
+	_, err := e.client.Changes(ctx, other, cur, window())
+	if !providers.IsKind(err, providers.CursorExpired) {
+		t.Fatalf("a cursor of another calendar must not be replayed: %v", err)
+	}
+}
+
+// In a calendarView delta @removed also marks an event moved out of the window; only a
+// 404 on a GET proves a deletion. A meeting pushed beyond the window must not come back
+// as Deleted (the engine would delete the CRM activity); a deleted one must.
+func TestRemovedConfirmedWithGet(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	moved, err := e.client.Create(ctx, cal, timedEvent("act-moved", "Pushed out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := e.client.Create(ctx, cal, timedEvent("act-gone", "Cancelled"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, cur := listAll(t, e.client, cal, "")
+
+	later := timedEvent("act-moved", "Pushed out")
+	later.RemoteID = moved.RemoteID
+	later.Start = window().End.AddDate(0, 1, 0).Truncate(time.Hour)
+	later.End = later.Start.Add(time.Hour)
+	if _, err := e.client.Update(ctx, cal, later, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.Delete(ctx, cal, gone.RemoteID, ""); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _ := listAll(t, e.client, cal, cur)
+	for _, ev := range evs {
+		if ev.RemoteID == moved.RemoteID && ev.Deleted {
+			t.Fatal("an event moved out of the window was reported deleted")
+		}
+	}
+	found := false
+	for _, ev := range evs {
+		found = found || (ev.RemoteID == gone.RemoteID && ev.Deleted)
+	}
+	if !found {
+		t.Fatalf("the deleted event is not reported deleted: %+v", evs)
+	}
+}
+
+// A single-tenant app registration cannot refresh through /common (AADSTS50194): a setup
+// error naming CALSYNC_MICROSOFT_TENANT; with the tenant set, the same sign-in works.
+func TestSingleTenantAppNeedsTenantSetting(t *testing.T) {
+	t.Setenv("CALSYNC_MICROSOFT_TENANT", "")
+	e := newEnv(t, graphfake.Options{SingleTenant: true})
+	e.fake.ExpireAccessTokens()
+	_, err := e.client.Calendars(ctx)
+	pe, ok := providers.AsError(err)
+	if !ok || pe.Kind != providers.SetupRequired || pe.Code != "AADSTS50194" || !strings.Contains(pe.Hint, "CALSYNC_MICROSOFT_TENANT") {
+		t.Fatalf("single-tenant app on /common: %v (hint %q)", err, pe.Hint)
+	}
+	t.Setenv("CALSYNC_MICROSOFT_TENANT", "contoso.onmicrosoft.com")
+	p, err := providers.Open(ctx, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Calendars(ctx); err != nil {
+		t.Fatalf("with the tenant named: %v", err)
+	}
+}
+
+// A create whose answer was lost left its event in the calendar (here under another
+// transactionId, which Graph's docs do not promise to recognise anyway). The retry finds
+// it by the ownership tag instead of making a duplicate.
+func TestCreateAfterLostAnswerFindsEventByTag(t *testing.T) {
+	e := newEnv(t, graphfake.Options{})
+	cal := e.fake.DefaultCalendar()
+	ev := timedEvent("act-lost", "Quarterly review")
+	first, err := e.fake.PutEvent(cal, graphfake.Event{Subject: ev.Subject, Start: ev.Start, End: ev.End,
+		TimeZone: "W. Europe Standard Time", TransactionID: "from-an-earlier-attempt",
+		Props: map[string]string{microsoft.TagPropertyID: "act-lost"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.client.Create(ctx, cal, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RemoteID != first.ID || got.ActivityID != "act-lost" {
+		t.Fatalf("create returned %q (tag %q), want the existing %q", got.RemoteID, got.ActivityID, first.ID)
+	}
+	if n := len(e.fake.Events(cal)); n != 1 {
+		t.Fatalf("%d events in the calendar, want 1 (no duplicate)", n)
 	}
 }

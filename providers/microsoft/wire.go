@@ -11,6 +11,7 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/internal/zonecache"
+	"github.com/calsync/calsync/providers/microsoft/internal/winzones"
 )
 
 // wireEvent is the part of Graph's event resource calsync reads.
@@ -67,23 +68,14 @@ type wireEventIn struct {
 	Props         []wireProp   `json:"singleValueExtendedProperties,omitempty"`
 }
 
-// windowsZones maps common Windows zone names (Outlook's originalStartTimeZone) to IANA.
-var windowsZones = map[string]string{
-	"utc": "UTC", "gmt standard time": "Europe/London", "w. europe standard time": "Europe/Berlin",
-	"romance standard time": "Europe/Paris", "central europe standard time": "Europe/Budapest",
-	"pacific standard time": "America/Los_Angeles", "mountain standard time": "America/Denver",
-	"central standard time": "America/Chicago", "eastern standard time": "America/New_York",
-	"tokyo standard time": "Asia/Tokyo", "india standard time": "Asia/Kolkata",
-	"aus eastern standard time": "Australia/Sydney", "china standard time": "Asia/Shanghai",
-}
-
-// zone resolves a Graph zone name (IANA or Windows); ok is false when unknown.
+// zone resolves a Graph zone name (a Windows name from CLDR's table, or an IANA name
+// Graph echoes back) to a location and the IANA name calsync keeps; ok is false when unknown.
 func zone(name string) (*time.Location, string, bool) {
 	n := strings.TrimSpace(name)
 	if n == "" || strings.EqualFold(n, "UTC") || strings.EqualFold(n, "tzone://Microsoft/Utc") {
 		return time.UTC, "UTC", true
 	}
-	if iana, ok := windowsZones[strings.ToLower(n)]; ok {
+	if iana, ok := winzones.IANA(n); ok {
 		n = iana
 	}
 	if len(n) > 64 || strings.HasPrefix(n, "/") || strings.Contains(n, "..") || strings.ContainsAny(n, "\\\x00") {
@@ -94,6 +86,30 @@ func zone(name string) (*time.Location, string, bool) {
 		return nil, "", false
 	}
 	return loc, n, true
+}
+
+// writeZone picks the zone an event is written in: the Windows name of its IANA zone
+// (Graph refuses most IANA names on writes with TimeZoneNotSupportedException), else
+// UTC, with the times converted so the instant is kept.
+func writeZone(iana string) (*time.Location, string) {
+	n := strings.TrimSpace(iana)
+	if n == "" || strings.EqualFold(n, "UTC") {
+		return time.UTC, "UTC"
+	}
+	if w, ok := winzones.IsWindows(n); ok {
+		if loc, _, ok := zone(w); ok {
+			return loc, w
+		}
+	}
+	w, ok := winzones.Windows(n)
+	if !ok {
+		return time.UTC, "UTC"
+	}
+	loc, _, ok := zone(n)
+	if !ok {
+		return time.UTC, "UTC"
+	}
+	return loc, w
 }
 
 // parseGraphTime reads a dateTime (no offset, up to 7 fractional digits) in its zone.
@@ -257,10 +273,7 @@ func jsonErr(err error) error {
 
 // encodeEvent builds the create/update body for ev.
 func encodeEvent(ev providers.Event) (wireEventIn, error) {
-	loc, name, ok := zone(ev.TimeZone)
-	if !ok {
-		loc, name = time.UTC, "UTC"
-	}
+	loc, name := writeZone(ev.TimeZone)
 	in := wireEventIn{Subject: ev.Subject, Body: wireBody{ContentType: "text", Content: ev.Description},
 		Location: wireLocation{DisplayName: ev.Location}, IsAllDay: ev.AllDay}
 	if ev.Start.IsZero() {

@@ -89,6 +89,11 @@ func ClassifyAADSTS(n int, clientID string) *providers.Error {
 			"The Microsoft sign-in was revoked (often after a password change or reset): reconnect the account.")
 	case 70000, 9002313, 50126:
 		return e(providers.AuthExpired, "The stored Microsoft sign-in is no longer accepted: reconnect the account.")
+	case 70019:
+		return e(providers.AuthExpired, "The sign-in code expired before it was used: start the sign-in again and enter the code promptly.")
+	case 50194:
+		return e(providers.SetupRequired,
+			"The app registration of "+app+" is single-tenant, so it cannot sign in through Microsoft's /common endpoint: set CALSYNC_MICROSOFT_TENANT to your organisation's tenant ID or domain (e.g. contoso.onmicrosoft.com), or make the app registration multi-tenant.")
 	case 70020:
 		return e(providers.AuthExpired, "The sign-in code expired before it was entered: start the sign-in again.")
 	case 700016:

@@ -1,8 +1,12 @@
 package oauth
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +29,10 @@ type TokenSourceOptions struct {
 	Classify   Classifier
 	// Now is the clock deciding whether the access token has expired; nil = time.Now.
 	Now func() time.Time
+	// RefreshScopes, when set, are sent as `scope` with every refresh. Entra's v2 token
+	// endpoint requires it on a refresh_token grant (AADSTS900144 without it);
+	// golang.org/x/oauth2 never sends it. Google needs none.
+	RefreshScopes []string
 }
 
 // TokenSource hands out a valid access token, refreshing it when expired, and saves every
@@ -68,6 +76,9 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 	hc := ts.opts.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
+	}
+	if len(ts.opts.RefreshScopes) > 0 {
+		hc = withRefreshScope(hc, strings.Join(ts.opts.RefreshScopes, " "))
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 	nt, err := ts.opts.Config.TokenSource(ctx, &oauth2.Token{RefreshToken: ts.tok.RefreshToken}).Token()
@@ -189,4 +200,43 @@ func (ts *TokenSource) Redact(s string) string {
 		secrets = append(secrets, ts.opts.Config.ClientSecret)
 	}
 	return httpapi.RedactString(s, secrets...)
+}
+
+// withRefreshScope returns a client that adds scope to refresh_token grant requests
+// which lack one (see TokenSourceOptions.RefreshScopes).
+func withRefreshScope(hc *http.Client, scope string) *http.Client {
+	cp := *hc
+	next := cp.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	cp.Transport = &refreshScopeTransport{next: next, scope: scope}
+	return &cp
+}
+
+type refreshScopeTransport struct {
+	next  http.RoundTripper
+	scope string
+}
+
+func (t *refreshScopeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPost || req.Body == nil ||
+		!strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return t.next.RoundTrip(req)
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, 64<<10))
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(b))
+	if err == nil && form.Get("grant_type") == "refresh_token" && form.Get("scope") == "" {
+		form.Set("scope", t.scope)
+		b = []byte(form.Encode())
+	}
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return t.next.RoundTrip(r)
 }

@@ -262,6 +262,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmd, m.forwardSettings(msg))
 
+	case common.StateChangedMsg:
+		// A fix signed an account in again, saved its password or changed its settings:
+		// the list shows them afresh (other modes reload when they return to it), and
+		// open settings re-read theirs rather than save an older copy over them.
+		var cmd tea.Cmd
+		if m.mode == modeList && msg.Source != m.Title() && msg.What.Has(common.ChangedAccounts|common.ChangedSettings) {
+			cmd = m.reload()
+		}
+		return m, tea.Batch(cmd, m.forwardSettings(msg))
+
 	case settings.DoneMsg:
 		if m.mode == modeSettings {
 			m.mode = modeList
@@ -359,6 +369,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !msg.wasNew {
 			m.mode = modeList
 			return m, tea.Batch(notBusy, m.reload(), common.DataChanged("Accounts"),
+				common.StateChanged(common.ChangedAccounts, msg.account.ID, m.Title()),
 				common.Status("Reconnected "+name+"; its settings and links are kept."))
 		}
 		// A new account goes straight to choosing how it syncs.
@@ -374,7 +385,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return m, tea.Batch(common.StatusErr(msg.err), m.reload())
 		}
-		return m, tea.Batch(common.Status(msg.text), common.DataChanged("Accounts"), m.reload())
+		// Stopped, resumed or removed: the wizard's findings about accounts may be out of date.
+		return m, tea.Batch(common.Status(msg.text), common.DataChanged("Accounts"),
+			common.StateChanged(common.ChangedAccounts|common.ChangedSettings, "", m.Title()), m.reload())
 
 	case tea.KeyMsg:
 		return m.handleKey(msg)

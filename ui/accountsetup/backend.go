@@ -104,6 +104,11 @@ type Preview struct {
 	// Next is set when the account has synced under earlier settings: the preview is of
 	// the next sync, and "the first sync" would mislead.
 	Next bool
+	// LeftBehind counts the events calsync made for types these settings no longer
+	// sync: no sync removes them (the doctor's fix remove-left-behind can), and
+	// LeftBehindTypes says of which types ("meeting, lunch").
+	LeftBehind      int
+	LeftBehindTypes string
 }
 
 // skipWording turns the engine's skip reason codes into words.
@@ -161,8 +166,17 @@ func (p Preview) Sentence() string {
 	if p.Next {
 		which = "the next sync"
 	}
-	if len(parts) == 0 {
-		return which + " will change nothing"
+	out := which + " will change nothing"
+	if len(parts) > 0 {
+		out = which + " will " + strings.Join(parts, ", ")
 	}
-	return which + " will " + strings.Join(parts, ", ")
+	if p.LeftBehind > 0 {
+		events := fmt.Sprintf("%d events", p.LeftBehind)
+		if p.LeftBehind == 1 {
+			events = "1 event"
+		}
+		out += fmt.Sprintf("; %s calsync made for types no longer synced (%s) will stay in the calendar, no longer updated (`calsync doctor` offers to remove them)",
+			events, p.LeftBehindTypes)
+	}
+	return out
 }

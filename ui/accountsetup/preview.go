@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/calsync/calsync/doctor"
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/sync"
 )
@@ -53,6 +55,26 @@ func (m *Manager) Preview(ctx context.Context, s store.SyncSettings) (Preview, e
 	}
 	p := PreviewFromSummary(sum)
 	p.Next = cur.ActivatedAt != nil
+	// Events calsync already made for types these settings drop: the dry run does not
+	// touch them (only a changed activity's event is retracted), so say so here.
+	if s.CalendarID == cur.CalendarID {
+		lbs, err := doctor.FindLeftBehind(ctx, m.Store.DB, s.AccountID, s.CalendarID, s.Types)
+		if err != nil {
+			return Preview{}, fmt.Errorf("preview: %w", err)
+		}
+		p.LeftBehind = len(lbs)
+		seen := map[store.ActivityType]bool{}
+		for _, lb := range lbs {
+			seen[lb.Type] = true
+		}
+		var types []string
+		for _, t := range store.AllTypes {
+			if seen[t] {
+				types = append(types, string(t))
+			}
+		}
+		p.LeftBehindTypes = strings.Join(types, ", ")
+	}
 	return p, nil
 }
 

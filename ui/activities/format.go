@@ -124,6 +124,34 @@ func overdue(a store.Activity, loc *time.Location, now time.Time) bool {
 	return a.Start.Before(now)
 }
 
+// rowSync is the Sync column: the link's state when the activity belongs in one calendar;
+// per account when it belongs in several ("2/3 synced", "error 1/3"), so an activity in
+// one calendar and missing from another is never just "synced". state picks the colour.
+func rowSync(r store.ActivityRow) (label, state string) {
+	synced, of := r.SyncedIn()
+	if of <= 1 {
+		return syncLabel(r.SyncState), r.SyncState
+	}
+	linked, bad := 0, false
+	for _, a := range r.Accounts {
+		if a.State != store.SyncNone {
+			linked++
+		}
+		if a.State == store.SyncError || a.State == store.SyncQuarantined {
+			bad = true
+		}
+	}
+	switch {
+	case bad:
+		return fmt.Sprintf("error %d/%d", synced, of), store.SyncError
+	case linked == 0:
+		return syncLabel(store.SyncNone), store.SyncNone
+	case synced == of:
+		return fmt.Sprintf("%d/%d synced", synced, of), store.SyncSynced
+	}
+	return fmt.Sprintf("%d/%d synced", synced, of), store.SyncPending
+}
+
 func syncLabel(state string) string {
 	switch state {
 	case store.SyncNone:

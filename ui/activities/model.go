@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -58,8 +59,17 @@ type Model struct {
 
 	width, height int
 
-	ready   bool // the saved filter and the user's time zone are loaded
-	filter  store.ListFilter
+	ready  bool // the saved filter and the user's time zone are loaded
+	filter store.ListFilter
+	// saved is the filter as this screen last read it from the store or wrote it there.
+	// A save writes only over that filter: one changed meanwhile (a Troubleshoot fix, the
+	// CLI) is never overwritten with a filter built on an older one.
+	saved     store.ListFilter
+	saving    bool // a save is in flight; the next one waits for it (saves stay in order)
+	saveAgain bool // the filter changed while a save was in flight
+	// viewGen counts saves started and finished: a read of the saved filter that began
+	// before one is not adopted (it may predate the person's own change).
+	viewGen int
 	loc     *time.Location
 	zone    string // loc's IANA name ("Local" resolved), for people and for new activities
 	users   []store.User
@@ -123,6 +133,7 @@ func New(c *common.Context) *Model {
 // Messages: each carries the generation it answers.
 type (
 	setupMsg struct {
+		viewGen int // m.viewGen when the read began
 		filter  store.ListFilter
 		loc     *time.Location
 		zone    string
@@ -139,8 +150,15 @@ type (
 		page   store.ListPage
 		err    error
 	}
-	savedViewMsg struct{ err error }
-	writeMsg     struct {
+	savedViewMsg struct {
+		saved store.ListFilter // what was written
+		// stale is set when the stored filter was no longer the one the change was made
+		// on: nothing was written, and stored is what the store holds.
+		stale  bool
+		stored store.ListFilter
+		err    error
+	}
+	writeMsg struct {
 		what string // "saved", "marked done"... for the status bar
 		id   string
 		err  error
@@ -180,14 +198,14 @@ func (m *Model) Init() tea.Cmd { return m.setupCmd() }
 func (m *Model) store() *store.Store { return m.ctx.Services.Store }
 
 func (m *Model) setupCmd() tea.Cmd {
-	st := m.store()
+	st, viewGen := m.store(), m.viewGen
 	return func() tea.Msg {
 		if st == nil {
 			return setupMsg{err: errors.New("no store is open")}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
-		var out setupMsg
+		out := setupMsg{viewGen: viewGen}
 		var err error
 		if out.filter, err = store.LoadListView(ctx, st.DB); err != nil {
 			return setupMsg{err: fmt.Errorf("read the saved list filter: %w", err)}
@@ -413,24 +431,135 @@ func (m *Model) applySlide(msg slideMsg) tea.Cmd {
 
 // filterChanged resets the list to the top, saves the filter and queries.
 func (m *Model) filterChanged() tea.Cmd {
-	m.cursor, m.top = 0, 0
-	m.rows, m.winOffset = nil, 0
-	return tea.Batch(m.queryCmd(), m.saveViewCmd())
+	return tea.Batch(m.showFilter(), m.saveViewCmd())
 }
 
+// showFilter resets the list to the top and queries under the current filter.
+func (m *Model) showFilter() tea.Cmd {
+	m.cursor, m.top = 0, 0
+	m.rows, m.winOffset = nil, 0
+	return m.queryCmd()
+}
+
+// saveViewCmd saves the filter over the one this screen last saw stored, and only over
+// that one: in one transaction it reads the stored filter and, when something else
+// changed it meanwhile (a Troubleshoot fix, the CLI), writes nothing and answers with what
+// is stored, which the screen then shows. One save is in flight at a time, so quick
+// toggles are written in order, each on top of the one before.
 func (m *Model) saveViewCmd() tea.Cmd {
 	st := m.store()
-	if st == nil {
+	if st == nil || !m.ready {
 		return nil
 	}
-	f := m.filter
-	f.Types = slices.Clone(f.Types)
+	if m.saving {
+		m.saveAgain = true
+		return nil
+	}
+	if sameFilter(m.filter, m.saved) {
+		return nil
+	}
+	m.saving = true
+	m.viewGen++
+	base, next := cloneFilter(m.saved), cloneFilter(m.filter)
 	now := m.ctx.Now()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
-		return savedViewMsg{err: store.SaveListView(ctx, st.DB, f, now)}
+		out := savedViewMsg{saved: next}
+		out.err = st.Tx(ctx, func(h store.Handler) error {
+			cur, err := store.LoadListView(ctx, h)
+			if err != nil {
+				return err
+			}
+			if !sameFilter(cur, base) {
+				out.stale, out.stored = true, cur
+				return nil
+			}
+			return store.SaveListView(ctx, h, next, now)
+		})
+		return out
 	}
+}
+
+// savedView takes a save's answer: the next save waiting, or the filter stored meanwhile.
+func (m *Model) savedView(msg savedViewMsg) tea.Cmd {
+	m.saving = false
+	m.viewGen++
+	switch {
+	case msg.err != nil:
+		m.saveAgain = false
+		return common.StatusErr(fmt.Errorf("the filter applies now but could not be saved for next time: %w", msg.err))
+	case msg.stale:
+		m.saveAgain = false
+		return tea.Batch(m.adopt(msg.stored), common.StatusErr(errors.New(
+			"the list's filters were changed elsewhere (Troubleshoot or a command): showing those; your last filter change was not saved")))
+	}
+	m.saved = cloneFilter(msg.saved)
+	changed := common.StateChanged(common.ChangedFilters, "", m.Title())
+	if m.saveAgain {
+		m.saveAgain = false
+		return tea.Batch(changed, m.saveViewCmd())
+	}
+	return changed
+}
+
+// adopt shows f, the filter now stored, without saving it back. A search being typed
+// stays in the field (and is saved on top of f when typing pauses).
+func (m *Model) adopt(f store.ListFilter) tea.Cmd {
+	f = cloneFilter(f)
+	m.saved = cloneFilter(f)
+	if m.focus == focusSearch {
+		f.Search = m.filter.Search
+	} else {
+		m.search.SetValue(f.Search)
+	}
+	if sameFilter(f, m.filter) {
+		return nil
+	}
+	m.filter = f
+	cmd := m.showFilter()
+	if m.focus == focusSearch && !sameFilter(m.filter, m.saved) {
+		cmd = tea.Batch(cmd, m.saveViewCmd())
+	}
+	return cmd
+}
+
+func cloneFilter(f store.ListFilter) store.ListFilter {
+	f.Types = slices.Clone(f.Types)
+	return f
+}
+
+// sameFilter compares two filters as the store keeps them: defaults filled in, types as
+// a set (none and all six both mean every type), the search as one line.
+func sameFilter(a, b store.ListFilter) bool {
+	word := func(s, def string) string {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" {
+			return def
+		}
+		return s
+	}
+	owner := func(s string) string {
+		if w := word(s, store.OwnerMe); w == store.OwnerMe || w == store.OwnerAll {
+			return w
+		}
+		return strings.TrimSpace(s)
+	}
+	if owner(a.Owner) != owner(b.Owner) || word(a.Status, store.StatusTodo) != word(b.Status, store.StatusTodo) ||
+		word(a.Period, store.PeriodAll) != word(b.Period, store.PeriodAll) ||
+		strings.Join(strings.Fields(a.Search), " ") != strings.Join(strings.Fields(b.Search), " ") {
+		return false
+	}
+	ta, tb := typesOn(a.Types), typesOn(b.Types)
+	if len(ta) != len(tb) {
+		return false
+	}
+	for t := range ta {
+		if !tb[t] {
+			return false
+		}
+	}
+	return true
 }
 
 // rowAt returns the loaded row at absolute list position i.
@@ -459,12 +588,27 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, common.StatusErr(msg.err)
 		}
 		if m.ready {
-			// A refresh (tab activated, r): the filter in memory is newer than the saved
-			// one the command read, which may predate a toggle still being saved.
+			// A refresh (tab activated, r, a state change). The stored filter is adopted
+			// when it changed under us, unless the read may predate one of our own saves:
+			// then the filter in memory is the newer one.
+			zoneChanged := msg.zone != m.zone
 			m.loc, m.zone, m.users, m.meID, m.account, m.cals = msg.loc, msg.zone, msg.users, msg.meID, msg.account, msg.cals
+			if zoneChanged {
+				// Times, "today" and the period filters follow the zone: redraw and re-read.
+				m.cache = newRowCache()
+			}
+			if msg.viewGen == m.viewGen && !m.saving && !sameFilter(msg.filter, m.saved) {
+				if cmd := m.adopt(msg.filter); cmd != nil {
+					return m, cmd
+				}
+			}
+			if zoneChanged {
+				return m, m.reloadCmd()
+			}
 			return m, nil
 		}
 		m.ready = true
+		m.saved = cloneFilter(msg.filter)
 		m.filter, m.loc, m.zone, m.users, m.meID, m.account, m.cals = msg.filter, msg.loc, msg.zone, msg.users, msg.meID, msg.account, msg.cals
 		var warn tea.Cmd
 		if msg.warn != nil {
@@ -497,10 +641,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.applySlide(msg)
 	case savedViewMsg:
-		if msg.err != nil {
-			return m, common.StatusErr(fmt.Errorf("the filter applies now but could not be saved for next time: %w", msg.err))
-		}
-		return m, nil
+		return m, m.savedView(msg)
 	case writeMsg:
 		busyOff := common.Busy(busyKey, false)
 		if msg.err != nil {
@@ -518,6 +659,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m, m.reloadCmd()
+	case common.StateChangedMsg:
+		// A fix (or its undo) changed the saved filter, the zone, accounts or rows:
+		// read them again, so the list shows them and never saves its older filter back.
+		// Before the first load has answered too: it may have read the older state.
+		if msg.Source == m.Title() ||
+			!msg.What.Has(common.ChangedFilters|common.ChangedTimeZone|common.ChangedAccounts|common.ChangedActivities) {
+			return m, nil
+		}
+		return m, tea.Batch(m.setupCmd(), m.reloadCmd())
 	case common.ActivatedMsg:
 		// Users and accounts may have changed in another tab or by a CLI command.
 		if m.ready {

@@ -346,7 +346,7 @@ func (m *Model) renderRow(r store.ActivityRow, cols columns, now time.Time) rend
 	}
 	due := formatDue(r.Activity, m.loc, now)
 	dur := formatDuration(r.Duration, r.AllDay)
-	sync := syncLabel(r.SyncState)
+	sync, state := rowSync(r)
 	plain := cols.row(done, subject, string(r.Type), owner, due, dur, sync)
 
 	// Styled: overdue dates and sync problems stand out.
@@ -354,7 +354,7 @@ func (m *Model) renderRow(r store.ActivityRow, cols columns, now time.Time) rend
 	if !r.Done && overdue(r.Activity, m.loc, now) {
 		dueStyle = st.Warn
 	}
-	switch r.SyncState {
+	switch state {
 	case store.SyncSynced:
 		syncStyle = st.OK
 	case store.SyncError, store.SyncQuarantined:
@@ -425,6 +425,25 @@ func (m *Model) detail(w, h int) string {
 		}
 		field("In   ", cleanLine(acct)+" › "+cleanLine(cal), st.Text)
 		field("Event", cleanLine(row.LinkRemoteID), st.Text)
+	}
+	if _, of := row.SyncedIn(); of > 1 {
+		// In several calendars: each one's state, so "synced" in one never hides another.
+		for _, as := range row.Accounts {
+			name := as.AccountName
+			if name == "" {
+				name = m.account[as.AccountID]
+			}
+			label, style := "not in it", st.Warn
+			switch as.State {
+			case store.SyncSynced:
+				label, style = "synced", st.OK
+			case store.SyncError, store.SyncQuarantined:
+				label, style = syncLabel(as.State), st.Error
+			case store.SyncPending:
+				label = "pending"
+			}
+			field("  in ", cleanLine(name)+": "+label, style)
+		}
 	}
 	field("When ", formatWhen(a, m.loc, m.zone), st.Text)
 	owner := cleanLine(row.OwnerName)
@@ -503,7 +522,8 @@ const rowCacheMax = 2048
 func newRowCache() rowCache { return rowCache{m: make(map[rowKey]renderedRow, 256)} }
 
 func (c *rowCache) get(r store.ActivityRow, cols columns, day int64, render func() renderedRow) renderedRow {
-	k := rowKey{r.ID, r.Rev, r.SyncState + "|" + r.OwnerName, cols, day}
+	label, _ := rowSync(r)
+	k := rowKey{r.ID, r.Rev, label + "|" + r.OwnerName, cols, day}
 	if v, ok := c.m[k]; ok {
 		return v
 	}

@@ -34,7 +34,9 @@
 //     StatusMsg (status bar text, errors clear after a while), BusyMsg (something is being
 //     written; q asks before quitting while any is busy), SwitchTabMsg, TroubleshootActivityMsg
 //     (open Troubleshoot for one activity), DataChangedMsg (activities/accounts changed:
-//     other screens reload), FatalMsg (the root shows an error view).
+//     other screens reload), StateChangedMsg (saved filters, settings or accounts changed:
+//     screens showing them reload and never save an older copy over them), FatalMsg (the
+//     root shows an error view).
 //
 //  5. Never block in Update: all I/O runs in a tea.Cmd that copies what it needs first and
 //     returns a typed message. Draw nothing from the store or a provider without passing it
@@ -144,6 +146,46 @@ type DataChangedMsg struct {
 	Source string
 }
 
+// Changed says which kinds of saved state a change touched. Screens that show or edit
+// one of them reload it; kinds are bits, so one change can name several.
+type Changed uint
+
+const (
+	// ChangedFilters is the activity list's saved filter (owner, types, status...).
+	ChangedFilters Changed = 1 << iota
+	// ChangedSettings is an account's sync settings (direction, calendar, types...).
+	ChangedSettings
+	// ChangedAccounts is the accounts themselves: state, sign-in, password, last error.
+	ChangedAccounts
+	// ChangedActivities is the activities or their links (a merge, a resync).
+	ChangedActivities
+	// ChangedTimeZone is the CRM's time zone, in which the list shows times.
+	ChangedTimeZone
+
+	// ChangedEverything is for a change whose reach is not known: every screen reloads.
+	ChangedEverything = ChangedFilters | ChangedSettings | ChangedAccounts | ChangedActivities | ChangedTimeZone
+)
+
+// Has reports whether c includes any of kinds.
+func (c Changed) Has(kinds Changed) bool { return c&kinds != 0 }
+
+// StateChangedMsg says saved state shown on other screens changed (a Troubleshoot fix or
+// its undo, settings saved from the Accounts tab, the list's filter saved). The root sends
+// it to every screen: a screen showing that state reloads it, and a screen editing it must
+// not save its older copy over it (it reloads first, or refuses the save and says why).
+type StateChangedMsg struct {
+	What Changed
+	// AccountID is the one account whose settings or state changed; "" means any.
+	AccountID string
+	// Source is the screen's Title ("Troubleshoot"), so it can ignore its own change.
+	Source string
+}
+
+// About reports whether the change may concern accountID ("" asks about any account).
+func (m StateChangedMsg) About(accountID string) bool {
+	return m.AccountID == "" || accountID == "" || m.AccountID == accountID
+}
+
 // FatalMsg switches the root to an error view: the app cannot continue (the store is gone).
 type FatalMsg struct{ Err error }
 
@@ -165,6 +207,11 @@ func Busy(key string, busy bool) tea.Cmd {
 // SwitchTab returns a Cmd that activates tab.
 func SwitchTab(tab int) tea.Cmd {
 	return func() tea.Msg { return SwitchTabMsg{Tab: tab} }
+}
+
+// StateChanged returns a Cmd announcing that source changed what (for accountID, or "").
+func StateChanged(what Changed, accountID, source string) tea.Cmd {
+	return func() tea.Msg { return StateChangedMsg{What: what, AccountID: accountID, Source: source} }
 }
 
 // DataChanged returns a Cmd announcing that source changed stored data.

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 	"github.com/calsync/calsync/ui/accountsetup"
 	"github.com/calsync/calsync/ui/common"
 	"github.com/calsync/calsync/ui/safetext"
@@ -37,7 +38,7 @@ type Model struct {
 }
 
 type keyMap struct {
-	Activities, Troubleshoot, Reload key.Binding
+	Activities, Troubleshoot, Reload, Cause key.Binding
 }
 
 // summary is everything Home shows, read in one Cmd.
@@ -50,6 +51,8 @@ type summary struct {
 	overdue     int
 	today       int
 	loc         *time.Location
+	// outcomes is how each account's last sync went, by account id.
+	outcomes map[string]sync.Outcome
 }
 
 type loadedMsg struct {
@@ -64,6 +67,7 @@ func New(c *common.Context) *Model {
 		Activities:   key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "activities")),
 		Troubleshoot: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "troubleshoot")),
 		Reload:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
+		Cause:        key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "why sync failed")),
 	}}
 }
 
@@ -78,7 +82,20 @@ func (m *Model) RequestedTab() (int, bool) {
 func (m *Model) Title() string    { return "Home" }
 func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
 func (m *Model) ShortHelp() []key.Binding {
+	if _, ok := m.failed(); ok {
+		return []key.Binding{m.keys.Cause, m.keys.Activities, m.keys.Troubleshoot, m.keys.Reload}
+	}
 	return []key.Binding{m.keys.Activities, m.keys.Troubleshoot, m.keys.Reload}
+}
+
+// failed is the first account (in the list's order) whose last sync failed.
+func (m *Model) failed() (sync.Outcome, bool) {
+	for _, a := range m.summary.accounts {
+		if o := m.summary.outcomes[a.ID]; o.Bad() {
+			return o, true
+		}
+	}
+	return sync.Outcome{}, false
 }
 func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
 
@@ -102,6 +119,12 @@ func (m *Model) load() tea.Cmd {
 		}
 		s.loc = loc
 		s.accounts, s.accountsErr = store.ListAccounts(ctx, st.DB)
+		s.outcomes = map[string]sync.Outcome{}
+		for _, a := range s.accounts {
+			if o, err := sync.LastOutcome(ctx, st.DB, a); err == nil {
+				s.outcomes[a.ID] = o
+			}
+		}
 		if me, err := store.Me(ctx, st.DB); err == nil {
 			s.me = me.Name
 		}
@@ -147,6 +170,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		case key.Matches(msg, m.keys.Reload):
 			return m, m.load()
+		case key.Matches(msg, m.keys.Cause):
+			if o, ok := m.failed(); ok {
+				return m, common.TroubleshootAccount(o.AccountID, o.Reason)
+			}
+			return m, nil
 		}
 	}
 	return m, nil
@@ -216,7 +244,7 @@ func (m *Model) View() string {
 			}
 		}
 	}
-	line("  " + st.Muted.Render("Last sync: ") + st.Text.Render(lastSync(s.accounts, now, s.loc)))
+	line("  " + st.Muted.Render("Last sync: ") + st.Text.Render(lastSync(s.accounts, now, s.loc)) + m.failedNote())
 	line("")
 
 	line(st.FilterLabel.Render("Activities"))
@@ -268,6 +296,21 @@ func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) 
 	}
 	// Name first, then its state; a broken account says how to mend it.
 	sep := st.Muted.Render(" — ")
+	o := m.summary.outcomes[a.ID]
+	switch {
+	case a.State == store.AccountConnected && o.Bad():
+		// Connected, but its last sync failed: red, with what went wrong and the key
+		// that opens the cause (never "synced just now" over a failure).
+		what := "sync failed"
+		if o.State == sync.OutcomePartial {
+			what = "sync partly failed"
+		}
+		if !o.At.IsZero() {
+			what += " " + relative(now, o.At, loc)
+		}
+		return st.Error.Render("✗") + " " + desc, sep + st.Error.Render(what+": "+safetext.Line(o.Headline())) +
+			st.Muted.Render(" · ") + st.Key.Render("!") + st.Muted.Render(" why")
+	}
 	switch a.State {
 	case store.AccountConnected:
 		return st.OK.Render("●") + " " + desc, sep + st.OK.Render("connected") + synced
@@ -278,6 +321,25 @@ func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) 
 		return st.Muted.Render("○") + " " + desc, sep + st.Muted.Render("sync stopped") + synced
 	}
 	return st.Warn.Render("?") + " " + desc, sep + st.Warn.Render(safetext.Line(a.State)) + synced
+}
+
+// failedNote is what follows "Last sync:" when some account's last sync failed.
+func (m *Model) failedNote() string {
+	n := 0
+	for _, a := range m.summary.accounts {
+		if m.summary.outcomes[a.ID].Bad() {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	st := m.ctx.Styles
+	what := "1 account failed"
+	if n > 1 {
+		what = fmt.Sprintf("%d accounts failed", n)
+	}
+	return st.Muted.Render(" · ") + st.Error.Render("✗ "+what) + st.Muted.Render(" — press ") + st.Key.Render("!") + st.Muted.Render(" to see why")
 }
 
 func kindLabel(kind string) string {

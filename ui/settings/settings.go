@@ -65,6 +65,17 @@ type (
 		gen      int
 		settings store.SyncSettings
 		err      error
+		// stale is set when the stored settings were no longer the ones the form was
+		// opened on: nothing was saved, and latest is what is stored.
+		stale  bool
+		latest store.SyncSettings
+	}
+	// freshMsg answers a re-read of the stored settings after another screen said they
+	// changed.
+	freshMsg struct {
+		gen      int
+		settings store.SyncSettings
+		err      error
 	}
 )
 
@@ -133,6 +144,12 @@ type Model struct {
 	pending     store.SyncSettings // what the preview was computed for
 	preview     accountsetup.Preview
 	errText     string // inline error (preview failure, apply failure, load failure)
+
+	// stale holds the stored settings when they changed elsewhere (a Troubleshoot fix)
+	// after the form was opened on original: saving the form would undo that change, so
+	// it is refused and the form is rebuilt from these.
+	stale    *store.SyncSettings
+	freshGen int // drops a re-read answered after a newer one was asked
 }
 
 // New opens the settings of account.
@@ -215,8 +232,44 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.errText = "Could not read the settings: " + msg.err.Error()
 			return m, nil
 		}
-		m.cals, m.original = msg.cals, msg.settings
+		m.cals, m.original, m.stale = msg.cals, msg.settings, nil
 		return m, m.startForm(valuesFrom(msg.settings, msg.cals))
+
+	case common.StateChangedMsg:
+		if msg.Source == "Accounts" || !msg.What.Has(common.ChangedSettings) || !msg.About(m.account.ID) {
+			return m, nil
+		}
+		switch m.phase {
+		case phaseLoading, phaseFailed:
+			m.errText = ""
+			return m, m.Init() // the load in flight may have read them before the change
+		case phaseApplying:
+			return m, nil // the save compares with the stored settings itself
+		}
+		m.freshGen++
+		gen, b, id := m.freshGen, m.backend, m.account.ID
+		return m, func() tea.Msg {
+			s, err := b.Settings(context.Background(), id)
+			return freshMsg{gen: gen, settings: s, err: err}
+		}
+
+	case freshMsg:
+		if msg.gen != m.freshGen || msg.err != nil || sameSettings(msg.settings, m.original) {
+			return m, nil
+		}
+		if m.phase == phaseEditing && m.vals != nil && sameValues(*m.vals, *valuesFrom(m.original, m.cals)) {
+			// Nothing typed yet: show the new settings at once.
+			m.original, m.stale = msg.settings, nil
+			m.errText = "These settings were just changed elsewhere (Troubleshoot); the form shows them now."
+			return m, m.startForm(valuesFrom(msg.settings, m.cals))
+		}
+		latest := msg.settings
+		m.stale = &latest
+		m.errText = staleText
+		if m.form != nil {
+			m.form.WithHeight(m.formRows())
+		}
+		return m, nil
 
 	case formDoneMsg:
 		if msg.gen != m.gen {
@@ -224,6 +277,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if msg.cancelled {
 			return m, done(m.account.ID, false, m.original)
+		}
+		if m.stale != nil {
+			return m, m.reloadStale()
 		}
 		m.pending = m.settingsFrom(*m.vals)
 		if err := accountsetup.ValidateSettings(m.pending, m.cals); err != nil {
@@ -260,6 +316,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		busyDone := common.Busy("settings:"+m.account.ID, false)
+		if msg.stale {
+			latest := msg.latest
+			m.stale = &latest
+			return m, tea.Batch(busyDone, m.reloadStale())
+		}
 		if msg.err != nil {
 			m.phase = phaseConfirm
 			m.errText = "Not saved: " + msg.err.Error()
@@ -268,6 +329,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(busyDone,
 			common.Status("Sync settings saved for "+safetext.Line(m.account.Name)),
 			common.DataChanged("Accounts"),
+			common.StateChanged(common.ChangedSettings, m.account.ID, "Accounts"),
 			done(m.account.ID, true, msg.settings))
 
 	case tea.KeyMsg:
@@ -275,14 +337,30 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case phaseConfirm:
 			switch {
 			case key.Matches(msg, m.keys.Apply):
+				if m.stale != nil {
+					return m, m.reloadStale()
+				}
 				m.phase = phaseApplying
 				m.gen++
-				gen, b, s := m.gen, m.backend, m.pending
+				gen, b, s, base := m.gen, m.backend, m.pending, m.original
 				return m, tea.Batch(common.Busy("settings:"+s.AccountID, true), func() tea.Msg {
-					saved, err := b.ApplySettings(context.Background(), s)
+					ctx := context.Background()
+					// Saved only over the settings the form was opened on: changed
+					// meanwhile (a fix, a command), they are shown instead, not undone.
+					cur, err := b.Settings(ctx, s.AccountID)
+					if err != nil {
+						return appliedMsg{gen: gen, err: err}
+					}
+					if !sameSettings(cur, base) {
+						return appliedMsg{gen: gen, stale: true, latest: cur}
+					}
+					saved, err := b.ApplySettings(ctx, s)
 					return appliedMsg{gen: gen, settings: saved, err: err}
 				})
 			case key.Matches(msg, m.keys.Edit):
+				if m.stale != nil {
+					return m, m.reloadStale()
+				}
 				m.errText = ""
 				return m, m.startForm(m.vals)
 			case key.Matches(msg, m.keys.Cancel):
@@ -310,6 +388,39 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	return m, nil
+}
+
+// staleText says why the form will not save what it holds.
+const staleText = "These settings were changed elsewhere (Troubleshoot or a command) after you opened them. " +
+	"Saving your version would undo that, so it will not be saved: finish or press esc, and the form opens again on the saved settings."
+
+// reloadStale refuses to save over settings changed elsewhere: the form opens again on
+// the stored settings, with the reason above it.
+func (m *Model) reloadStale() tea.Cmd {
+	latest := *m.stale
+	m.original, m.stale = latest, nil
+	m.errText = "Not saved: these settings were changed elsewhere (Troubleshoot or a command) after you opened them. " +
+		"The form now shows the saved settings; make your change again on top of them."
+	return m.startForm(valuesFrom(latest, m.cals))
+}
+
+// sameSettings compares what a person or a fix can change, not when it was saved.
+func sameSettings(a, b store.SyncSettings) bool {
+	sameTime := func(x, y *time.Time) bool {
+		return x == nil && y == nil || x != nil && y != nil && x.Equal(*y)
+	}
+	return a.AccountID == b.AccountID && a.CalendarID == b.CalendarID && a.Direction == b.Direction &&
+		slices.Equal(a.Types, b.Types) && a.ImportType == b.ImportType &&
+		sameTime(a.ActivatedAt, b.ActivatedAt) && sameTime(a.BackfillFrom, b.BackfillFrom) &&
+		a.ConflictPolicy == b.ConflictPolicy && a.Enabled == b.Enabled && a.Interval == b.Interval &&
+		a.WindowPastDays == b.WindowPastDays && a.WindowFutureDays == b.WindowFutureDays
+}
+
+// sameValues reports whether the form still holds what it was opened with.
+func sameValues(a, b values) bool {
+	return a.direction == b.direction && a.calendar == b.calendar && slices.Equal(a.types, b.types) &&
+		a.importType == b.importType && a.backfill == b.backfill && a.interval == b.interval &&
+		a.policy == b.policy && a.enabled == b.enabled
 }
 
 func done(id string, saved bool, s store.SyncSettings) tea.Cmd {
@@ -607,6 +718,8 @@ func (m *Model) View() string {
 		switch {
 		case m.phase == phaseApplying:
 			b.WriteString(st.Muted.Render("Saving…"))
+		case m.stale != nil:
+			b.WriteString(st.Muted.Render("enter/e: open the saved settings   esc: cancel (nothing is saved)"))
 		case m.errText != "":
 			b.WriteString(st.Muted.Render("enter: save anyway   e: edit again   esc: cancel (nothing is saved)"))
 		default:

@@ -36,7 +36,16 @@ func (b *stubBackend) Calendars(context.Context, string) ([]store.Calendar, erro
 	return b.cals, nil
 }
 func (b *stubBackend) Settings(context.Context, string) (store.SyncSettings, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.settings, nil
+}
+
+// change replaces the stored settings, as a Troubleshoot fix or a command would.
+func (b *stubBackend) change(fn func(s *store.SyncSettings)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fn(&b.settings)
 }
 func (b *stubBackend) Preview(context.Context, store.SyncSettings) (accountsetup.Preview, error) {
 	b.mu.Lock()

@@ -8,9 +8,10 @@
 //
 //	r := syncstatus.NewRunner(engine)          // engine: *sync.Engine from package main
 //	st := syncstatus.New(ctx, r)               // ctx: *common.Context
-//	Init:       tea.Batch(..., st.Init())      // starts the scheduler and the wait
+//	Init:       tea.Batch(..., st.Init(), st.LoadOutcomes()) // the scheduler, the wait, the recorded outcomes
 //	Update:     cmd := st.Update(msg)          // every message; returns the re-armed wait
 //	keys:       if key.Matches(msg, st.Keys.SyncNow) { cmd = st.SyncNow() }
+//	            if key.Matches(msg, st.Keys.Cause) { cmd = st.ShowCause() } // "!" on a failure
 //	statusBar:  right-hand side = st.View()
 //	quit:       r.Stop()                          // cancels a run and waits for it (bounded)
 package syncstatus
@@ -210,11 +211,23 @@ func (r *Runner) round(ctx context.Context, next map[string]time.Time, force str
 // Keys of the sync status widget.
 type Keys struct {
 	SyncNow key.Binding
+	// Cause opens Troubleshoot on the account whose last sync failed (only while one did).
+	Cause key.Binding
 }
 
-// DefaultKeys binds "sync now" to ctrl+r (ctrl+s is flow control in many terminals).
+// DefaultKeys binds "sync now" to ctrl+r (ctrl+s is flow control in many terminals) and
+// "why did it fail" to "!".
 func DefaultKeys() Keys {
-	return Keys{SyncNow: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "sync now"))}
+	return Keys{SyncNow: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "sync now")),
+		Cause: key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "why sync failed"))}
+}
+
+// OutcomesMsg carries the accounts' recorded last outcomes, read when the app starts
+// (the root routes it to the widget): a sync that failed before the app was opened (from
+// cron, or the last session) shows at once.
+type OutcomesMsg struct {
+	Outcomes []sync.Outcome
+	Err      error
 }
 
 // Model is the status-bar segment.
@@ -233,6 +246,12 @@ type Model struct {
 	lastAt   time.Time
 	lastErr  string
 	finished int
+	// outcomes is how each account's last sync went (order: accounts as first heard of),
+	// so a failure of one account is not hidden by the next account's success; heard
+	// marks accounts whose outcome came from a run of this session (newer than the store's).
+	outcomes map[string]sync.Outcome
+	order    []string
+	heard    map[string]bool
 }
 
 // A run is "long" (and gets a bar) once it has lasted LongRunAfter or handles at least
@@ -247,7 +266,59 @@ const (
 // New builds the widget over a runner (nil: the widget shows nothing and SyncNow is a no-op).
 func New(ctx *common.Context, r *Runner) *Model {
 	return &Model{ctx: ctx, runner: r, Keys: DefaultKeys(), running: map[string]sync.Progress{},
-		started: map[string]time.Time{}, beats: map[string]int{}}
+		started: map[string]time.Time{}, beats: map[string]int{}, outcomes: map[string]sync.Outcome{}, heard: map[string]bool{}}
+}
+
+// LoadOutcomes reads the recorded outcomes of every account (the root runs it at start
+// and routes the OutcomesMsg back here).
+func (m *Model) LoadOutcomes() tea.Cmd {
+	if m.ctx == nil || m.ctx.Services.Store == nil {
+		return nil
+	}
+	st := m.ctx.Services.Store
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		os, err := sync.LastOutcomes(ctx, st.DB)
+		return OutcomesMsg{Outcomes: os, Err: err}
+	}
+}
+
+func (m *Model) setOutcome(o sync.Outcome) {
+	if _, ok := m.outcomes[o.AccountID]; !ok {
+		m.order = append(m.order, o.AccountID)
+	}
+	m.outcomes[o.AccountID] = o
+}
+
+// Failed returns the first account whose last sync failed, wholly or in part.
+func (m *Model) Failed() (sync.Outcome, bool) {
+	for _, id := range m.order {
+		if o := m.outcomes[id]; o.Bad() {
+			return o, true
+		}
+	}
+	return sync.Outcome{}, false
+}
+
+// failedCount is how many accounts' last sync failed.
+func (m *Model) failedCount() int {
+	n := 0
+	for _, o := range m.outcomes {
+		if o.Bad() {
+			n++
+		}
+	}
+	return n
+}
+
+// ShowCause opens Troubleshoot on the first failing account (nil when none failed).
+func (m *Model) ShowCause() tea.Cmd {
+	o, ok := m.Failed()
+	if !ok {
+		return nil
+	}
+	return common.TroubleshootAccount(o.AccountID, o.Reason)
 }
 
 // Init starts the background scheduler and the first wait.
@@ -286,7 +357,21 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				m.lastErr = safetext.Line(fmt.Sprintf("%s: %s", name(p), p.Err.Error()))
 				cmds = append(cmds, common.StatusErr(fmt.Errorf("sync %s", m.lastErr)))
 			}
-			if s.Changed() {
+			changed := s.Changed()
+			// A run stopped from outside, or one that found another calsync syncing the
+			// account (cron), says nothing about the account: the other run records that.
+			if !s.Cancelled && s.ErrorCode != sync.ReasonAlreadySyncing {
+				o := s.Outcome()
+				o.AccountID, o.AccountName, o.At = p.AccountID, name(p), m.now()
+				if p.Err != nil && o.State != sync.OutcomeFailed {
+					o.State, o.Message = sync.OutcomeFailed, p.Err.Error()
+				}
+				// A failure (or its end) is news for Home even when no data changed.
+				changed = changed || o.Bad() || m.outcomes[p.AccountID].Bad()
+				m.setOutcome(o)
+				m.heard[p.AccountID] = true
+			}
+			if changed {
 				cmds = append(cmds, common.DataChanged("sync"))
 			}
 		} else {
@@ -302,6 +387,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	case IdleMsg:
 		return m.runner.Wait()
+	case OutcomesMsg:
+		for _, o := range msg.Outcomes {
+			if !m.heard[o.AccountID] { // a run of this session already said newer
+				m.setOutcome(o)
+			}
+		}
+		return nil
 	}
 	return nil
 }
@@ -357,6 +449,31 @@ func (m *Model) View() string {
 		default:
 			return st.StatusBusy.Render(label + "syncing…")
 		}
+	}
+	if o, ok := m.Failed(); ok {
+		// Red until that account syncs cleanly: which account, what went wrong, and the
+		// key that opens the cause.
+		what := "sync failed"
+		if o.State == sync.OutcomePartial {
+			what = "sync partly failed"
+		}
+		ago := humanAgo(m.now().Sub(o.At))
+		if o.At.IsZero() {
+			ago = ""
+		}
+		more := ""
+		if n := m.failedCount(); n > 1 {
+			more = fmt.Sprintf(" (+%d more)", n-1)
+		}
+		acct := safetext.Line(o.AccountName)
+		if acct == "" {
+			acct = o.AccountID
+		}
+		why := safetext.Line(o.Headline())
+		return m.fit(
+			st.StatusError.Render(strings.TrimSpace(fmt.Sprintf("✗ %s: %s %s", acct, what, ago))+": "+why+more)+st.StatusInfo.Render(" — ! why"),
+			st.StatusError.Render("✗ "+acct+": "+why+more)+st.StatusInfo.Render(" — !"),
+			st.StatusError.Render("✗ "+acct+more+" — !"))
 	}
 	if m.last == nil {
 		return ""

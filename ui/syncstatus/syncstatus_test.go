@@ -120,3 +120,50 @@ func TestStatusSegmentShowsProgressBarAndFailures(t *testing.T) {
 		t.Fatal("no status command for a failed run")
 	}
 }
+
+// One account's failure is not hidden by the next account's success: the status bar
+// stays red with the failing account and its reason until that account syncs cleanly,
+// and "!" opens Troubleshoot on it. A partial failure (read-only calendar) counts too,
+// and so does a failure recorded before the app opened.
+func TestStatusBarKeepsAFailedAccountRedUntilItSyncs(t *testing.T) {
+	m := New(testCtx(t, nil), &Runner{events: make(chan tea.Msg, 8)})
+	m.Update(OutcomesMsg{Outcomes: []sync.Outcome{{AccountID: "a", AccountName: "Work", State: sync.OutcomeOK}}})
+	if m.ShowCause() != nil {
+		t.Fatal("! acts although nothing failed")
+	}
+	m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Errors: 1, ErrorKind: map[string]int{"ReadOnly": 1}, FirstError: "403 requiredAccessLevel"}}})
+	m.Update(ProgressMsg{sync.Progress{AccountID: "b", AccountName: "Personal", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Pushed: 1}}})
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "✗ Work: sync partly failed just now: the calendar is read-only — ! why") || strings.Contains(v, "✓") {
+		t.Fatalf("status %q", v)
+	}
+	cmd := m.ShowCause()
+	if cmd == nil {
+		t.Fatal("! does nothing on a failure")
+	}
+	if msg, ok := cmd().(common.TroubleshootAccountMsg); !ok || msg.AccountID != "a" || msg.Reason != "ReadOnly" {
+		t.Fatalf("! sent %#v", cmd())
+	}
+	// A failure recorded earlier (cron) for another account shows as well; a stale load
+	// does not undo what a run of this session said.
+	m.Update(OutcomesMsg{Outcomes: []sync.Outcome{{AccountID: "a", State: sync.OutcomeOK},
+		{AccountID: "c", AccountName: "Fastmail", State: sync.OutcomeFailed, Reason: "AuthExpired"}}})
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "✗ Work: sync partly failed just now: the calendar is read-only (+1 more)") {
+		t.Fatalf("status %q", v)
+	}
+	// Work syncs cleanly: the other failure remains; cancelled runs change nothing.
+	m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work", Phase: sync.PhaseDone, Summary: sync.Summary{}}})
+	m.Update(ProgressMsg{sync.Progress{AccountID: "c", AccountName: "Fastmail", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Failed: true, Cancelled: true}, Err: context.Canceled}})
+	m.Update(ProgressMsg{sync.Progress{AccountID: "a", AccountName: "Work", Phase: sync.PhaseDone,
+		Summary: sync.Summary{Failed: true, Temporary: true, ErrorCode: sync.ReasonAlreadySyncing}, Err: sync.ErrAlreadySyncing}})
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "✗ Fastmail: sync failed: the sign-in expired — ! why") {
+		t.Fatalf("status %q", v)
+	}
+	m.Update(ProgressMsg{sync.Progress{AccountID: "c", AccountName: "Fastmail", Phase: sync.PhaseDone, Summary: sync.Summary{}}})
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "✓ synced just now") || m.ShowCause() != nil {
+		t.Fatalf("all clean again, status %q", v)
+	}
+}

@@ -64,10 +64,12 @@ type Model struct {
 	note    string         // a one-line outcome ("fix undone", errors)
 	noteErr bool
 	answer  string // the person's answer to "did this fix it?"
+	// only is the account the next start looks into alone (a failed sync's "!").
+	only string
 }
 
 type keyMap struct {
-	Up, Down, Enter, Next, Fix, Yes, No, Undo, Back, Restart key.Binding
+	Up, Down, Enter, Next, Fix, Yes, No, Undo, Back, Restart, Recheck key.Binding
 }
 
 func newKeys() keyMap {
@@ -82,6 +84,7 @@ func newKeys() keyMap {
 		Undo:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo the fix")),
 		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to symptoms")),
 		Restart: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run again")),
+		Recheck: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "check again")),
 	}
 }
 
@@ -129,7 +132,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		if len(m.current.Fixes) > 0 {
 			b = append(b, m.keys.Fix)
 		}
-		return append(b, m.keys.Back)
+		return append(b, m.keys.Recheck, m.keys.Back)
 	case stateConfirm:
 		return []key.Binding{m.keys.Yes, m.keys.Back}
 	case stateVerified:
@@ -163,20 +166,87 @@ type (
 		gen     int
 		index   int
 		finding doctor.Finding
+		// The session's accounts and steps as read just before the step ran.
+		accounts []*doctor.AccountView
+		steps    []doctor.Step
 	}
 	appliedMsg struct {
 		gen      int
 		applied  doctor.Applied
 		err      error
 		verified doctor.Finding
+		change   stateChange
 	}
 	undoneMsg struct {
 		gen      int
 		text     string
 		err      error
 		verified doctor.Finding
+		change   stateChange
 	}
 )
+
+// stateChange is what a fix changed, for the other screens.
+type stateChange struct {
+	what      common.Changed
+	accountID string
+}
+
+// fixChanges says which saved state each doctor fix changes (and its undo puts back), so
+// the screens that show or edit that state reload it instead of saving their older copy
+// over the fix. A fix missing here (a new one) makes every screen reload.
+var fixChanges = map[string]common.Changed{
+	"reset-list-filters":    common.ChangedFilters,
+	"enable-sync":           common.ChangedSettings,
+	"stop-sync":             common.ChangedSettings,
+	"backfill":              common.ChangedSettings,
+	"add-type":              common.ChangedSettings,
+	"all-types":             common.ChangedSettings,
+	"use-writable-calendar": common.ChangedSettings,
+	"two-way":               common.ChangedSettings,
+	"set-time-zone":         common.ChangedTimeZone,
+	"reconnect":             common.ChangedAccounts,
+	"app-password":          common.ChangedAccounts,
+	"resync":                common.ChangedAccounts | common.ChangedActivities,
+	"merge":                 common.ChangedActivities,
+}
+
+func changeOf(fx *doctor.Fix) stateChange {
+	if fx == nil {
+		return stateChange{what: common.ChangedEverything}
+	}
+	what, ok := fixChanges[fx.ID]
+	if !ok {
+		what = common.ChangedEverything
+	}
+	return stateChange{what: what, accountID: fx.AccountID}
+}
+
+// changedNames is what a change touched, in words, for "… changed since this check ran".
+func changedNames(c common.Changed) string {
+	var parts []string
+	for _, n := range []struct {
+		k    common.Changed
+		word string
+	}{
+		{common.ChangedFilters, "list filters"}, {common.ChangedSettings, "sync settings"},
+		{common.ChangedAccounts, "accounts"}, {common.ChangedActivities, "activities"},
+		{common.ChangedTimeZone, "time zone"},
+	} {
+		if c.Has(n.k) {
+			parts = append(parts, n.word)
+		}
+	}
+	if len(parts) == 0 {
+		return "saved state"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// announce tells every screen what the fix (or its undo) changed.
+func (c stateChange) announce() tea.Cmd {
+	return tea.Batch(common.DataChanged("Troubleshoot"), common.StateChanged(c.what, c.accountID, "Troubleshoot"))
+}
 
 func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 	m.gen++
@@ -188,6 +258,8 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 		return nil
 	}
 	now := m.ctx.Now
+	only := m.only
+	m.only = ""
 	open := func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -207,6 +279,9 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 			}
 		}
 		sess, err := doctor.NewSession(ctx, &e, sym)
+		if err == nil && only != "" {
+			msg.explain = doctor.SecretRedactor(ctx, env.Store).Text(sess.FocusAccount(ctx, only))
+		}
 		msg.gen, msg.sess, msg.err = gen, sess, err
 		return msg
 	}
@@ -226,9 +301,66 @@ func (m *Model) runStep() tea.Cmd {
 	return tea.Batch(func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		f := sess.RunStep(ctx, i)
-		return stepMsg{gen: gen, index: i, finding: doctor.SecretRedactor(ctx, sess.Env.Store).Finding(f)}
+		// Settings, accounts and calendars are read again before every step: the person
+		// may have changed them in another tab (or a fix did) since the session began.
+		// The step runs on a copy; Update takes the fresh views over.
+		run := *sess
+		if accts, err := doctor.LoadAccounts(ctx, sess.Env.Store); err == nil {
+			run.Accounts, run.Steps = accts, freshSteps(sess.Steps, accts)
+		}
+		step := run.Steps[i]
+		var f doctor.Finding
+		if step.Account != nil && !hasAccount(run.Accounts, step.Account.Account.ID) {
+			f = doctor.Finding{CheckID: step.Check.ID, Title: step.Check.Title, AccountID: step.Account.Account.ID,
+				Status: doctor.Skip, Summary: "not checked: this account was removed after the check began"}
+		} else {
+			f = run.RunStep(ctx, i)
+		}
+		return stepMsg{gen: gen, index: i, finding: doctor.SecretRedactor(ctx, sess.Env.Store).Finding(f),
+			accounts: run.Accounts, steps: run.Steps}
 	}, m.spin.Tick)
+}
+
+// freshSteps is steps with each account's view replaced by its fresh one; a removed
+// account keeps its old view (its steps say so when they run).
+func freshSteps(steps []doctor.Step, accts []*doctor.AccountView) []doctor.Step {
+	byID := map[string]*doctor.AccountView{}
+	for _, a := range accts {
+		byID[a.Account.ID] = a
+	}
+	out := make([]doctor.Step, len(steps))
+	for i, st := range steps {
+		if st.Account != nil {
+			if a, ok := byID[st.Account.Account.ID]; ok {
+				st.Account = a
+			}
+		}
+		out[i] = st
+	}
+	return out
+}
+
+func hasAccount(accts []*doctor.AccountView, id string) bool {
+	for _, a := range accts {
+		if a.Account.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// recheck runs the step shown again, on freshly read settings: after the person changed
+// something in another tab (signed in again, edited settings), or just to see.
+func (m *Model) recheck() tea.Cmd {
+	if m.sess == nil || m.step >= len(m.sess.Steps) {
+		return nil
+	}
+	if n := len(m.done); n > 0 {
+		m.done = m.done[:n-1] // the new finding takes its place
+	}
+	// The undo key belongs to the finding it fixed; the journal keeps the undo.
+	m.note, m.noteErr, m.applied, m.fix = "", false, nil, nil
+	return m.runStep()
 }
 
 // needsAttention says whether the wizard stops on a finding (the rest scroll by).
@@ -247,6 +379,7 @@ func (m *Model) advance() tea.Cmd {
 
 func (m *Model) applyFix(input string) tea.Cmd {
 	gen, sess, fx, f := m.gen, m.sess, m.fix, m.current
+	change := changeOf(fx)
 	m.state, m.before = stateApplying, f
 	return tea.Batch(common.Busy("troubleshoot-fix", true), func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -257,7 +390,7 @@ func (m *Model) applyFix(input string) tea.Cmd {
 		scrub := doctor.SecretRedactor(ctx, sess.Env.Store)
 		scrub.AddSecret([]byte(input))
 		a.Message = scrub.Text(a.Message)
-		msg := appliedMsg{gen: gen, applied: a, err: redactErr(scrub, err)}
+		msg := appliedMsg{gen: gen, applied: a, err: redactErr(scrub, err), change: change}
 		if err == nil {
 			msg.verified = scrub.Finding(sess.Verify(ctx, f))
 		}
@@ -267,6 +400,7 @@ func (m *Model) applyFix(input string) tea.Cmd {
 
 func (m *Model) undo() tea.Cmd {
 	gen, sess, id, f := m.gen, m.sess, m.applied.JournalID, m.before
+	change := changeOf(m.fix)
 	m.state = stateApplying
 	return tea.Batch(common.Busy("troubleshoot-fix", true), func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -275,7 +409,7 @@ func (m *Model) undo() tea.Cmd {
 		// The re-check shows the same evidence as the step did (a provider message that
 		// quoted a token, say): it is scrubbed the same way.
 		scrub := doctor.SecretRedactor(ctx, sess.Env.Store)
-		msg := undoneMsg{gen: gen, text: scrub.Text(text), err: redactErr(scrub, err)}
+		msg := undoneMsg{gen: gen, text: scrub.Text(text), err: redactErr(scrub, err), change: change}
 		if err == nil {
 			msg.verified = scrub.Finding(sess.Verify(ctx, f))
 		}
@@ -297,6 +431,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.TroubleshootActivityMsg:
 		return m, m.start(doctor.NotShowing, msg.ActivityID)
+	case common.TroubleshootAccountMsg:
+		m.only = msg.AccountID
+		return m, m.start(doctor.SymptomForReason(msg.Reason), "")
 	case spinner.TickMsg:
 		if m.state != stateRunning && m.state != stateApplying {
 			return m, nil
@@ -322,6 +459,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != m.gen || msg.index != m.step {
 			return m, nil
 		}
+		if msg.steps != nil {
+			// A new session value: a command still running reads the old one.
+			ns := *m.sess
+			ns.Accounts, ns.Steps = msg.accounts, msg.steps
+			m.sess = &ns
+		}
 		m.done = append(m.done, msg.finding)
 		m.current = msg.finding
 		if needsAttention(msg.finding) {
@@ -330,20 +473,34 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.advance()
 	case appliedMsg:
+		// The other screens hear of it even when the person left this run: the change is
+		// in the store either way.
 		if msg.gen != m.gen {
-			return m, nil
+			if msg.err == nil || msg.applied.JournalID != 0 {
+				return m, tea.Batch(common.Busy("troubleshoot-fix", false), msg.change.announce())
+			}
+			return m, common.Busy("troubleshoot-fix", false)
 		}
 		if msg.err != nil {
 			m.state, m.note, m.noteErr = stateResult, "The fix was not applied: "+msg.err.Error(), true
-			return m, common.Busy("troubleshoot-fix", false)
+			var announce tea.Cmd
+			if msg.applied.JournalID != 0 {
+				// Part of it was made (resync: the tokens were reset, the sync failed).
+				m.note = "The fix did not finish: " + msg.err.Error()
+				announce = msg.change.announce()
+			}
+			return m, tea.Batch(common.Busy("troubleshoot-fix", false), announce)
 		}
 		m.applied, m.current, m.answer = &msg.applied, msg.verified, ""
 		m.done[len(m.done)-1] = msg.verified
 		m.state, m.note, m.noteErr = stateVerified, msg.applied.Message, false
-		return m, tea.Batch(common.Busy("troubleshoot-fix", false), common.DataChanged("Troubleshoot"))
+		return m, tea.Batch(common.Busy("troubleshoot-fix", false), msg.change.announce())
 	case undoneMsg:
 		if msg.gen != m.gen {
-			return m, nil
+			if msg.err == nil {
+				return m, tea.Batch(common.Busy("troubleshoot-fix", false), msg.change.announce())
+			}
+			return m, common.Busy("troubleshoot-fix", false)
 		}
 		if msg.err != nil {
 			m.state, m.note, m.noteErr = stateVerified, "Undo failed: "+msg.err.Error(), true
@@ -352,7 +509,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.applied, m.current = nil, msg.verified
 		m.done[len(m.done)-1] = msg.verified
 		m.state, m.note, m.noteErr = stateResult, msg.text, false
-		return m, tea.Batch(common.Busy("troubleshoot-fix", false), common.DataChanged("Troubleshoot"))
+		return m, tea.Batch(common.Busy("troubleshoot-fix", false), msg.change.announce())
+	case common.StateChangedMsg:
+		// Changed in another tab since the finding on screen was checked: it may be out of date.
+		if msg.Source != m.Title() && (m.state == stateResult || m.state == stateVerified || m.state == stateDone) {
+			again := "press r to check again"
+			if m.state == stateDone {
+				again = "press r to run the checks again"
+			}
+			m.note, m.noteErr = "The "+changedNames(msg.What)+" changed in "+msg.Source+" since this was checked: "+again+".", false
+		}
+		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
 	}
@@ -381,6 +548,8 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.Undo) && m.applied != nil && m.fix != nil && m.fix.Undoable:
 			return m, m.undo()
+		case key.Matches(msg, k.Recheck):
+			return m, m.recheck()
 		case key.Matches(msg, k.Back):
 			m.gen++
 			m.state, m.cursor = statePick, 0
@@ -590,7 +759,7 @@ func (m *Model) View() string {
 		line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.stepTitle(m.step))))
 		wrap("  ", c.Explain, st.Muted.Render)
 		line(st.Banner.Render("Run it?"))
-		wrap("  ", "It adds a test event to your calendar and a test activity here, syncs, and removes both.", st.Muted.Render)
+		wrap("  ", doctor.ProbeNotice, st.Muted.Render)
 		line(st.Muted.Render("y: run it · n: skip it"))
 	case stateDone:
 		c := countStatus(m.done)
@@ -709,7 +878,7 @@ func (m *Model) viewFinding(line func(string), wrap func(string, string, func(..
 		if f.Ask != "" {
 			wrap("  ? ", f.Ask, st.Warn.Render)
 		}
-		hint := "n: next step"
+		hint := "n: next step · r: check again"
 		switch {
 		case len(f.Fixes) > 1:
 			hint = "↑/↓: choose a fix · f: apply it · " + hint

@@ -46,6 +46,11 @@ type Options struct {
 	// NoSyncCollection makes calendars advertise no DAV:sync-token and refuse the
 	// sync-collection REPORT, like servers without RFC 6578 (clients compare etags).
 	NoSyncCollection bool
+	// BrokenSyncCollection, when set, is the status every sync-collection REPORT answers
+	// (403 without a DAV precondition element, 415, 500...) while calendars still
+	// advertise a DAV:sync-token: how Posteo, GMX, Zimbra, SOGo and DAViCal fail
+	// (PROVIDERS.md, CalDAV).
+	BrokenSyncCollection int
 	// SyncPageSize > 0 truncates sync-collection answers after that many members with a
 	// 507 on the collection, as RFC 6578 3.6 allows; the client continues from the token.
 	SyncPageSize int

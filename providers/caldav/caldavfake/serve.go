@@ -534,6 +534,12 @@ func (s *Server) syncCollection(w http.ResponseWriter, res resource, req reportR
 		davError(w, http.StatusForbidden, `<D:supported-report/>`)
 		return
 	}
+	if st := s.opts.BrokenSyncCollection; st != 0 {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(st)
+		io.WriteString(w, "<html><body><h1>"+http.StatusText(st)+"</h1></body></html>")
+		return
+	}
 	var since int64
 	if req.SyncToken != nil && strings.TrimSpace(*req.SyncToken) != "" {
 		t := strings.TrimSpace(*req.SyncToken)

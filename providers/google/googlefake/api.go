@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,6 +94,14 @@ func (s *Server) gateLocked(w http.ResponseWriter, r *http.Request, method strin
 	scopes, ok := s.bearerLocked(r)
 	if !ok {
 		writeAuthErr(w)
+		return false
+	}
+	if f.APINotEnabledProject != "" {
+		writeErr(w, errAccessNotConfigured(f.APINotEnabledProject))
+		return false
+	}
+	if f.DomainPolicy {
+		writeErr(w, errDomainPolicy())
 		return false
 	}
 	if f.RateLimited {
@@ -187,6 +196,16 @@ func (s *Server) listLocked(w http.ResponseWriter, r *http.Request, calID string
 		if !ok || t.Cal != cal.ID {
 			writeErr(w, errInvalid("Invalid page token value."))
 			return
+		}
+		if t.Sync {
+			// Paging an incremental listing repeats the same query: the same syncToken plus
+			// pageToken (PROVIDERS.md, Google, after the sync guide). A bare pageToken is
+			// another query, which Google does not promise to answer as the increment.
+			st, ok := decodeToken("CPD", q.Get("syncToken"))
+			if q.Get("syncToken") == "" || !ok || st.Cal != cal.ID || st.Snap != t.Since {
+				writeErr(w, errInvalid("Invalid page token value: an incremental listing must be paged with the same syncToken."))
+				return
+			}
 		}
 		if t.Sync && t.Epoch != cal.Epoch {
 			writeErr(w, errFullSyncRequired())
@@ -548,6 +567,10 @@ func (s *Server) updateLocked(w http.ResponseWriter, r *http.Request, calID, id 
 		writeErr(w, errNotFound())
 		return
 	}
+	if slices.Contains(s.st.Faults.ForbiddenEvents, id) {
+		writeErr(w, errForbidden())
+		return
+	}
 	m, ok := readEvent(w, r)
 	if !ok {
 		return
@@ -610,6 +633,10 @@ func (s *Server) deleteLocked(w http.ResponseWriter, r *http.Request, calID, id 
 	se, ok := s.eventOrInstanceLocked(cal, id)
 	if !ok {
 		writeErr(w, errNotFound())
+		return
+	}
+	if slices.Contains(s.st.Faults.ForbiddenEvents, id) {
+		writeErr(w, errForbidden())
 		return
 	}
 	if se.Event.Status == "cancelled" {

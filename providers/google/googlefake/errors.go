@@ -144,3 +144,27 @@ func writeRateLimit(w http.ResponseWriter, f Faults) {
 func writeOAuthErr(w http.ResponseWriter, status int, code, desc string) {
 	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
+
+// errAccessNotConfigured is Google's answer when the Calendar API is not enabled in the
+// Cloud project of the OAuth client (PROVIDERS.md, Google: "accessNotConfigured ... a
+// setup error, not a read-only calendar").
+func errAccessNotConfigured(project string) errBody {
+	link := "https://console.developers.google.com/apis/api/calendar-json.googleapis.com/overview?project=" + project
+	msg := "Google Calendar API has not been used in project " + project + " before or it is disabled. Enable it by visiting " +
+		link + " then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry."
+	return errBody{Errors: []errItem{{Domain: "usageLimits", Reason: "accessNotConfigured", Message: msg}},
+		Code: 403, Message: msg, Status: "PERMISSION_DENIED",
+		Details: []errDetail{{Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "SERVICE_DISABLED", Domain: "googleapis.com",
+			Metadata: map[string]string{"consumer": "projects/" + project, "service": "calendar-json.googleapis.com",
+				"activationUrl": link}}}}
+}
+
+// errDomainPolicy: the Workspace domain has Calendar turned off for the user or for apps.
+func errDomainPolicy() errBody {
+	return simpleErr(403, "calendar", "domainPolicy", "The domain administrators have disabled Google Calendar for this account.")
+}
+
+// errForbidden: this user may not change this event (not its organizer).
+func errForbidden() errBody {
+	return simpleErr(403, "global", "forbidden", "Forbidden")
+}

@@ -5,7 +5,9 @@
 // client would like: a client that misreads Google misreads the fake too. Like Google, it
 // keeps deleted events (status cancelled, still served by get) and never frees their ids:
 // an insert under one is a 409 duplicate, and only an update that sets status confirmed
-// (or tentative) brings the event back.
+// (or tentative) brings the event back. It refuses what Google refuses: a page token of
+// an incremental listing sent without its syncToken (the sync guide repeats the query),
+// and, as faults, answers 403 accessNotConfigured, domainPolicy and forbidden.
 //
 // Paths served (prefix with URL()):
 //
@@ -85,6 +87,15 @@ type Faults struct {
 	ServerErrorStatus int
 	// FailCount > 0 makes RateLimited / ServerError fire that many times, then clear.
 	FailCount int
+	// APINotEnabledProject, when set, answers every API call with 403 accessNotConfigured
+	// for that project number (the Calendar API is off in the OAuth client's project).
+	APINotEnabledProject string
+	// DomainPolicy answers every API call with 403 domainPolicy (Calendar turned off by
+	// the Workspace domain).
+	DomainPolicy bool
+	// ForbiddenEvents lists event ids whose update and delete answer 403 forbidden
+	// (someone else's event on a writable calendar).
+	ForbiddenEvents []string
 }
 
 // Calendar is a calendarList entry.

@@ -44,6 +44,24 @@ func (s *Server) Calendars() []Calendar {
 	return out
 }
 
+// RemoveCalendar deletes a calendar with its events (its owner deleted it, or it was
+// unshared): like Google (shared/PROVIDERS.md, NotFound: 404 notFound), every later call
+// on it (list, get, insert, update, delete) answers 404 notFound and calendarList no
+// longer has it.
+func (s *Server) RemoveCalendar(calID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, c := range s.st.Calendars {
+		if c.ID == calID || (calID == "primary" && c.Primary) {
+			s.st.Calendars = append(s.st.Calendars[:i], s.st.Calendars[i+1:]...)
+			s.dirty = true
+			s.saveLocked()
+			return nil
+		}
+	}
+	return errNoCalendar
+}
+
 // SetAccessRole changes the account's role on a calendar: "reader" or "freeBusyReader"
 // makes writes fail with 403 requiredAccessLevel.
 func (s *Server) SetAccessRole(calID, role string) error {

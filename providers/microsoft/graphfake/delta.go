@@ -131,6 +131,9 @@ func (s *Server) delta(q *request, cal string) {
 			continue
 		}
 		ins := instancesIn(e, from, to)
+		// @removed covers both a deletion and an event moved or edited out of the window
+		// (event-delta reference; PROVIDERS.md, Microsoft Graph): the marker is the same,
+		// and only a GET of the event (404 or not) tells them apart.
 		if e.Deleted || len(ins) == 0 {
 			if tok.Full {
 				continue // a first round only lists what is there
@@ -182,7 +185,11 @@ func (s *Server) delta(q *request, cal string) {
 		}
 		values = append(values, b)
 	}
-	link := q.base + "/v1.0/me/calendars/" + url.PathEscape(cal) + "/calendarView/delta?"
+	// Graph's links are opaque and need not repeat the request's path: it answers with
+	// another form of the same resource (event-delta reference; PROVIDERS.md, Microsoft
+	// Graph: "bind the cursor to the calendar, not to the link's path"). The fake uses
+	// the users/{id}/calendars('{id}') form so a client that parses the path fails.
+	link := q.base + "/v1.0/users/" + url.PathEscape(s.st.User.ID) + "/calendars('" + url.PathEscape(cal) + "')/calendarView/delta?"
 	out := map[string]any{"@odata.context": q.base + "/v1.0/$metadata#Collection(event)", "value": values}
 	if end < len(items) {
 		next := tok
@@ -206,16 +213,20 @@ func parseWindowParam(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("bad date")
 }
 
+// mailboxConcurrency is how many requests one mailbox serves at once.
+const mailboxConcurrency = 4
+
 // serveBatch answers POST /v1.0/$batch (JSON batching): each step runs through the
 // handler with the batch's Authorization, and its own status/headers/body come back.
 func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Requests []struct {
-			ID      string            `json:"id"`
-			Method  string            `json:"method"`
-			URL     string            `json:"url"`
-			Headers map[string]string `json:"headers"`
-			Body    json.RawMessage   `json:"body"`
+			ID        string            `json:"id"`
+			Method    string            `json:"method"`
+			URL       string            `json:"url"`
+			Headers   map[string]string `json:"headers"`
+			Body      json.RawMessage   `json:"body"`
+			DependsOn []string          `json:"dependsOn"`
 		} `json:"requests"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&in); err != nil {
@@ -235,7 +246,24 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Responses []stepOut `json:"responses"`
 	}{Responses: []stepOut{}}
+	// Graph runs the steps against one mailbox in parallel, and a mailbox allows 4
+	// concurrent requests: the steps beyond the 4th that do not wait on another (dependsOn)
+	// get 429 ApplicationThrottled "MailboxConcurrency" with a Retry-After (PROVIDERS.md,
+	// Microsoft Graph, $batch).
+	parallel := 0
 	for _, st := range in.Requests {
+		if len(st.DependsOn) == 0 {
+			parallel++
+			if parallel > mailboxConcurrency {
+				rec := httptest.NewRecorder()
+				rec.Header().Set("Retry-After", "1")
+				s.lockedError(rec, http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+				so := stepOut{ID: st.ID, Status: rec.Code, Headers: map[string]string{"Retry-After": "1"}}
+				so.Body = json.RawMessage(strings.TrimSpace(rec.Body.String()))
+				out.Responses = append(out.Responses, so)
+				continue
+			}
+		}
 		u := st.URL
 		if !strings.HasPrefix(u, "/") {
 			u = "/" + u

@@ -60,6 +60,13 @@ func splitScopes(v string) []string { return strings.Fields(v) }
 func (s *Server) serveEntra(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	tenant, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if s.opts.SingleTenant && (tenant == "common" || tenant == "organizations" || tenant == "consumers") {
+		// PROVIDERS.md (Entra): "50194: a single-tenant app used on /common".
+		s.entraError(w, http.StatusBadRequest, s.entraErr("invalid_request",
+			"AADSTS50194: Application '"+s.opts.ClientID+"'(calsync) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.", 50194, ""))
+		return
+	}
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") && r.Method == "POST":
 		s.token(w, r)
@@ -133,10 +140,15 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 				"AADSTS9002313: Invalid request. Request is malformed or invalid.", 9002313, ""))
 			return
 		}
-		scopes = g.Scopes
-		if asked := splitScopes(f.Get("scope")); len(asked) > 0 {
-			scopes = intersect(scopes, asked)
+		// Entra's v2 endpoint wants scope on a refresh_token grant too (PROVIDERS.md,
+		// Entra; v2 refresh request reference): without it the request is refused.
+		asked := splitScopes(f.Get("scope"))
+		if len(asked) == 0 {
+			s.entraError(w, http.StatusBadRequest, s.entraErr("invalid_request",
+				"AADSTS900144: The request body must contain the following parameter: 'scope'.", 900144, ""))
+			return
 		}
+		scopes = intersect(g.Scopes, asked)
 	case "urn:ietf:params:oauth:grant-type:device_code":
 		d := s.st.Devices[f.Get("device_code")]
 		switch {

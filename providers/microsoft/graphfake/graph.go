@@ -109,6 +109,17 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 			seg[i] = u
 		}
 	}
+	// users/{id or mail}/... is the same mailbox as me/...; a calendars('{id}') key
+	// segment is the same as calendars/{id}.
+	if len(seg) >= 2 && strings.EqualFold(seg[0], "users") && s.isUserLocked(seg[1]) {
+		seg = append([]string{"me"}, seg[2:]...)
+	}
+	for i := 0; i < len(seg); i++ {
+		if k, ok := keySegment(seg[i], "calendars"); ok {
+			seg = append(seg[:i], append([]string{"calendars", k}, seg[i+1:]...)...)
+			i++
+		}
+	}
 	lower := make([]string, len(seg))
 	for i, x := range seg {
 		lower[i] = strings.ToLower(x)
@@ -127,6 +138,8 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		s.delta(q, s.defaultCalendarLocked())
 	case len(seg) == 4 && lower[0] == "me" && lower[1] == "calendars" && lower[3] == "events" && m == "POST":
 		s.createEvent(q, seg[2])
+	case len(seg) == 4 && lower[0] == "me" && lower[1] == "calendars" && lower[3] == "events" && m == "GET":
+		s.listEvents(q, seg[2])
 	case len(seg) == 2 && lower[0] == "me" && lower[1] == "events" && m == "POST":
 		s.createEvent(q, s.defaultCalendarLocked())
 	case len(seg) == 3 && lower[0] == "me" && lower[1] == "events":
@@ -137,6 +150,20 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		s.graphError(w, http.StatusBadRequest, "BadRequest",
 			fmt.Sprintf("Resource not found for the segment '%s'.", seg[len(seg)-1]))
 	}
+}
+
+func (s *Server) isUserLocked(id string) bool {
+	u := s.st.User
+	return id == u.ID || strings.EqualFold(id, u.Mail) || strings.EqualFold(id, u.UserPrincipalName)
+}
+
+// keySegment splits an OData key segment like calendars('AAMk...') into its key.
+func keySegment(seg, name string) (string, bool) {
+	rest, ok := strings.CutPrefix(seg, name+"('")
+	if !ok || !strings.HasSuffix(rest, "')") {
+		return "", false
+	}
+	return strings.TrimSuffix(rest, "')"), true
 }
 
 func unescape(s string) (string, error) {
@@ -665,7 +692,7 @@ func applyInput(e *storedEvent, in *eventInput) (int, string, string) {
 	}
 	for _, d := range []dateTimeTZ{e.Start, e.End} {
 		loc, err := loadZone(d.TimeZone)
-		if err != nil {
+		if err != nil || ((in.Start != nil || in.End != nil) && !writableZone(d.TimeZone)) {
 			return 400, "TimeZoneNotSupportedException", fmt.Sprintf("A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", d.TimeZone)
 		}
 		if _, err := parseDateTime(d.DateTime, loc); err != nil {
@@ -691,6 +718,49 @@ func applyInput(e *storedEvent, in *eventInput) (int, string, string) {
 		}
 	}
 	return 0, "", ""
+}
+
+var reFilterProp = regexp.MustCompile(`(?i)^singleValueExtendedProperties/any\(\s*(\w+)\s*:\s*(\w+)/id\s+eq\s+'((?:[^']|'')*)'\s+and\s+(\w+)/value\s+eq\s+'((?:[^']|'')*)'\s*\)$`)
+
+// listEvents answers GET me/calendars/{id}/events, with the documented filter on a
+// single-value extended property (singleValueExtendedProperties/Any(ep: ep/id eq '...'
+// and ep/value eq '...')), which is how a client finds the event it tagged.
+func (s *Server) listEvents(q *request, cal string) {
+	if !canReadCalendars(q.scopes) {
+		s.accessDenied(q.w)
+		return
+	}
+	if s.st.calendar(cal) == nil {
+		s.itemNotFound(q.w)
+		return
+	}
+	expand, err := parseExpand(q.r.URL.Query().Get("$expand"))
+	if err != nil {
+		s.graphError(q.w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	var propID, propValue string
+	if f := strings.TrimSpace(q.r.URL.Query().Get("$filter")); f != "" {
+		m := reFilterProp.FindStringSubmatch(f)
+		if m == nil || !strings.EqualFold(m[1], m[2]) || !strings.EqualFold(m[1], m[4]) {
+			s.graphError(q.w, http.StatusBadRequest, "ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes.")
+			return
+		}
+		propID, propValue = canonicalPropID(strings.ReplaceAll(m[3], "''", "'")), strings.ReplaceAll(m[5], "''", "'")
+	}
+	vals := []eventJSON{}
+	for _, e := range s.st.eventsIn(cal) {
+		if e.Deleted || e.Raw != "" {
+			continue
+		}
+		if propID != "" && (e.Props == nil || e.Props[propID] != propValue) {
+			continue
+		}
+		st, _ := e.Start.absolute()
+		en, _ := e.End.absolute()
+		vals = append(vals, s.renderInstance(instance{ev: e, id: e.ID, start: st, end: en}, q.prefs, expand))
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{"@odata.context": q.base + "/v1.0/$metadata#users('" + s.st.User.ID + "')/calendars('" + cal + "')/events", "value": vals})
 }
 
 func (s *Server) createEvent(q *request, cal string) {

@@ -105,6 +105,11 @@ func TestEntraTokenBodies(t *testing.T) {
 	c := newTC(t, graphfake.Options{})
 	rt := c.fake.IssueToken("Calendars.ReadWrite", "offline_access").RefreshToken
 	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {"cid"}, "refresh_token": {rt}}
+	// Entra v2 refuses a refresh without scope (AADSTS900144).
+	if st, m := form(c, "/common/oauth2/v2.0/token", refresh); st != 400 || !strings.Contains(fmt.Sprint(m["error_codes"]), "900144") {
+		t.Fatalf("refresh without scope: %d %v", st, m)
+	}
+	refresh.Set("scope", "Calendars.ReadWrite offline_access")
 	st, m := form(c, "/common/oauth2/v2.0/token", refresh)
 	if st != 200 {
 		t.Fatalf("refresh %d %v", st, m)
@@ -478,12 +483,12 @@ func TestNamedFaultsSurviveRestart(t *testing.T) {
 	srv := httptest.NewServer(f2.Handler())
 	defer srv.Close()
 	c := &tc{t: t, fake: f2, srv: srv}
-	st, m := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}})
+	st, m := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}, "scope": {"Calendars.ReadWrite offline_access"}})
 	if st != 400 || !strings.HasPrefix(m["error_description"].(string), "AADSTS50076") {
 		t.Fatalf("armed fault lost across restart: %d %v", st, m)
 	}
 	f2.ClearFaults()
-	if st, _ := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}}); st != 200 {
+	if st, _ := form(c, "/common/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"c"}, "refresh_token": {rt}, "scope": {"Calendars.ReadWrite offline_access"}}); st != 200 {
 		t.Fatal("ClearFaults")
 	}
 	for _, name := range graphfake.FaultNames {
@@ -529,5 +534,91 @@ func TestDeltaTokenTTL(t *testing.T) {
 	c.token = c.fake.IssueToken("Calendars.Read").AccessToken
 	if st, _, m := c.call("GET", link, nil, nil); st != 410 || errCode(m) != "SyncStateNotFound" {
 		t.Fatalf("an 8-day-old delta link: %d %v", st, m)
+	}
+}
+
+// PROVIDERS.md (Microsoft Graph): writes accept Windows zone names and a short list of
+// IANA names; Europe/Amsterdam is not one of them.
+func TestWritesRefuseUnsupportedZones(t *testing.T) {
+	c := newTC(t, graphfake.Options{})
+	cal := c.fake.DefaultCalendar()
+	body := func(zone string) map[string]any {
+		return map[string]any{"subject": "Zone " + zone,
+			"start": map[string]string{"dateTime": "2026-12-10T09:00:00", "timeZone": zone},
+			"end":   map[string]string{"dateTime": "2026-12-10T10:00:00", "timeZone": zone}}
+	}
+	for zone, want := range map[string]int{
+		"Europe/Amsterdam":        400,
+		"America/Toronto":         400,
+		"W. Europe Standard Time": 201,
+		"Europe/Berlin":           201,
+		"UTC":                     201,
+	} {
+		st, _, m := c.call("POST", "/v1.0/me/calendars/"+cal+"/events", body(zone), nil)
+		if st != want {
+			t.Errorf("%s: status %d, want %d (%v)", zone, st, want, m)
+		}
+		if want == 400 && errCode(m) != "TimeZoneNotSupportedException" {
+			t.Errorf("%s: code %q", zone, errCode(m))
+		}
+	}
+	// Another client (Outlook) seeding an IANA zone stores its Windows name.
+	ev, err := c.fake.PutEvent(cal, graphfake.Event{Subject: "Seeded", Start: time.Date(2026, 12, 11, 8, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC), TimeZone: "Europe/Amsterdam"})
+	if err != nil || ev.TimeZone != "W. Europe Standard Time" {
+		t.Fatalf("seeded zone %q, %v", ev.TimeZone, err)
+	}
+}
+
+// PROVIDERS.md ($batch): a mailbox serves 4 requests at once and Graph runs a batch's
+// steps in parallel, so steps beyond the 4th get 429 MailboxConcurrency; steps chained
+// with dependsOn run one after another and are not throttled.
+func TestBatchOverMailboxConcurrencyThrottled(t *testing.T) {
+	c := newTC(t, graphfake.Options{})
+	var reqs []map[string]any
+	for i := range 6 {
+		reqs = append(reqs, map[string]any{"id": fmt.Sprint(i), "method": "GET", "url": "/me"})
+	}
+	_, _, m := c.call("POST", "/v1.0/$batch", map[string]any{"requests": reqs}, nil)
+	rs := m["responses"].([]any)
+	for i, r := range rs {
+		st := r.(map[string]any)
+		want := 200.0
+		if i >= 4 {
+			want = 429
+		}
+		if st["status"] != want {
+			t.Fatalf("step %d: %v, want %v", i, st["status"], want)
+		}
+		if want == 429 {
+			h := st["headers"].(map[string]any)
+			body := st["body"].(map[string]any)["error"].(map[string]any)
+			if h["Retry-After"] == nil || body["code"] != "ApplicationThrottled" || !strings.Contains(body["message"].(string), "MailboxConcurrency") {
+				t.Fatalf("throttled step: %v", st)
+			}
+		}
+	}
+	for i := 1; i < len(reqs); i++ {
+		reqs[i]["dependsOn"] = []string{fmt.Sprint(i - 1)}
+	}
+	_, _, m = c.call("POST", "/v1.0/$batch", map[string]any{"requests": reqs}, nil)
+	for i, r := range m["responses"].([]any) {
+		if r.(map[string]any)["status"] != 200.0 {
+			t.Fatalf("chained step %d throttled: %v", i, r)
+		}
+	}
+}
+
+// PROVIDERS.md (Entra): a single-tenant app registration cannot sign in through /common
+// (AADSTS50194); a named tenant works.
+func TestSingleTenantAppRefusedOnCommon(t *testing.T) {
+	c := newTC(t, graphfake.Options{SingleTenant: true, ClientID: "cid"})
+	rt := c.fake.IssueToken("Calendars.ReadWrite", "offline_access").RefreshToken
+	v := url.Values{"grant_type": {"refresh_token"}, "client_id": {"cid"}, "refresh_token": {rt}, "scope": {"Calendars.ReadWrite offline_access"}}
+	if st, m := form(c, "/common/oauth2/v2.0/token", v); st != 400 || !strings.Contains(fmt.Sprint(m["error_codes"]), "50194") {
+		t.Fatalf("/common: %d %v", st, m)
+	}
+	if st, m := form(c, "/contoso.onmicrosoft.com/oauth2/v2.0/token", v); st != 200 {
+		t.Fatalf("named tenant: %d %v", st, m)
 	}
 }

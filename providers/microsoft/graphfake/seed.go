@@ -2,9 +2,11 @@ package graphfake
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/calsync/calsync/providers/microsoft/internal/winzones"
 	"github.com/google/uuid"
 )
 
@@ -83,6 +85,15 @@ func (s *Server) PutEvent(cal string, e Event) (Event, error) {
 	zone := e.TimeZone
 	if zone == "" {
 		zone = "UTC"
+	}
+	if !writableZone(zone) {
+		// Outlook and the other clients store Windows zone names: an IANA zone Graph
+		// would refuse is kept as its Windows name (PROVIDERS.md, Microsoft Graph).
+		w, ok := winzones.Windows(zone)
+		if !ok {
+			return Event{}, fmt.Errorf("time zone %q is not supported by Graph", zone)
+		}
+		zone = w
 	}
 	loc, err := loadZone(zone)
 	if err != nil {

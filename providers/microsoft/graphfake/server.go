@@ -11,6 +11,14 @@
 // URL, errors use the Graph envelope {"error":{"code","message","innerError"}}, and Entra
 // errors carry the AADSTS codes of the real service.
 //
+// It refuses what Graph and Entra refuse: event writes in an IANA zone outside Graph's
+// short list (TimeZoneNotSupportedException; Windows names come from CLDR via
+// microsoft/internal/winzones), $batch steps beyond a mailbox's 4 concurrent requests
+// (429 ApplicationThrottled MailboxConcurrency), a refresh_token grant without scope
+// (AADSTS900144), and with Options.SingleTenant the /common endpoints (AADSTS50194). Its
+// delta links name the calendar as users/{id}/calendars('{id}'), another form of the
+// resource, and @removed marks both deleted events and events moved out of the window.
+//
 // Use from Go (tests, demo mode):
 //
 //	f := graphfake.New(graphfake.Options{StateFile: path, AutoApproveDeviceCodes: true})
@@ -79,6 +87,10 @@ type Options struct {
 	// Calendar, when non-empty, names the default calendar created for a new (not loaded)
 	// state; "" = "Calendar" as in Outlook.
 	Calendar string
+	// SingleTenant makes the app registration single-tenant, as Entra does for one made
+	// after 2018-10-15 without multi-tenant sign-in: the /common (and /organizations,
+	// /consumers) endpoints answer AADSTS50194 and only a named tenant works.
+	SingleTenant bool
 }
 
 // User is who /me answers for.

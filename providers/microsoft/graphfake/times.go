@@ -6,44 +6,43 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/providers/internal/zonecache"
+	"github.com/calsync/calsync/providers/microsoft/internal/winzones"
 )
 
 // Graph writes dateTime without an offset and with seven fractional digits.
 const graphDateTime = "2006-01-02T15:04:05.0000000"
 
-// windowsZones maps the Windows time zone names Outlook commonly uses to IANA names.
-// Graph accepts both kinds in start/end.timeZone and in Prefer: outlook.timezone.
-var windowsZones = map[string]string{
-	"utc":                            "UTC",
-	"gmt standard time":              "Europe/London",
-	"w. europe standard time":        "Europe/Berlin",
-	"romance standard time":          "Europe/Paris",
-	"central europe standard time":   "Europe/Budapest",
-	"pacific standard time":          "America/Los_Angeles",
-	"mountain standard time":         "America/Denver",
-	"central standard time":          "America/Chicago",
-	"eastern standard time":          "America/New_York",
-	"tokyo standard time":            "Asia/Tokyo",
-	"india standard time":            "Asia/Kolkata",
-	"aus eastern standard time":      "Australia/Sydney",
-	"new zealand standard time":      "Pacific/Auckland",
-	"china standard time":            "Asia/Shanghai",
-	"e. south america standard time": "America/Sao_Paulo",
-}
-
-// loadZone resolves a Graph time zone name (IANA or Windows).
+// loadZone resolves a Graph time zone name (Windows, from CLDR's table, or IANA) for
+// reading stored events and Prefer: outlook.timezone.
 func loadZone(name string) (*time.Location, error) {
 	n := strings.TrimSpace(name)
 	if n == "" || strings.EqualFold(n, "UTC") || strings.EqualFold(n, "tzone://Microsoft/Utc") {
 		return time.UTC, nil
 	}
-	if iana, ok := windowsZones[strings.ToLower(n)]; ok {
+	if iana, ok := winzones.IANA(n); ok {
 		n = iana
 	}
 	if strings.HasPrefix(n, "/") || strings.Contains(n, "..") {
 		return nil, fmt.Errorf("unsupported time zone")
 	}
 	return zonecache.Load(n)
+}
+
+// writableZone reports whether Graph accepts name in start/end.timeZone of an event
+// write. Per /work/shared/PROVIDERS.md (Microsoft Graph, "Time zones on writes") and the
+// dateTimeTimeZone reference: Windows zone names, plus a documented short list of IANA
+// names, which is (close to) the territory-001 zone of each Windows zone in CLDR
+// (Europe/Berlin, Europe/Paris, America/New_York...). Other IANA names, such as
+// Europe/Amsterdam or America/Toronto, fail with TimeZoneNotSupportedException.
+func writableZone(name string) bool {
+	n := strings.TrimSpace(name)
+	if strings.EqualFold(n, "UTC") || strings.EqualFold(n, "tzone://Microsoft/Utc") || strings.EqualFold(n, "Etc/GMT") {
+		return true
+	}
+	if _, ok := winzones.IsWindows(n); ok {
+		return true
+	}
+	return winzones.IsPrimaryIANA(n)
 }
 
 // parseDateTime reads a Graph dateTime ("2026-11-25T10:00:00", fraction optional) in loc.
