@@ -61,6 +61,26 @@ type response struct {
 
 // do sends one request and returns the response for 2xx/207, or a *providers.Error.
 func (c *davClient) do(ctx context.Context, op, method string, u *url.URL, body []byte, header map[string]string) (*response, error) {
+	resp, u, err := c.open(ctx, op, method, u, body, header)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, c.networkError(ctx, op, err)
+	}
+	if len(data) > maxBodyBytes {
+		return nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.StatusCode,
+			Message: fmt.Sprintf("response larger than %d MB", maxBodyBytes>>20)}
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: data, URL: u}, nil
+}
+
+// open sends one request and returns the 2xx response with its body still unread (the
+// caller closes it) and the final URL after redirects, or a *providers.Error. Listings
+// read the body as a stream (stream.go); everything else goes through do.
+func (c *davClient) open(ctx context.Context, op, method string, u *url.URL, body []byte, header map[string]string) (*http.Response, *url.URL, error) {
 	origin := u
 	for hop := 0; ; hop++ {
 		var rd io.Reader
@@ -69,7 +89,7 @@ func (c *davClient) do(ctx context.Context, op, method string, u *url.URL, body 
 		}
 		req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 		if err != nil {
-			return nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: "bad request URL", Err: stripURLError(err)}
+			return nil, nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: "bad request URL", Err: stripURLError(err)}
 		}
 		for k, v := range header {
 			req.Header.Set(k, v)
@@ -84,31 +104,23 @@ func (c *davClient) do(ctx context.Context, op, method string, u *url.URL, body 
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
-			return nil, c.networkError(ctx, op, err)
+			return nil, nil, c.networkError(ctx, op, err)
 		}
 		if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" && hop < maxRedirects {
 			loc, perr := u.Parse(resp.Header.Get("Location"))
 			drain(resp)
 			if perr != nil {
-				return nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.StatusCode, Message: "redirect to an invalid address"}
+				return nil, nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.StatusCode, Message: "redirect to an invalid address"}
 			}
 			u = loc
 			continue
 		}
-		defer resp.Body.Close()
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
-			if err != nil {
-				return nil, c.networkError(ctx, op, err)
-			}
-			if len(data) > maxBodyBytes {
-				return nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.StatusCode,
-					Message: fmt.Sprintf("response larger than %d MB", maxBodyBytes>>20)}
-			}
-			return &response{Status: resp.StatusCode, Header: resp.Header, Body: data, URL: u}, nil
+			return resp, u, nil
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-		return nil, c.classify(op, method, u, resp.StatusCode, resp.Header, data)
+		resp.Body.Close()
+		return nil, nil, c.classify(op, method, u, resp.StatusCode, resp.Header, data)
 	}
 }
 

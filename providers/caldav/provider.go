@@ -17,7 +17,9 @@
 // the account, and from run to run through the calendar's etag cursor.
 // Cursor formats: "sync2:<base64 JSON syncState>" (token plus a cheap change probe; see
 // syncState), "sync1:<server sync-token>" (still read) and "etag1:<base64 gzip JSON
-// href->etag>" for servers without sync-collection.
+// href->etag>" for servers without sync-collection. A full listing arrives in pages of
+// listingChunk events read from one streamed answer; its inner pages carry
+// "part1:<id>", which continues that answer and is never stored (stream.go).
 package caldav
 
 import (
@@ -66,6 +68,8 @@ type Provider struct {
 	// listings compare etags instead of asking for sync tokens (PROVIDERS.md, CalDAV).
 	// The etag cursor carries the choice from run to run for each calendar.
 	noSync bool
+	// listings are full listings being read page by page (stream.go), by id.
+	listings map[string]*openListing
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -191,6 +195,8 @@ func (p *Provider) Changes(ctx context.Context, cal, cursor string, win provider
 	switch {
 	case cursor == "":
 		return p.fullListing(ctx, calURL, win)
+	case strings.HasPrefix(cursor, cursorPart):
+		return p.continueListing(ctx, strings.TrimPrefix(cursor, cursorPart))
 	case strings.HasPrefix(cursor, cursorSync):
 		return p.increment(ctx, calURL, syncState{Token: strings.TrimPrefix(cursor, cursorSync)}, win)
 	case strings.HasPrefix(cursor, cursorSync2):
@@ -239,23 +245,8 @@ func (p *Provider) fullListing(ctx context.Context, calURL *url.URL, win provide
 			return providers.ChangePage{}, err
 		}
 	}
-	objs, err := p.query(ctx, calURL, win, true)
-	if err != nil {
-		return providers.ChangePage{}, err
-	}
-	page := providers.ChangePage{Full: true}
-	snap := map[string]string{}
-	floating := p.floatingZone(ctx, calURL)
-	for _, o := range objs {
-		p.decodeInto(&page, o, win, floating)
-		snap[o.id] = o.etag
-	}
-	if st.Token != "" {
-		page.NextCursor = cursorSync2 + st.encode()
-	} else {
-		page.NextCursor = cursorETag + encodeSnapshot(snap)
-	}
-	return page, nil
+	// Read as a stream and handed over in pages (stream.go).
+	return p.startListing(ctx, calURL, st, win)
 }
 
 // syncState is what a sync cursor remembers: the RFC 6578 token, plus a cheap
@@ -459,15 +450,7 @@ func timeRange(win providers.Window) string {
 
 // query runs a calendar-query for VEVENTs overlapping win.
 func (p *Provider) query(ctx context.Context, calURL *url.URL, win providers.Window, withData bool) ([]object, error) {
-	prop := `<d:getetag/>`
-	if withData {
-		prop += `<c:calendar-data/>`
-	}
-	body := `<?xml version="1.0" encoding="utf-8"?>` +
-		`<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>` + prop + `</d:prop>` +
-		`<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">` + timeRange(win) +
-		`</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`
-	ms, at, err := p.c.report(ctx, "list events", calURL, "1", body)
+	ms, at, err := p.c.report(ctx, "list events", calURL, "1", queryBody(win, withData))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"bytes"
+	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -17,8 +18,17 @@ func sanitizeXML(b []byte) []byte {
 	if xmlClean(b) {
 		return b
 	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
+	out, _ := sanitizeStep(make([]byte, 0, len(b)), b, len(b))
+	return out
+}
+
+// sanitizeStep appends to out the sanitized bytes of b that start before limit and
+// returns how far it read (a character that starts before limit may end after it). b
+// must reach far enough past limit for one character reference or UTF-8 sequence
+// (refLookahead bytes), or end where the input ends.
+func sanitizeStep(out, b []byte, limit int) ([]byte, int) {
+	i := 0
+	for i < limit {
 		c := b[i]
 		if c == '&' && i+2 < len(b) && b[i+1] == '#' {
 			if n, ok := charRef(b[i:]); ok {
@@ -44,7 +54,61 @@ func sanitizeXML(b []byte) []byte {
 		}
 		i += size
 	}
-	return out
+	return out, i
+}
+
+// refLookahead is how far past a position sanitizeStep may look: "&#x10FFFF;" and the
+// longest decimal reference charRef accepts fit in 13 bytes, a UTF-8 sequence in 4.
+const refLookahead = 16
+
+// sanitizeReader applies sanitizeXML to a stream, so a listing is decoded while it
+// arrives instead of after the whole body was read and copied. It holds back the last
+// refLookahead bytes of what it read until more arrive, so a reference or a character
+// split between two reads is judged whole; the bytes it returns are exactly what
+// sanitizeXML returns for the whole input.
+type sanitizeReader struct {
+	src  io.Reader
+	in   []byte // read from src, not yet sanitized
+	out  []byte // sanitized, not yet returned
+	eof  bool
+	err  error
+	wbuf []byte
+}
+
+func newSanitizeReader(src io.Reader) *sanitizeReader {
+	return &sanitizeReader{src: src, in: make([]byte, 0, 64<<10)}
+}
+
+func (s *sanitizeReader) Read(p []byte) (int, error) {
+	for len(s.out) == 0 {
+		if s.eof && len(s.in) == 0 {
+			return 0, s.err
+		}
+		if !s.eof {
+			if cap(s.in)-len(s.in) < 4<<10 {
+				s.in = append(make([]byte, 0, 2*cap(s.in)), s.in...)
+			}
+			n, err := s.src.Read(s.in[len(s.in):cap(s.in)])
+			s.in = s.in[:len(s.in)+n]
+			if err != nil {
+				s.eof, s.err = true, err
+			}
+		}
+		limit := len(s.in)
+		if !s.eof {
+			limit -= refLookahead
+			if limit <= 0 {
+				continue
+			}
+		}
+		var used int
+		s.wbuf, used = sanitizeStep(s.wbuf[:0], s.in, limit)
+		s.out = s.wbuf
+		s.in = s.in[:copy(s.in, s.in[used:])]
+	}
+	n := copy(p, s.out)
+	s.out = s.out[n:]
+	return n, nil
 }
 
 // xmlClean is the fast path: no byte that could need sanitizing.
