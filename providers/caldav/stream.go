@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calsync/calsync/providers"
@@ -31,6 +32,9 @@ const (
 	// maxOpenListings bounds listings left half-read (a caller that stopped paging);
 	// the oldest is closed when another opens.
 	maxOpenListings = 4
+	// listingIdle closes a listing nobody asked the next page of for this long (a
+	// caller that read only the first page, like the doctor's read probe).
+	listingIdle = 30 * time.Second
 	cursorPart      = "part1:" // the rest of an open listing; never stored
 )
 
@@ -154,10 +158,17 @@ type openListing struct {
 	floating func() *time.Location
 	snap     map[string]string // href -> etag, only when there is no sync token
 	opened   time.Time
+	idle     *time.Timer
+	closeMu  sync.Mutex // the idle timer may close it from its own goroutine
 }
 
 func (l *openListing) close() {
-	l.stream.Close()
+	l.closeMu.Lock()
+	defer l.closeMu.Unlock()
+	if l.stream != nil {
+		l.stream.Close()
+		l.stream = nil
+	}
 	l.cancel()
 }
 
@@ -167,23 +178,14 @@ func (l *openListing) close() {
 // and each call's own ctx interrupts a read it is waiting on; the HTTP client's timeout
 // bounds the whole answer.
 func (p *Provider) startListing(ctx context.Context, calURL *url.URL, st syncState, win providers.Window) (providers.ChangePage, error) {
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, cancel)
-	defer stop()
-	stream, at, err := p.c.openMultistatus(sctx, "list events", "REPORT", calURL, "1", queryBody(win, true))
-	if err != nil {
-		cancel()
-		if ctx.Err() != nil {
-			return providers.ChangePage{}, p.c.networkError(ctx, "list events", ctx.Err())
-		}
-		return providers.ChangePage{}, err
-	}
 	var idb [8]byte
 	rand.Read(idb[:])
-	l := &openListing{id: hex.EncodeToString(idb[:]), calURL: calURL, win: win, st: st, stream: stream, at: at,
-		cancel: cancel, floating: p.floatingZone(sctx, calURL), opened: p.now()}
+	l := &openListing{id: hex.EncodeToString(idb[:]), calURL: calURL, win: win, st: st, opened: p.now()}
 	if st.Token == "" {
 		l.snap = map[string]string{}
+	}
+	if err := p.sendListing(ctx, l); err != nil {
+		return providers.ChangePage{}, err
 	}
 	p.mu.Lock()
 	if p.listings == nil {
@@ -204,6 +206,26 @@ func (p *Provider) startListing(ctx context.Context, calURL *url.URL, st syncSta
 	return p.readListing(ctx, l)
 }
 
+// sendListing sends l's calendar-query and keeps its answer open in l.
+func (p *Provider) sendListing(ctx context.Context, l *openListing) error {
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	stream, at, err := p.c.openMultistatus(sctx, "list events", "REPORT", l.calURL, "1", queryBody(l.win, true))
+	if err != nil {
+		cancel()
+		if ctx.Err() != nil {
+			return p.c.networkError(ctx, "list events", ctx.Err())
+		}
+		return err
+	}
+	l.stream, l.at, l.cancel = stream, at, cancel
+	if l.floating == nil {
+		l.floating = p.floatingZone(sctx, l.calURL)
+	}
+	return nil
+}
+
 // continueListing reads the next page of an open listing. An unknown id (the provider
 // was restarted, or the listing was abandoned and closed) means the caller must start
 // the listing over.
@@ -215,12 +237,24 @@ func (p *Provider) continueListing(ctx context.Context, id string) (providers.Ch
 		return providers.ChangePage{}, &providers.Error{Kind: providers.CursorExpired, Provider: providerName, Op: "list events",
 			Message: "the rest of this listing is no longer available", Hint: "calsync will list the calendar again"}
 	}
+	if l.stream == nil {
+		// The answer broke off (a network failure, returned to the caller, who retries
+		// this page): ask again. The pages already delivered come again; applying an
+		// event twice in one listing changes nothing.
+		if err := p.sendListing(ctx, l); err != nil {
+			return providers.ChangePage{}, err
+		}
+	}
 	return p.readListing(ctx, l)
 }
 
 // readListing decodes up to listingChunk objects of l into a page. The last page
-// carries the cursor for the next run; a failure closes the listing.
+// carries the cursor for the next run. A network failure keeps the listing, closed, for
+// a retry of the same page; any other failure ends it.
 func (p *Provider) readListing(ctx context.Context, l *openListing) (providers.ChangePage, error) {
+	if l.idle != nil {
+		l.idle.Stop()
+	}
 	stop := context.AfterFunc(ctx, l.cancel)
 	defer stop()
 	page := providers.ChangePage{Full: true}
@@ -236,8 +270,14 @@ func (p *Provider) readListing(ctx context.Context, l *openListing) (providers.C
 			return page, nil
 		}
 		if err != nil {
-			p.endListing(l)
-			return providers.ChangePage{}, p.c.streamError(ctx, "list events", err)
+			err = p.c.streamError(ctx, "list events", err)
+			if providers.IsKind(err, providers.Network) && ctx.Err() == nil {
+				l.close()
+				l.idle = time.AfterFunc(listingIdle, func() { p.endListing(l) })
+			} else {
+				p.endListing(l)
+			}
+			return providers.ChangePage{}, err
 		}
 		for _, o := range p.objects(&multistatus{Responses: []msResponse{*r}}, l.at) {
 			if o.status < 200 || o.status >= 300 || strings.HasSuffix(o.href, "/") {
@@ -252,6 +292,7 @@ func (p *Provider) readListing(ctx context.Context, l *openListing) (providers.C
 	}
 	page.More = true
 	page.NextCursor = cursorPart + l.id
+	l.idle = time.AfterFunc(listingIdle, func() { p.endListing(l) })
 	return page, nil
 }
 
@@ -259,6 +300,9 @@ func (p *Provider) endListing(l *openListing) {
 	p.mu.Lock()
 	delete(p.listings, l.id)
 	p.mu.Unlock()
+	if l.idle != nil {
+		l.idle.Stop()
+	}
 	l.close()
 }
 
