@@ -35,7 +35,7 @@ const (
 	// listingIdle closes a listing nobody asked the next page of for this long (a
 	// caller that read only the first page, like the doctor's read probe).
 	listingIdle = 30 * time.Second
-	cursorPart      = "part1:" // the rest of an open listing; never stored
+	cursorPart  = "part1:" // the rest of an open listing; never stored
 )
 
 // msStream decodes a multistatus body one <response> at a time.
