@@ -223,6 +223,22 @@ func SeedCalendar(root, user, name, displayName string, items map[string]string)
 	return nil
 }
 
+// SeedCalendarFunc is SeedCalendar for large calendars: item(i) gives the file name and
+// iCalendar text of item i of n, written one at a time instead of held in a map.
+func SeedCalendarFunc(root, user, name, displayName string, n int, item func(i int) (file, ics string)) error {
+	if err := SeedCalendar(root, user, name, displayName, nil); err != nil {
+		return err
+	}
+	dir := filepath.Join(root, user, name)
+	for i := 0; i < n; i++ {
+		f, data := item(i)
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(data), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetPassword changes (or adds) a user's password; Radicale reads the htpasswd file on
 // every login, so the old password is refused from the next request on.
 func (s *Server) SetPassword(tb testing.TB, user, password string) {
