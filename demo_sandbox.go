@@ -61,7 +61,7 @@ func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoSc
 	b := &demoSandbox{ctx: ctx, env: env, st: st, now: env.Now()}
 	// The sandbox plans in this machine's zone, and its calendars are in the same one, so
 	// a healthy sandbox has nothing to say about time zones.
-	zone := store.TimeZoneName(time.Local)
+	zone := store.TimeZoneName(env.local())
 	if err := store.SetUserTimeZone(ctx, st.DB, zone); err != nil {
 		zone = "UTC"
 		if err := store.SetUserTimeZone(ctx, st.DB, zone); err != nil {
