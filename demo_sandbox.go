@@ -82,7 +82,7 @@ func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoSc
 	b.users = sum.Users
 
 	b.cfg = demoFakeConfig{GoogleLogin: demoGoogleLogin, TimeZone: zone, CalDAVUser: demoCalDAVUser, CalDAVPassword: demoCalDAVPassword}
-	if b.fakes, err = startDemoFakeServers(env.DataDir, b.cfg); err != nil {
+	if b.fakes, err = startDemoFakeServers(env.DataDir, b.cfg, env.Now); err != nil {
 		return nil, err
 	}
 	registerDemoFakes(b.fakes)
@@ -201,7 +201,7 @@ func (b *demoSandbox) seedRemote() error {
 	}{{2, 19, "Parents' evening"}, {5, 17, "Football training"}, {8, 12, "Lunch with Mum"}} {
 		st := b.at(e.day, e.h, 0)
 		uid := fmt.Sprintf("demo-personal-%d@example.com", i+1)
-		if _, _, err := c.PutEvent("personal", uid+".ics", caldavfake.EventICS(uid, e.s, st, st.Add(time.Hour))); err != nil {
+		if _, _, err := c.PutEvent("personal", uid+".ics", caldavfake.EventICSStamped(uid, e.s, st, st.Add(time.Hour), b.now)); err != nil {
 			return err
 		}
 	}
