@@ -151,25 +151,19 @@ func JournalReasons(ctx context.Context, h Handler) ([]string, error) {
 // whole page of decisions at once). Zero At means now.
 func AppendJournalBatch(ctx context.Context, h Handler, es []JournalEntry) error {
 	const perStmt = 100 // 8 parameters each, well under SQLite's limit
-	for len(es) > 0 {
-		n := min(len(es), perStmt)
-		var q strings.Builder
-		q.WriteString(`INSERT INTO journal (run_id, at, account_id, activity_id, remote_id, op, reason, detail) VALUES `)
-		args := make([]any, 0, n*8)
-		for i, e := range es[:n] {
-			if e.Op == "" {
-				return errors.New("journal entry without an op")
-			}
-			if i > 0 {
-				q.WriteString(",")
-			}
-			q.WriteString("(?,?,?,?,?,?,?,?)")
-			args = append(args, e.RunID, sqTime(nowOr(e.At)), e.AccountID, e.ActivityID, e.RemoteID, e.Op, e.Reason, e.Detail)
+	for _, e := range es {
+		if e.Op == "" {
+			return errors.New("journal entry without an op")
 		}
-		if _, err := h.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("append journal: %w", err)
-		}
-		es = es[n:]
+	}
+	err := batchInsert(ctx, h, len(es), perStmt,
+		`INSERT INTO journal (run_id, at, account_id, activity_id, remote_id, op, reason, detail) VALUES `,
+		"(?,?,?,?,?,?,?,?)", func(i int, dst []any) []any {
+			e := &es[i]
+			return append(dst, e.RunID, sqTime(nowOr(e.At)), e.AccountID, e.ActivityID, e.RemoteID, e.Op, e.Reason, e.Detail)
+		})
+	if err != nil {
+		return fmt.Errorf("append journal: %w", err)
 	}
 	return nil
 }

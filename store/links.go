@@ -451,35 +451,24 @@ type SyncImport struct {
 func SyncInsertImports(ctx context.Context, h Handler, ims []SyncImport, now time.Time) error {
 	now = nowOr(now)
 	const chunk = 50 // 19 and 12 parameters per row
-	for len(ims) > 0 {
-		n := min(len(ims), chunk)
-		var qa, ql strings.Builder
-		qa.WriteString(`INSERT INTO activities (id, owner_id, type, subject, note, location, start_at, time_zone,
-			duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold, updated_ns) VALUES `)
-		ql.WriteString(`INSERT INTO links (activity_id, account_id, calendar_id, remote_id, remote_etag, ical_uid,
-			synced_rev, remote_updated, state, last_error, last_synced_at, created_at) VALUES `)
-		var aa, la []any
-		for i := range ims[:n] {
-			a, l := &ims[i].Activity, &ims[i].Link
-			if i > 0 {
-				qa.WriteString(",")
-				ql.WriteString(",")
-			}
-			qa.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-			ql.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
-			aa = append(aa, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note, a.Location, sqTime(a.Start), a.TimeZone,
+	if err := batchInsert(ctx, h, len(ims), chunk, `INSERT INTO activities (id, owner_id, type, subject, note, location, start_at, time_zone,
+			duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold, updated_ns) VALUES `,
+		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", func(i int, dst []any) []any {
+			a := &ims[i].Activity
+			return append(dst, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note, a.Location, sqTime(a.Start), a.TimeZone,
 				int64(a.Duration/time.Minute), a.AllDay, a.Done, sqTimePtr(a.DoneAt), sqTime(now), sqTime(now),
 				sqTimePtr(a.DeletedAt), a.Rev, a.Origin, searchFold(a), now.Nanosecond())
-			la = append(la, a.ID, l.AccountID, l.CalendarID, l.RemoteID, l.RemoteETag, l.ICalUID, a.Rev,
+		}); err != nil {
+		return fmt.Errorf("import activities: %w", err)
+	}
+	if err := batchInsert(ctx, h, len(ims), chunk, `INSERT INTO links (activity_id, account_id, calendar_id, remote_id, remote_etag, ical_uid,
+			synced_rev, remote_updated, state, last_error, last_synced_at, created_at) VALUES `,
+		"(?,?,?,?,?,?,?,?,?,?,?,?)", func(i int, dst []any) []any {
+			a, l := &ims[i].Activity, &ims[i].Link
+			return append(dst, a.ID, l.AccountID, l.CalendarID, l.RemoteID, l.RemoteETag, l.ICalUID, a.Rev,
 				sqTimePtr(l.RemoteUpdated), l.State, l.LastError, sqTimePtr(l.LastSyncedAt), sqTime(nowOr(l.CreatedAt)))
-		}
-		if _, err := h.ExecContext(ctx, qa.String(), aa...); err != nil {
-			return fmt.Errorf("import activities: %w", err)
-		}
-		if _, err := h.ExecContext(ctx, ql.String(), la...); err != nil {
-			return fmt.Errorf("link imported activities: %w", err)
-		}
-		ims = ims[n:]
+		}); err != nil {
+		return fmt.Errorf("link imported activities: %w", err)
 	}
 	return nil
 }
