@@ -99,7 +99,7 @@ func benchEventICS(i int) (uid, ics string) {
 // received its events by PUT has them cached already.
 func seededRadicaleBench(b *testing.B, n int) (*radicaletest.Server, string, *http.Client) {
 	b.Helper()
-	srv := radicaletest.Start(b, radicaletest.Options{NoFsync: true, Seed: func(root string) error {
+	srv := radicaletest.Start(b, radicaletest.Options{InMemory: true, Seed: func(root string) error {
 		return radicaletest.SeedCalendarFunc(root, radicaletest.User, "big", "Big", n, func(i int) (string, string) {
 			uid, ics := benchEventICS(i)
 			return uid + ".ics", ics
