@@ -193,6 +193,9 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	if ev.Deleted {
 		return r.remoteDeleted(ctx, h, ev.RemoteID)
 	}
+	if err := r.noteOccurrence(ctx, h, ev); err != nil {
+		return err
+	}
 	link, err := r.linkByRemote(ctx, h, ev.RemoteID)
 	switch {
 	case err == nil:
