@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/store"
@@ -23,6 +24,52 @@ import (
 // ReasonReverted (op info): the activity was put back to the calendar's version on the
 // person's request; the detail keeps the local version that was dropped.
 const ReasonReverted = "reverted"
+
+// ReasonOccurrenceRefused (op skipped): a change to an occurrence its calendar refused
+// earlier is not sent again on every run; `calsync activity revert ID` puts the
+// occurrence back to the calendar's version.
+const ReasonOccurrenceRefused = "occurrence-refused"
+
+// refusedOccurrence reports the recorded refusal of the link's occurrence ("" = none).
+func (r *run) refusedOccurrence(ctx context.Context, l store.Link) string {
+	o, err := store.GetOccurrence(ctx, r.e.Store.DB, l.AccountID, l.CalendarID, l.RemoteID)
+	if err != nil {
+		return ""
+	}
+	return o.Refusal
+}
+
+// skipRefused journals (once per change) that a refused occurrence change is not sent.
+func (r *run) skipRefused(ctx context.Context, l store.Link, a store.Activity, why string) error {
+	r.sum.skip(ReasonOccurrenceRefused)
+	if es, err := store.QueryJournal(ctx, r.e.Store.DB, store.JournalQuery{AccountID: r.acct.ID, ActivityID: a.ID,
+		Op: store.OpSkipped, Reason: ReasonOccurrenceRefused, Since: a.UpdatedAt, Limit: 1}); err != nil || len(es) > 0 {
+		return err // said once for this change
+	}
+	return r.tx(ctx, func(h store.Handler) error {
+		return r.journal(ctx, h, a.ID, l.RemoteID, store.OpSkipped, ReasonOccurrenceRefused,
+			fmt.Sprintf("not sent again: %s; run `calsync activity revert %s` to take the calendar's version", why, a.ID))
+	})
+}
+
+// noteRefusal remembers that the calendar refused a change to an occurrence for good
+// (read-only calendar or occurrence), so later runs do not send it again and later
+// edits are refused up front.
+func (r *run) noteRefusal(ctx context.Context, h store.Handler, l *store.Link, err error) error {
+	if l == nil {
+		return nil
+	}
+	pe, ok := providers.AsError(err)
+	if !ok || !(pe.Kind == providers.ReadOnly || pe.Kind == providers.Invalid && strings.HasPrefix(pe.Code, "recurring-")) {
+		return nil
+	}
+	o, gerr := store.GetOccurrence(ctx, h, l.AccountID, l.CalendarID, l.RemoteID)
+	if gerr != nil {
+		return nil // not an occurrence
+	}
+	o.Refusal = "the calendar refused a change to it (" + string(pe.Kind) + ")"
+	return store.PutOccurrence(ctx, h, o)
+}
 
 // occurrenceRefusal says why the provider will not take a change to ev ("" = it will).
 func occurrenceRefusal(ev providers.Event) string {
@@ -37,8 +84,15 @@ func (r *run) noteOccurrence(ctx context.Context, h store.Handler, ev providers.
 	if ev.SeriesID == "" || ev.Deleted || r.opts.DryRun {
 		return nil
 	}
+	refusal := occurrenceRefusal(ev)
+	if l, ok := r.pageLinks[ev.RemoteID]; ok && refusal == "" && l.LastError != "" {
+		// A refusal learnt from a failed write stands while that change is pending.
+		if o, err := store.GetOccurrence(ctx, h, r.acct.ID, r.cal, ev.RemoteID); err == nil {
+			refusal = o.Refusal
+		}
+	}
 	return store.PutOccurrence(ctx, h, store.Occurrence{AccountID: r.acct.ID, CalendarID: r.cal, RemoteID: ev.RemoteID,
-		SeriesID: ev.SeriesID, Refusal: occurrenceRefusal(ev)})
+		SeriesID: ev.SeriesID, Refusal: refusal})
 }
 
 // EditRefusal says why a change to the activity would be refused by the calendar it is
@@ -69,8 +123,12 @@ func EditRefusal(ctx context.Context, h store.Handler, activityID string) (strin
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return "", err
 		}
+		acct, err := store.GetAccount(ctx, h, o.AccountID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", err
+		}
 		switch {
-		case cal.ReadOnly:
+		case cal.ReadOnly || acct.LastErrorKind == string(providers.ReadOnly):
 			return fmt.Sprintf("it is one occurrence of a recurring series in calendar %q, which is read-only: change it in the calendar (or switch the account to from-calendar)", name), nil
 		case o.Refusal != "":
 			return fmt.Sprintf("it is one occurrence of a recurring series in calendar %q and %s: change it in the calendar", name, o.Refusal), nil

@@ -248,3 +248,48 @@ func TestEditRefusalForReadOnlyOccurrences(t *testing.T) {
 		t.Fatalf("from-calendar keeps changes local, yet refused: %q", why)
 	}
 }
+
+// A change to an occurrence the calendar refuses for good (read-only) fails one run;
+// later runs do not send it again (skipped, no error), further edits of it are refused
+// up front, and revert takes the calendar's version.
+func TestRefusedOccurrenceChangeFailsOnce(t *testing.T) {
+	h := newHarness(t, caldavFactory, store.DirTwoWay)
+	rem := h.rem.(seriesRemote)
+	href := rem.putRaw("s.ics", dailySeriesICS("s", "Standup", base.Add(48*time.Hour), 2))
+	noErrors(t, "import", h.sync())
+	occ := h.occurrencesOf(href)
+	h.localEdit(occ[0].ID, "edited here")
+	h.rem.SetFault(func(op string) error {
+		if op == "update" || op == "delete" || op == "create" {
+			return &providers.Error{Kind: providers.ReadOnly, Provider: "caldav", Op: op, Status: 403, Message: "forbidden"}
+		}
+		return nil
+	})
+	if s := h.sync(); s.Errors != 1 {
+		t.Fatalf("refused write: %d errors, want 1: %+v", s.Errors, s)
+	}
+	for i := 0; i < 2; i++ {
+		s := h.sync()
+		noErrors(t, "run after the refusal", s)
+		if s.Skipped[ReasonOccurrenceRefused] != 1 {
+			t.Fatalf("run after the refusal: %+v, want the occurrence skipped", s)
+		}
+	}
+	if why, _ := EditRefusal(h.ctx, h.st.DB, occ[0].ID); !strings.Contains(why, "refused") {
+		t.Fatalf("a further edit is not refused up front: %q", why)
+	}
+	if !h.hasJournal(occ[0].ID, store.OpSkipped, ReasonOccurrenceRefused, "calsync activity revert") {
+		t.Errorf("the skip does not name the way out\n%s", h.dumpJournal())
+	}
+	res, err := h.engine(h.ctx, func() {}).Revert(h.ctx, occ[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noErrors(t, "revert", res.Summaries[0])
+	if got := h.activity(occ[0].ID); got.Subject != "Standup" {
+		t.Fatalf("after revert the subject is %q", got.Subject)
+	}
+	if s := h.sync(); s.Errors != 0 || s.Skipped[ReasonOccurrenceRefused] != 0 {
+		t.Fatalf("after revert: %+v", s)
+	}
+}
