@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/google/googlefake"
+	"github.com/calsync/calsync/providers/microsoft/graphfake"
 	"github.com/calsync/calsync/store"
 )
 
@@ -291,5 +293,100 @@ func TestRefusedOccurrenceChangeFailsOnce(t *testing.T) {
 	}
 	if s := h.sync(); s.Errors != 0 || s.Skipped[ReasonOccurrenceRefused] != 0 {
 		t.Fatalf("after revert: %+v", s)
+	}
+}
+
+// seriesAdder is a remote that can hold a series made in the calendar.
+type seriesAdder interface {
+	remote
+	addSeries(subject string, start time.Time, count int) (seriesID string)
+}
+
+func (g *googleRemote) addSeries(subject string, start time.Time, count int) string {
+	ev, err := g.fake.PutEvent(g.cal, googlefake.Event{Summary: subject, Start: g.dt(start), End: g.dt(start.Add(time.Hour)),
+		Recurrence: []string{fmt.Sprintf("RRULE:FREQ=DAILY;COUNT=%d", count)}})
+	if err != nil {
+		panic(err)
+	}
+	return ev.ID
+}
+
+func (g *graphRemote) addSeries(subject string, start time.Time, count int) string {
+	ev, err := g.fake.PutEvent(g.cal, graphfake.Event{Subject: subject, Start: start, End: start.Add(time.Hour), TimeZone: "UTC",
+		Recurrence: &graphfake.Recurrence{Pattern: graphfake.RecurrencePattern{Type: "daily", Interval: 1},
+			Range: graphfake.RecurrenceRange{Type: "numbered", StartDate: start.UTC().Format("2006-01-02"), RecurrenceTimeZone: "UTC", NumberOfOccurrences: count}}})
+	if err != nil {
+		panic(err)
+	}
+	return ev.ID
+}
+
+// seriesActivities lists the live activities linked to occurrences of seriesID, by start.
+func (h *harness) seriesActivities(seriesID string) []store.Activity {
+	h.t.Helper()
+	var out []store.Activity
+	for _, a := range h.liveActivities() {
+		occ, err := store.OccurrencesOfActivity(h.ctx, h.st.DB, a.ID)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, o := range occ {
+			if o.SeriesID == seriesID {
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out
+}
+
+// The same story on Google (instances) and Graph (occurrences): an occurrence edited
+// here is patched as an exception, one deleted here is cancelled / deleted alone, the
+// runs stay clean, and a later quiet run moves nothing.
+func TestOccurrenceWritesGoogleAndGraph(t *testing.T) {
+	for _, mk := range []remoteFactory{googleFactory, graphFactory} {
+		h := newHarness(t, mk, store.DirTwoWay)
+		t.Run(h.rem.Name(), func(t *testing.T) {
+			h.t = t
+			series := h.rem.(seriesAdder).addSeries("Standup", base.Add(48*time.Hour), 4)
+			noErrors(t, "import", h.sync())
+			occ := h.seriesActivities(series)
+			if len(occ) != 4 {
+				t.Fatalf("%d occurrences imported, want 4\n%s", len(occ), h.dumpJournal())
+			}
+			h.localEdit(occ[1].ID, "Standup with the client")
+			if s := h.sync(); s.Pushed != 1 || s.Errors != 0 {
+				t.Fatalf("occurrence edit: %+v\n%s", s, h.dumpJournal())
+			}
+			h.localDelete(occ[2].ID)
+			if s := h.sync(); s.Pushed != 1 || s.Errors != 0 {
+				t.Fatalf("occurrence delete: %+v\n%s", s, h.dumpJournal())
+			}
+			for i := 0; i < 2; i++ {
+				if s := h.sync(); s.Pushed != 0 || s.Pulled != 0 || s.Errors != 0 {
+					t.Fatalf("quiet run %d: %+v\n%s", i, s, h.dumpJournal())
+				}
+			}
+			set, _ := store.GetSyncSettings(h.ctx, h.st.DB, h.acct.ID)
+			page, err := h.rem.Provider().Changes(h.ctx, set.CalendarID, "", providers.Window{Start: base.AddDate(0, 0, -1), End: base.AddDate(0, 1, 0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var subj []string
+			for _, ev := range page.Events {
+				if ev.SeriesID == series && !ev.Deleted {
+					subj = append(subj, ev.Start.Format("01-02")+" "+ev.Subject)
+				}
+			}
+			sort.Strings(subj)
+			want := []string{occ[0].Start.Format("01-02") + " Standup", occ[1].Start.Format("01-02") + " Standup with the client",
+				occ[3].Start.Format("01-02") + " Standup"}
+			if strings.Join(subj, "|") != strings.Join(want, "|") {
+				t.Fatalf("calendar holds %q, want %q", subj, want)
+			}
+			if got := h.seriesActivities(series); len(got) != 3 {
+				t.Fatalf("%d occurrences here after the delete, want 3", len(got))
+			}
+		})
 	}
 }
