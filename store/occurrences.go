@@ -63,3 +63,23 @@ func OccurrencesOfActivity(ctx context.Context, h Handler, activityID string) ([
 	}
 	return out, rows.Err()
 }
+
+// SeriesOccurrenceLinks returns the remote ids of the linked occurrences of a series.
+func SeriesOccurrenceLinks(ctx context.Context, h Handler, accountID, calendarID, seriesID string) ([]string, error) {
+	rows, err := h.QueryContext(ctx, `SELECT l.remote_id FROM occurrences o
+		JOIN links l ON l.account_id = o.account_id AND l.calendar_id = o.calendar_id AND l.remote_id = o.remote_id
+		WHERE o.account_id = ? AND o.calendar_id = ? AND o.series_id = ? ORDER BY l.id`, accountID, calendarID, seriesID)
+	if err != nil {
+		return nil, fmt.Errorf("occurrences of series: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

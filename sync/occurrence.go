@@ -247,3 +247,35 @@ func (e *Engine) revertLink(ctx context.Context, a *store.Activity, l store.Link
 		return err
 	})
 }
+
+// completeSeries handles the series a page carries whole (ChangePage.CompleteSeries): a
+// linked occurrence that is not on the page, and whose activity lies inside the window,
+// is gone from the calendar (deleted there alone, or the rule changed), in increments too.
+func (r *run) completeSeries(ctx context.Context, h store.Handler, page providers.ChangePage) error {
+	for _, sid := range page.CompleteSeries {
+		ids, err := store.SeriesOccurrenceLinks(ctx, h, r.acct.ID, r.cal, sid)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if r.pageIDs[id] {
+				continue
+			}
+			l, err := store.GetLinkByRemote(ctx, h, r.acct.ID, r.cal, id)
+			if err != nil {
+				return err
+			}
+			a, err := store.SyncGetActivity(ctx, h, l.ActivityID)
+			if err != nil {
+				return err
+			}
+			if ev := eventFor(a); !r.win.Contains(ev.Start, ev.End) {
+				continue // outside the expanded window: absent for that reason alone
+			}
+			if err := r.remoteDeleted(ctx, h, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -164,6 +164,20 @@ func TestOccurrenceEditAndDeleteReachTheCalendar(t *testing.T) {
 				}
 				t.Fatalf("after the series edit the occurrences here are %q\n%s", subj, h.dumpJournal())
 			}
+
+			// Another client deletes the last occurrence (an EXDATE on the master): the
+			// increment carries the series whole, so it is gone here too.
+			h.tick()
+			berlin, _ := time.LoadLocation("Europe/Berlin")
+			raw = strings.Join(unfold(rem.getRaw(href)), "\r\n")
+			raw = strings.Replace(raw, "RRULE:FREQ=DAILY;COUNT=4\r\n", "RRULE:FREQ=DAILY;COUNT=4\r\nEXDATE;TZID=Europe/Berlin:"+
+				occ[3].Start.In(berlin).Format("20060102T150405")+"\r\n", 1)
+			rem.putRaw(path.Base(href), raw)
+			s = h.sync()
+			noErrors(t, "EXDATE in the calendar", s)
+			if got := h.occurrencesOf(href); len(got) != 2 || s.DeletedLocal != 1 || s.FullListing {
+				t.Fatalf("after an EXDATE in the calendar: %d occurrences here, run %+v\n%s", len(got), s, h.dumpJournal())
+			}
 		})
 	}
 }

@@ -513,6 +513,9 @@ func (p *Provider) decodeInto(page *providers.ChangePage, o object, win provider
 		return
 	}
 	page.Events = append(page.Events, evs...)
+	if len(evs) > 0 && evs[0].SeriesID == o.id {
+		page.CompleteSeries = append(page.CompleteSeries, o.id)
+	}
 }
 
 // syncCollectionBroken reports whether a sync-collection failure means the server does
