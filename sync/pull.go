@@ -121,6 +121,9 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 			if err := r.flushImports(ctx, h); err != nil {
 				return err
 			}
+			if err := r.completeSeries(ctx, h, page); err != nil {
+				return err
+			}
 			for _, bad := range page.Bad {
 				if err := r.badEvent(ctx, h, bad); err != nil {
 					return err
@@ -192,6 +195,9 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 	}
 	if ev.Deleted {
 		return r.remoteDeleted(ctx, h, ev.RemoteID)
+	}
+	if err := r.noteOccurrence(ctx, h, ev); err != nil {
+		return err
 	}
 	link, err := r.linkByRemote(ctx, h, ev.RemoteID)
 	switch {
