@@ -34,9 +34,12 @@ const (
 
 	// op info
 	ReasonMassDeleteGuard = "mass-delete-guard" // a listing came back empty while links exist: nothing deleted
-	ReasonCursorExpired   = "cursor-expired"    // the change token expired: full listing, re-linking by tag
-	ReasonUnlinked        = "unlinked"          // the event is gone; the link was dropped, the activity kept
-	ReasonCancelled       = "cancelled"         // the run was stopped (app quit, Ctrl-C) before it finished
+	// ReasonTimeShiftGuard: many synced events moved in the calendar by one same whole-hour
+	// offset; none of the moves was applied (timeshift.go).
+	ReasonTimeShiftGuard = "time-shift-guard"
+	ReasonCursorExpired  = "cursor-expired" // the change token expired: full listing, re-linking by tag
+	ReasonUnlinked       = "unlinked"       // the event is gone; the link was dropped, the activity kept
+	ReasonCancelled      = "cancelled"      // the run was stopped (app quit, Ctrl-C) before it finished
 
 	// op error: the reason is the provider error Kind ("RateLimited", "AuthExpired", ...),
 	// or ReasonInternal when the failure was not the provider's.
