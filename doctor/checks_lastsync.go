@@ -29,6 +29,12 @@ func checkLastSync(ctx context.Context, e *Env, a *AccountView) Finding {
 			Evidence{Observed: "finished, 0 errors", Expected: "finished, 0 errors", Source: src})
 	}
 	ev := []Evidence{outcomeEvidence(o)}
+	if o.Reason == sync.ReasonTimeShiftGuard {
+		// Nothing failed: the run held back a mass time shift for the person to judge. The
+		// time-zone check explains it and offers the ways out.
+		return warn(fmt.Sprintf("the last sync of %s (%s) went through but held back %d moves of %s: see the time-zone check (calsync doctor --symptom wrong-time)",
+			a.Label(), stamp(o.At), o.TimeShift, sync.ShiftText(o.TimeShiftHours)), ev...)
+	}
 	es, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, RunID: o.RunID, Op: store.OpError, Limit: 1000})
 	if err != nil {
 		return unverified("could not read the journal", err)
@@ -135,6 +141,8 @@ func reasonText(reason string) string {
 		return "the account needs a fresh sign-in"
 	case sync.ReasonInternal:
 		return "calsync itself failed (internal)"
+	case sync.ReasonTimeShiftGuard:
+		return "many events moved by the same hours in the calendar; sync held the moves back (time-shift-guard)"
 	}
 	return reason
 }
@@ -149,6 +157,8 @@ func SymptomForReason(reason string) Symptom {
 		return Permissions
 	case "ReadOnly":
 		return OneWay
+	case sync.ReasonTimeShiftGuard:
+		return WrongTime
 	}
 	return NotShowing
 }
