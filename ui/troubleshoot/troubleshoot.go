@@ -109,7 +109,7 @@ func New(c *common.Context) *Model {
 	return m
 }
 
-// Choices are the picker's entries: the symptoms and "check everything".
+// Choices are the picker's entries: the five symptoms and "check everything".
 var Choices = append(append([]doctor.Symptom{}, doctor.Symptoms...), doctor.All)
 
 func (m *Model) Title() string    { return "Troubleshoot" }
