@@ -48,6 +48,9 @@ type Summary struct {
 	TimeShiftGuard int  `json:"time_shift_guard,omitempty"`
 	TimeShiftHours int  `json:"time_shift_hours,omitempty"`
 	FullListing    bool `json:"full_listing,omitempty"`
+	// Settled is true when, after writing, the run read the calendar's changes again so
+	// the saved change token covers its own writes (settle.go).
+	Settled bool `json:"settled,omitempty"`
 	// FullScan is true when the push phase read every activity of the window rather
 	// than only what changed since the last clean run.
 	FullScan bool `json:"full_scan,omitempty"`

@@ -534,7 +534,9 @@ var reasonMeaning = map[string]string{
 	"time-shift-guard":   "many events moved by the same hours in the calendar; nothing moved here until you confirm (Home: m)",
 	"cursor-expired":     "the calendar's change token expired; a full listing was done",
 	"unlinked":           "the event is gone; the activity was kept",
+	"unconfirmed-writes": "calsync's own writes were not confirmed by the calendar's changes; the next sync lists the calendar in full",
 	"read-only-calendar": "the calendar is read-only",
+	"unsupported-event":  "calsync cannot read this calendar event (e.g. it repeats every minute); it was set aside, the rest synced",
 	// error reasons are the provider's error kinds
 	"AuthExpired":         "the sign-in expired or was revoked: reconnect the account (tab 3)",
 	"AppPasswordRequired": "the server wants an app password (two-factor account): reconnect with one",
