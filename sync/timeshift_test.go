@@ -199,3 +199,30 @@ func TestTimeShiftGuardInADryRunChangesNothing(t *testing.T) {
 		t.Fatal("a dry run moved an activity")
 	}
 }
+
+// A run that holds a shift and also writes reads the calendar again after its writes (the
+// settle read, settle.go): the moves come again there and stay held, asked about once.
+func TestTimeShiftGuardHoldsThroughTheSettleRead(t *testing.T) {
+	h, mem, ids := shiftHarness(t, 12)
+	before := h.startOf(ids[3])
+	for _, id := range ids {
+		mem.userMove(id, time.Hour)
+	}
+	h.localCreate("New call", store.TypeCall)
+	s := h.sync()
+	if s.TimeShiftGuard != 12 || s.Created != 1 || !s.Settled {
+		t.Fatalf("run: %+v", s)
+	}
+	if n := len(h.journal(store.JournalQuery{Reason: ReasonTimeShiftGuard})); n != 1 {
+		t.Fatalf("%d guard entries for one run", n)
+	}
+	if !h.startOf(ids[3]).Equal(before) {
+		t.Fatal("the settle read applied a held move")
+	}
+	if s := h.sync(); s.TimeShiftGuard != 12 || s.Pushed != 0 {
+		t.Fatalf("next run: %+v", s)
+	}
+	if s, err := h.runWith(RunOptions{ConfirmTimeShift: true}); err != nil || s.Pulled != 12 || !h.startOf(ids[3]).Equal(before.Add(time.Hour)) {
+		t.Fatalf("confirmed: %v %+v", err, s)
+	}
+}
