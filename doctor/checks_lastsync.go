@@ -32,7 +32,7 @@ func checkLastSync(ctx context.Context, e *Env, a *AccountView) Finding {
 	if o.Reason == sync.ReasonTimeShiftGuard {
 		// Nothing failed: the run held back a mass time shift for the person to judge. The
 		// time-zone check explains it and offers the ways out.
-		return warn(fmt.Sprintf("the last sync of %s (%s) went through but held back %d moves of %s: see the time-zone check (calsync doctor --symptom wrong-time)",
+		return warn(fmt.Sprintf("the last sync of %s (%s) went through but held back %d events moved %s: see the time-zone check (calsync doctor --symptom wrong-time)",
 			a.Label(), stamp(o.At), o.TimeShift, sync.ShiftText(o.TimeShiftHours)), ev...)
 	}
 	if f, ok := signInRenewedSince(ctx, e, a, o); ok {

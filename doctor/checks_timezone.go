@@ -124,7 +124,7 @@ func heldShifts(ctx context.Context, e *Env, a *AccountView) (sync.Outcome, []Ev
 	if err != nil || o.TimeShift == 0 {
 		return sync.Outcome{}, nil
 	}
-	evs := []Evidence{{Observed: fmt.Sprintf("the last sync (%s) held back %d moves of %s: none was applied", stamp(o.At), o.TimeShift, sync.ShiftText(o.TimeShiftHours)),
+	evs := []Evidence{{Observed: fmt.Sprintf("the last sync (%s) held back %d events moved %s: none of the moves was applied", stamp(o.At), o.TimeShift, sync.ShiftText(o.TimeShiftHours)),
 		Expected: "no mass move held back", Source: "sync run " + o.RunID}}
 	if es, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, RunID: o.RunID, Reason: sync.ReasonTimeShiftGuard, Limit: 1}); err == nil && len(es) > 0 {
 		evs = append(evs, journalEvidence(es[0]))

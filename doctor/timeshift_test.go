@@ -64,7 +64,7 @@ func TestWrongTimeExplainsAHeldMassShiftAndConfirmsItOnlyWhenAsked(t *testing.T)
 	}
 	held := false
 	for _, ev := range f.Evidence {
-		held = held || strings.Contains(ev.Observed, "held back 12 moves of 1 hour later")
+		held = held || strings.Contains(ev.Observed, "held back 12 events moved 1 hour later")
 	}
 	if !held {
 		t.Errorf("no evidence of the held moves: %+v", f.Evidence)

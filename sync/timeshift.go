@@ -141,7 +141,7 @@ func (r *run) settleShifts(ctx context.Context, h store.Handler) (bool, error) {
 		more = fmt.Sprintf(" and %d more", n-len(examples))
 	}
 	return false, r.journal(ctx, h, "", "", store.OpInfo, ReasonTimeShiftGuard,
-		fmt.Sprintf("the calendar moved %d synced events by %s (%s%s) and changed nothing else about them; "+
+		fmt.Sprintf("the calendar moved %d synced events %s (%s%s) and changed nothing else about them; "+
 			"none of these moves was applied here. A time-zone setting that differs between the CRM and the calendar "+
 			"(or a calendar app) is the likely cause: see `calsync doctor --symptom wrong-time`. "+
 			"If the new times are right, run `calsync sync --account %s --confirm-time-shift`",

@@ -68,7 +68,7 @@ func TestTimeShiftGuardHoldsAMassOneHourShift(t *testing.T) {
 		t.Errorf("the ordinary edit was not applied: %q at %s", a.Subject, a.Start)
 	}
 	js := h.journal(store.JournalQuery{Reason: ReasonTimeShiftGuard})
-	if len(js) != 1 || !strings.Contains(js[0].Detail, "11 synced events by 1 hour later") || !strings.Contains(js[0].Detail, "--confirm-time-shift") {
+	if len(js) != 1 || !strings.Contains(js[0].Detail, "11 synced events 1 hour later") || !strings.Contains(js[0].Detail, "--confirm-time-shift") {
 		t.Fatalf("journal: %+v", js)
 	}
 	if o := s.Outcome(); o.State != OutcomePartial || o.Reason != ReasonTimeShiftGuard || o.TimeShift != 11 {
