@@ -351,6 +351,9 @@ func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) 
 		if o.State == sync.OutcomePartial {
 			what = "sync partly failed"
 		}
+		if o.TimeShift > 0 {
+			what = "sync held back moves" // nothing failed: it waits for an answer (shiftLines)
+		}
 		if !o.At.IsZero() {
 			what += " " + relative(now, o.At, loc)
 		}

@@ -65,8 +65,9 @@ func TestHomeOffersToAcceptAHeldTimeShift(t *testing.T) {
 	}
 
 	m := open(t, st)
+	m.SetSize(80, 24)
 	v := m.View()
-	for _, want := range []string{"events moved in the calendar, waiting for you", "The calendar moved 12 synced events 1 hour later; none was applied here",
+	for _, want := range []string{"sync held back moves 2 min ago (Wed 25 Nov 09:58): events moved in the calendar, waiting for you", "The calendar moved 12 synced events 1 hour later; none was applied here",
 		"m to accept the calendar's times"} {
 		if !strings.Contains(strings.Join(strings.Fields(v), " "), want) {
 			t.Errorf("home lacks %q:\n%s", want, v)

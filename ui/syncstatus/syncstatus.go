@@ -490,6 +490,9 @@ func (m *Model) View() string {
 		if o.State == sync.OutcomePartial {
 			what = "sync partly failed"
 		}
+		if o.TimeShift > 0 {
+			what = "sync held back moves"
+		}
 		ago := humanAgo(m.now().Sub(o.At))
 		if o.At.IsZero() {
 			ago = ""

@@ -2,12 +2,14 @@ package syncstatus
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/store"
 	"github.com/calsync/calsync/sync"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // movedCalendar lists every linked event an hour later than calsync wrote it.
@@ -68,6 +70,7 @@ func TestRunnerConfirmsAHeldTimeShift(t *testing.T) {
 				t.Fatal("no PhaseDone from the runner")
 			case msg := <-msgc:
 				if p, ok := msg.(ProgressMsg); ok && p.Phase == sync.PhaseDone {
+					m.Update(p)
 					return p.Summary
 				}
 			}
@@ -75,6 +78,9 @@ func TestRunnerConfirmsAHeldTimeShift(t *testing.T) {
 	}
 	if s := next(); s.TimeShiftGuard != 10 {
 		t.Fatalf("the scheduled run did not hold the shift: %+v", s)
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "sync held back moves") || !strings.Contains(v, "events moved in the calendar, waiting for you") {
+		t.Errorf("status bar: %q", v)
 	}
 	m.ConfirmTimeShift(a.ID)
 	if s := next(); s.TimeShiftGuard != 0 || s.Pulled != 10 {
