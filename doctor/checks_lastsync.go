@@ -188,6 +188,9 @@ func (s *Session) FocusAccount(ctx context.Context, accountID string) string {
 	if o.Message != "" {
 		msg += " (" + o.Message + ")"
 	}
+	if o.TimeShift > 0 {
+		return fmt.Sprintf("The last sync of %s held back moves: %s. The checks below look at this account only.", a.Label(), msg)
+	}
 	return fmt.Sprintf("The last sync of %s failed: %s. The checks below look at this account only.", a.Label(), msg)
 }
 

@@ -57,6 +57,14 @@ func TestWrongTimeExplainsAHeldMassShiftAndConfirmsItOnlyWhenAsked(t *testing.T)
 		t.Fatalf("the sync moved activities past the guard: %v, was %v", got, before)
 	}
 
+	// Home's and the status bar's "!" opens the wrong-time symptom on the account.
+	sess, err := NewSession(w.ctx, w.env, SymptomForReason(sync.ReasonTimeShiftGuard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := sess.FocusAccount(w.ctx, w.acct.ID); !strings.Contains(line, "held back moves: events moved in the calendar") {
+		t.Errorf("focus line: %s", line)
+	}
 	r := w.run(WrongTime)
 	f := w.finding(r, "time-zones", w.acct.ID)
 	if f.Status != Fail || !strings.Contains(f.Summary, "moved 12 synced events 1 hour later") || !strings.Contains(f.Remediation, "Likely cause") {

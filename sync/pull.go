@@ -139,7 +139,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 			}
 			if keep {
 				var err error
-				if keep, err = r.settleShifts(ctx, h); err != nil {
+				if keep, err = r.decideShifts(ctx, h); err != nil {
 					return err
 				}
 			}

@@ -21,7 +21,7 @@ import (
 // whole-hour offset applies none of those moves and asks:
 //   - during a listing, an update of a linked event whose only change is a whole-hour
 //     shift of its start and end is held back (holdShift) instead of applied;
-//   - at the end of the listing, in its last page's transaction (settleShifts), the guard
+//   - at the end of the listing, in its last page's transaction (decideShifts), the guard
 //     trips when one offset accounts for TimeShiftGuardMin or more events and for most of
 //     the listing's changes. Tripped, those moves are not applied: the run journals why
 //     (time-shift-guard), counts them in Summary.TimeShiftGuard / TimeShiftHours and does
@@ -88,10 +88,10 @@ func (r *run) startListing() {
 	r.listingBase = r.sum.Pulled + r.sum.Conflicts + r.sum.Relinked
 }
 
-// settleShifts decides the held moves at the end of a listing, in its last page's
+// decideShifts decides the held moves at the end of a listing, in its last page's
 // transaction. It reports whether the listing's change token may be saved (false when the
 // guard tripped: the next run must see the moves again).
-func (r *run) settleShifts(ctx context.Context, h store.Handler) (bool, error) {
+func (r *run) decideShifts(ctx context.Context, h store.Handler) (bool, error) {
 	if len(r.held) == 0 {
 		return true, nil
 	}
