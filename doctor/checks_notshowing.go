@@ -17,10 +17,10 @@ import (
 func init() {
 	register(&Check{ID: "accounts", Title: "Is a calendar account connected?",
 		Explain:  "Nothing can sync without a connected Google, Microsoft or CalDAV account.",
-		Symptoms: []Symptom{NotShowing, OneWay, Duplicates, CantConnect, Permissions}, Run: checkAccounts})
+		Symptoms: []Symptom{NotShowing, OneWay, Duplicates, CantConnect, Permissions, WrongTime}, Run: checkAccounts})
 	register(&Check{ID: "sync-enabled", Title: "Is calendar sync switched on?",
 		Explain:  "Sync runs only for accounts where it was switched on in the sync settings.",
-		Symptoms: []Symptom{NotShowing, OneWay}, PerAccount: true, Run: checkSyncEnabled})
+		Symptoms: []Symptom{NotShowing, OneWay, WrongTime}, PerAccount: true, Run: checkSyncEnabled})
 	register(&Check{ID: "list-filters", Title: "Do the activity list's filters hide it?",
 		Explain:  "The Activities tab shows only what its owner, type, status, period and search filters let through; an activity can be synced and still be hidden there.",
 		Symptoms: []Symptom{NotShowing}, Run: checkListFilters})
