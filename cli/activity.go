@@ -226,7 +226,9 @@ func (s *actSession) resolveID(ctx context.Context, env *Env, c *command, pos []
 		return "", failf(env, "no activity has an id starting with %q; `calsync activity list --owner all --status all` shows them all", pos[0])
 	}
 	if err != nil {
-		return "", storeErr(env, c, err)
+		// Whatever is wrong with the ID (no such activity, not an id at all, more than
+		// one match) the person must look it up: 1, as explain and doctor --activity.
+		return "", failf(env, "%v", err)
 	}
 	return id, exitOK
 }

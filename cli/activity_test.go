@@ -188,9 +188,13 @@ func TestActivityCLIUsageErrors(t *testing.T) {
 		{[]string{"activity", "list", "--limit", "-1"}, []string{"--limit and --offset must be 0 or more"}},
 		{[]string{"activity", "list", "acme"}, []string{`unexpected argument "acme"`, "--search"}},
 		{[]string{"activity", "show"}, []string{"give exactly one activity ID"}},
-		{[]string{"activity", "show", "not-hex!"}, []string{"is not an activity id"}},
 		{[]string{"activity", "show", id[:8]}, nil}, // resolved below: unique today, so not an error
 		{[]string{"activity", "edit", id}, []string{"nothing to change"}},
+	}
+	// An ID that names no activity is not a wrong call but something to look up: 1, as
+	// for explain and doctor --activity (the exit-code table in exitcodes.go).
+	if _, errs, code := c.run("activity", "show", "not-hex!"); code != exitFailure || !strings.Contains(errs, "is not an activity id") {
+		t.Errorf("activity show not-hex!: exit %d %q", code, errs)
 	}
 	for _, tc := range cases {
 		_, errs, code := c.run(tc.args...)
@@ -209,13 +213,14 @@ func TestActivityCLIUsageErrors(t *testing.T) {
 			t.Errorf("%v: no usage line", tc.args)
 		}
 	}
-	// A prefix shared by two activities is a usage error that says so.
+	// A prefix shared by two activities says so; like every ID that names no single
+	// activity it is 1, as for explain and doctor --activity (exitcodes.go).
 	id2 := c.add("--subject", "Two")
 	common := 0
 	for id[common] == id2[common] {
 		common++
 	}
-	if _, errs, code := c.run("activity", "show", id[:common]); code != 2 || !strings.Contains(errs, "matches more than one activity") {
+	if _, errs, code := c.run("activity", "show", id[:common]); code != exitFailure || !strings.Contains(errs, "matches more than one activity") {
 		t.Errorf("ambiguous prefix: %d %q", code, errs)
 	}
 	// Not found is a failure (1), and says how to see every id.

@@ -39,8 +39,8 @@ func runBundle(ctx context.Context, env *Env, args []string) int {
 	}
 	st, err := openStore(ctx, env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
-		return exitUsage
+		// A corrupt or newer-schema database needs the person, as for every command.
+		return openFailed(env, err)
 	}
 	defer st.Close()
 	e := newDoctorEnv(st, env)

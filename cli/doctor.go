@@ -93,8 +93,8 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 	}
 	st, err := openStore(ctx, env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
-		return exitUsage
+		// A corrupt or newer-schema database needs the person, as for every command.
+		return openFailed(env, err)
 	}
 	defer st.Close()
 	e := newDoctorEnv(st, env)
@@ -102,8 +102,9 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 	if *activity != "" || *search != "" {
 		t, err := doctor.ResolveTarget(ctx, st, *activity, *search)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
-			return exitUsage
+			// An unknown activity is a failure the person must act on (as for explain
+			// and activity show), not a usage error.
+			return failf(env, "%v", err)
 		}
 		e.Target = t
 		if sym == doctor.All && *symptom == "all" && !flagSet(fs, "symptom") {
@@ -340,8 +341,8 @@ func runDoctorUndo(ctx context.Context, env *Env, id int64) int {
 	}
 	st, err := openStore(ctx, env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
-		return exitUsage
+		// A corrupt or newer-schema database needs the person, as for every command.
+		return openFailed(env, err)
 	}
 	defer st.Close()
 	msg, err := doctor.Undo(ctx, newDoctorEnv(st, env), id)

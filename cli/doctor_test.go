@@ -115,8 +115,9 @@ func TestDoctorUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q (want 2 and %q)", tc.args, code, stderr, tc.want)
 		}
 	}
-	// An unknown activity is a configuration error too.
-	if code, _, stderr := c.run("", "doctor", "--offline", "--activity", "nope"); code != exitUsage || stderr == "" {
+	// An unknown activity is a failure the person must act on (1), as for explain and
+	// activity show, not a usage error.
+	if code, _, stderr := c.run("", "doctor", "--offline", "--activity", "nope"); code != exitFailure || stderr == "" {
 		t.Errorf("unknown activity: exit %d %q", code, stderr)
 	}
 }

@@ -48,8 +48,8 @@ func runExplain(ctx context.Context, env *Env, args []string) int {
 	}
 	st, err := openStore(ctx, env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "calsync: %v\n", err)
-		return exitUsage
+		// A corrupt or newer-schema database needs the person, as for every command.
+		return openFailed(env, err)
 	}
 	defer st.Close()
 	t, err := doctor.ResolveTarget(ctx, st, id, *search)

@@ -48,15 +48,6 @@ func register(c *command) {
 	commands[c.Name] = c
 }
 
-// Exit codes shared by every command.
-const (
-	exitOK       = 0
-	exitFailure  = 1
-	exitUsage    = 2
-	exitPartial  = 3  // doctor: some checks could not run, none failed
-	exitTempFail = 75 // EX_TEMPFAIL: network, rate limit
-)
-
 // errUsage marks an error in how the command was called.
 type usageError struct{ msg string }
 
@@ -122,6 +113,11 @@ func run(ctx context.Context, env *Env, args []string) int {
 			return exitOK
 		}
 		return usagef(env, nil, "%v (run `calsync help` for the commands)", err)
+	}
+	// An empty --data-dir is a mistake (an unset shell variable, most often), not a
+	// request for the default directory: say so before touching any data.
+	if flagSet(fs, "data-dir") && strings.TrimSpace(*dataDir) == "" {
+		return usagef(env, nil, "--data-dir is empty: give a directory, or leave the flag out to use $CALSYNC_DATA_DIR or ~/.local/share/calsync")
 	}
 	dir, err := resolveDataDir(*dataDir, env.Getenv)
 	if err != nil {
@@ -192,8 +188,14 @@ func extractDataDir(args []string) (rest []string, dir string, err error) {
 			}
 			dir = args[i+1]
 			i++
+			if strings.TrimSpace(dir) == "" {
+				return nil, "", errors.New("--data-dir is empty: give a directory")
+			}
 		case strings.HasPrefix(a, "--data-dir=") || strings.HasPrefix(a, "-data-dir="):
 			dir = a[strings.Index(a, "=")+1:]
+			if strings.TrimSpace(dir) == "" {
+				return nil, "", errors.New("--data-dir is empty: give a directory")
+			}
 		default:
 			rest = append(rest, a)
 		}

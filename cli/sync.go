@@ -50,6 +50,9 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 	if fs.NArg() > 0 {
 		return usagef(env, c, "sync takes no arguments, got %q (use --account ID)", fs.Args())
 	}
+	if o.run.Wait < 0 {
+		return usagef(env, c, "--wait %s: give how long to wait, 0 or more (e.g. 30s)", o.run.Wait)
+	}
 	if o.watch && o.run.DryRun {
 		return usagef(env, c, "--watch and --dry-run do not go together")
 	}
@@ -61,7 +64,8 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 	if o.account != "" {
 		id, err := resolveAccount(ctx, st, o.account)
 		if err != nil {
-			return usagef(env, c, "%v", err)
+			// An unknown account is 1, as in settings, calendars and account remove.
+			return failf(env, "%v", err)
 		}
 		o.account = id
 	}

@@ -88,7 +88,7 @@ func TestSyncCommandUsageAndExitCodes(t *testing.T) {
 	if code, _, errOut := cli.run("", "sync", "extra"); code != exitUsage || !strings.Contains(errOut, "--account") {
 		t.Fatalf("usage: %d %s", code, errOut)
 	}
-	if code, _, errOut := cli.run("", "sync", "--account", "nope"); code != exitUsage || !strings.Contains(errOut, "no account") {
+	if code, _, errOut := cli.run("", "sync", "--account", "nope"); code != exitFailure || !strings.Contains(errOut, "no account") {
 		t.Fatalf("unknown account: %d %s", code, errOut)
 	}
 	if code, out, _ := cli.run("", "sync"); code != 0 || !strings.Contains(out, "Nothing to sync") {
