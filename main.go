@@ -4,6 +4,10 @@
 // main only wires: the commands live in package cli, the demo sandbox in package demo.
 package main
 
+// The man page is generated from the command tree (`calsync man`): `go generate` writes
+// man/calsync.1 for packagers.
+//go:generate sh -c "mkdir -p man && go run . man > man/calsync.1"
+
 import (
 	"os"
 

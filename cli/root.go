@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"github.com/calsync/calsync/demo"
 	"github.com/calsync/calsync/runenv"
+	"github.com/spf13/cobra"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -25,8 +27,11 @@ import (
 )
 
 // version is set at build time with
-// -ldflags "-X github.com/calsync/calsync/cli.version=...".
-var version = "0.1.0-dev"
+// -ldflags "-X github.com/calsync/calsync/cli.version=..."; without it, versionLine uses
+// the module version the go command recorded (help.go).
+var version = defaultVersion
+
+const defaultVersion = "0.1.0-dev"
 
 // Env is what a command needs from the outside world (runenv.Env); tests build their own.
 type Env = runenv.Env
@@ -107,12 +112,18 @@ func run(ctx context.Context, env *Env, args []string) int {
 	fs := flag.NewFlagSet("calsync", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dataDir := fs.String("data-dir", "", "data directory")
+	showVersion := fs.Bool("version", false, "print the version")
+	tree := commandTree(env)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printHelp(env.Stdout)
+			writeHelp(env, tree)
 			return exitOK
 		}
 		return usagef(env, nil, "%v (run `calsync help` for the commands)", err)
+	}
+	if *showVersion {
+		fmt.Fprintln(env.Stdout, versionLine())
+		return exitOK
 	}
 	// An empty --data-dir is a mistake (an unset shell variable, most often), not a
 	// request for the default directory: say so before touching any data.
@@ -131,16 +142,50 @@ func run(ctx context.Context, env *Env, args []string) int {
 	}
 	switch name {
 	case "help", "-h", "--help":
-		printHelp(env.Stdout)
+		// `calsync help activity show`: that command's help.
+		c := findCommand(tree, rest)
+		if c == nil {
+			return usagef(env, nil, "no help for %q; commands: %s", strings.Join(rest, " "), strings.Join(commandNames(), ", "))
+		}
+		writeHelp(env, c)
+		return exitOK
+	case "man":
+		if len(rest) > 0 {
+			if wantsHelp(rest) {
+				writeHelp(env, findCommand(tree, []string{"man"}))
+				return exitOK
+			}
+			return usagef(env, nil, "man takes no arguments, got %q (redirect the output: calsync man > calsync.1)", rest)
+		}
+		writeMan(env.Stdout, tree)
+		return exitOK
+	case "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+		// cobra writes the bash, zsh, fish and powershell scripts and answers the
+		// scripts' completion requests from the same tree.
+		if name == "completion" && !wantsHelp(rest) {
+			if len(rest) != 1 || !slices.Contains([]string{"bash", "zsh", "fish", "powershell"}, rest[0]) {
+				return usagef(env, nil, "completion needs one shell: bash, zsh, fish or powershell (got %q)", rest)
+			}
+		}
+		tree.SetArgs(append([]string{name}, rest...))
+		if err := tree.Execute(); err != nil {
+			return usagef(env, nil, "%v (shells: bash, zsh, fish, powershell)", err)
+		}
 		return exitOK
 	}
 	c, ok := commands[name]
 	if !ok {
 		if name == "" {
-			printHelp(env.Stdout)
+			writeHelp(env, tree)
 			return exitOK
 		}
 		return usagef(env, nil, "unknown command %q; commands: %s", name, strings.Join(commandNames(), ", "))
+	}
+	// -h/--help anywhere before "--" is help for the command (or subcommand) named,
+	// whatever the command's own parser would make of it.
+	if wantsHelp(rest) {
+		writeHelp(env, findCommand(tree, append([]string{name}, rest...)))
+		return exitOK
 	}
 	// Global flags may also follow the command name: `calsync demo --data-dir X`.
 	rest, dir2, err := extractDataDir(rest)
@@ -270,20 +315,6 @@ func commandNames() []string {
 	return names
 }
 
-func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "calsync — keep CRM activities in sync with your calendar, and fix it when it isn't.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "usage: calsync [--data-dir DIR] [COMMAND] [ARGS]")
-	fmt.Fprintln(w, "       (no command opens the terminal app)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "commands:")
-	for _, n := range commandNames() {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "The data directory is --data-dir, else $CALSYNC_DATA_DIR, else $XDG_DATA_HOME/calsync (~/.local/share/calsync).")
-}
-
 func init() {
 	register(&command{
 		Name:    "version",
@@ -293,7 +324,7 @@ func init() {
 			if len(args) > 0 {
 				return usagef(env, commands["version"], "version takes no arguments, got %q", args)
 			}
-			fmt.Fprintf(env.Stdout, "calsync %s (schema v%d)\n", version, store.LatestSchemaVersion())
+			fmt.Fprintln(env.Stdout, versionLine())
 			return exitOK
 		},
 	})
