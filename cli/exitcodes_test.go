@@ -67,7 +67,7 @@ func TestExitCodeTable(t *testing.T) {
 	for _, args := range [][]string{
 		{"account", "add", "google"}, {"account", "list"}, {"account", "remove", "x"}, {"account", "reconnect", "x"},
 		{"activity", "add"}, {"activity", "list"}, {"activity", "show", "x"}, {"activity", "done", "x"},
-		{"activity", "edit", "x"}, {"activity", "delete", "x"},
+		{"activity", "edit", "x"}, {"activity", "delete", "x"}, {"activity", "revert", "x"},
 		{"bundle"}, {"calendars"}, {"demo"}, {"doctor"}, {"explain", "x"},
 		{"settings", "show", "--account", "x"}, {"settings", "set", "--account", "x"}, {"sync"}, {"version"}, {},
 	} {
@@ -90,7 +90,7 @@ func TestExitCodeTable(t *testing.T) {
 	// 1: an unknown activity.
 	for _, args := range [][]string{
 		{"activity", "show", "0abc"}, {"activity", "done", "0abc"}, {"activity", "edit", "0abc", "--subject", "x"},
-		{"activity", "delete", "0abc"}, {"explain", "0abc"}, {"doctor", "--offline", "--activity", "0abc"},
+		{"activity", "delete", "0abc"}, {"activity", "revert", "0abc"}, {"explain", "0abc"}, {"doctor", "--offline", "--activity", "0abc"},
 		{"activity", "show", "nope"}, {"explain", "nope"}, {"doctor", "--offline", "--activity", "nope"},
 	} {
 		cases = append(cases, tc{"unknown activity", dataFresh, args, exitFailure})

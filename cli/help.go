@@ -36,6 +36,7 @@ var subcommandSummaries = map[string][][2]string{
 		{"done", "mark an activity done (--undo: to do again)"},
 		{"edit", "change an activity"},
 		{"delete", "delete an activity"},
+		{"revert", "take back a change still waiting for its calendar"},
 	},
 	"settings": {
 		{"show", "show an account's sync settings"},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // `calsync activity revert ID`, and the up-front refusal of edits the calendar would
 // refuse (issue 14: occurrences of recurring series). Kept apart from cmd_activity.go

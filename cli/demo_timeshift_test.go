@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -59,7 +59,7 @@ func TestTimeZoneShiftScenarioMovesNothingUntilConfirmed(t *testing.T) {
 	unchanged("after a second sync")
 
 	r, code := c.doctor("--symptom", "wrong-time")
-	if ok, s := r.failing("time-zones", b.google.ID); !ok || code != exitFailure || !strings.Contains(s, "sync held these moves back") {
+	if ok, s := r.failing("time-zones", b.Google.ID); !ok || code != exitFailure || !strings.Contains(s, "sync held these moves back") {
 		t.Fatalf("time-zones: exit %d, %s", code, s)
 	}
 	out, errs, _ = c.run("doctor", "--symptom", "wrong-time", "--fix", "--yes")
@@ -68,12 +68,12 @@ func TestTimeZoneShiftScenarioMovesNothingUntilConfirmed(t *testing.T) {
 	}
 	unchanged("after doctor --fix --yes")
 
-	out, errs, code = c.run("sync", "--account", b.google.ID, "--confirm-time-shift")
+	out, errs, code = c.run("sync", "--account", b.Google.ID, "--confirm-time-shift")
 	if code != exitOK {
 		t.Fatalf("confirmed sync: exit %d\n%s%s", code, out, errs)
 	}
 	now := activityStarts(t, st)
-	if got, want := now[b.target.ID], before[b.target.ID]+int64(time.Hour/time.Second); got != want {
+	if got, want := now[b.Target.ID], before[b.Target.ID]+int64(time.Hour/time.Second); got != want {
 		t.Fatalf("the target activity starts at %d after confirming, want %d", got, want)
 	}
 	if out, _, code := c.run("sync"); code != exitOK || strings.Contains(out, "held ") {
