@@ -1,7 +1,7 @@
 package cli
 
 // `calsync activity revert ID`, and the up-front refusal of edits the calendar would
-// refuse (issue 14: occurrences of recurring series). Kept apart from cmd_activity.go
+// refuse (issue 14: occurrences of recurring series). Kept apart from activity.go
 // so the two hooks there stay one line each.
 
 import (
