@@ -93,10 +93,15 @@ func SaveHandoff(dir, name, text string) (string, error) {
 
 // WrapKeepURLs wraps plain text like Wrap, except that a web address is never cut: it
 // gets a line of its own, and a line longer than w only when the address itself is
-// (cutting it would make it useless to copy). Leading indentation of a line is kept.
+// (cutting it would make it useless to copy). A line that fits is kept as it is (aligned
+// columns stay aligned); a wrapped line keeps its indentation.
 func WrapKeepURLs(s string, w int) string {
 	var out []string
 	for _, line := range strings.Split(s, "\n") {
+		if ansi.StringWidth(line) <= w {
+			out = append(out, line) // fits: its own alignment kept
+			continue
+		}
 		indent := line[:len(line)-len(strings.TrimLeft(line, " "))]
 		var cur []string
 		flush := func() {
