@@ -264,7 +264,7 @@ func problemsLeft(fs []doctor.Finding) []doctor.Finding {
 // whoCanAct says, for a finding calsync has no fix for, who can do something about it.
 func whoCanAct(f doctor.Finding) string {
 	if len(f.Fixes) > 0 {
-		return "You can fix it here: f applies the fix shown above."
+		return "You can fix it here: r runs the checks again, and f applies the fix at this step."
 	}
 	switch f.Actor {
 	case doctor.ActorAdmin:
