@@ -37,9 +37,8 @@ func CopyToClipboard(out io.Writer, getenv func(string) string, text string) (st
 	if _, err := seq.WriteTo(out); err != nil {
 		return "", fmt.Errorf("could not copy: %v; press s to save it to a file instead", err)
 	}
-	return "Copied to the clipboard (OSC 52). Most terminals accept it (iTerm2, kitty, WezTerm, Windows Terminal, " +
-		"foot, Alacritty; tmux with set-clipboard on); some do not (macOS Terminal, GNOME Terminal): " +
-		"if pasting gives nothing, press s to save it to a file.", nil
+	return "Copied by OSC 52, which some terminals ignore (macOS Terminal, GNOME Terminal; tmux without " +
+		"set-clipboard on): if pasting gives nothing, press s to save it to a file.", nil
 }
 
 // HandoffFileName is a file name that says what the hand-off is and whom it is about:

@@ -28,19 +28,29 @@ func (m *Model) handoff() handoff {
 	case stateResult, stateConfirm, stateVerified:
 		f := m.current
 		if f.AdminNote != "" {
-			about := f.AccountID
-			if a := m.account(f.AccountID); a != nil && a.Account.Login != "" {
-				about = a.Account.Login
-			}
-			return handoff{what: "the note for your IT admin", file: common.HandoffFileName("admin-note", about), text: f.AdminNote}
+			return m.adminNote(f)
 		}
 		if m.state == stateResult && (f.Status == doctor.Fail || f.Status == doctor.Unverified) && len(f.Fixes) == 0 && f.Actor != doctor.ActorUser {
 			return m.supportNote()
 		}
 	case stateDone:
+		// An admin's approval is what most often remains: their note first.
+		for _, f := range problemsLeft(m.done) {
+			if f.AdminNote != "" {
+				return m.adminNote(f)
+			}
+		}
 		return m.supportNote()
 	}
 	return handoff{}
+}
+
+func (m *Model) adminNote(f doctor.Finding) handoff {
+	about := f.AccountID
+	if a := m.account(f.AccountID); a != nil && a.Account.Login != "" {
+		about = a.Account.Login
+	}
+	return handoff{what: "the note for your IT admin", file: common.HandoffFileName("admin-note", about), text: f.AdminNote}
 }
 
 // supportNote is a message for calsync support: the symptom, the problems found (already

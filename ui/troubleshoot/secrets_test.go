@@ -208,7 +208,7 @@ func TestSupportNoteHoldsNoSecret(t *testing.T) {
 	if strings.Contains(string(b), refresh) || strings.Contains(string(b), "at-0c1d2e3f4a5b6c7d") {
 		t.Fatalf("the support note holds a token:\n%s", b)
 	}
-	if !strings.Contains(string(b), "connection") {
+	if !strings.Contains(string(b), "connection") || !strings.Contains(string(b), "calsync bundle") {
 		t.Fatalf("the support note does not say what was found:\n%s", b)
 	}
 }

@@ -693,7 +693,7 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.undo()
 		case key.Matches(msg, k.Yes):
 			m.answer = "yes"
-			m.applied, m.fix = nil, nil
+			m.applied, m.fix, m.note = nil, nil, ""
 			return m, m.advance()
 		case key.Matches(msg, k.No):
 			// Not fixed for the person: keep looking at the next checks.

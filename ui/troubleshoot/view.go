@@ -238,9 +238,12 @@ func (m *Model) viewDone(b, foot *lines) {
 		b.wrap("   ", f.Summary, st.Text.Render)
 		b.wrap("   ", whoCanAct(f), st.Muted.Render)
 	}
-	b.line("")
-	b.wrap("", "Still stuck? s saves a note for support (no password or token in it); `calsync bundle` writes the file to attach.", st.Muted.Render)
-	foot.line(st.Muted.Render("s: save the note for support · c: copy it · r: run again · esc: back"))
+	h := m.handoff()
+	if h.what == "the note for support" {
+		b.line("")
+		b.wrap("", "Still stuck? s saves a note for support (no password or token in it); `calsync bundle` writes the file to attach.", st.Muted.Render)
+	}
+	foot.wrap("", "s: save "+h.what+" · c: copy it · r: run again · esc: back", st.Muted.Render)
 }
 
 func plural(n int, one, many string) string {
