@@ -46,7 +46,7 @@ type LoopbackOptions struct {
 	// nil = print it to Out.
 	ShowURL func(url string)
 	Out     io.Writer // default os.Stderr
-	// HTTPClient talks to the token endpoint; nil = http.DefaultClient.
+	// HTTPClient talks to the token endpoint (through TokenClient); nil = the bounded default.
 	HTTPClient *http.Client
 	Classify   Classifier
 }
@@ -225,10 +225,7 @@ func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 		re := &oauth2.RetrieveError{ErrorCode: cb.errCode, ErrorDescription: cb.errDesc}
 		return nil, scrub(TokenError(f.opts.Provider, "sign in", re, f.opts.Classify), f.verifier, f.state)
 	}
-	hc := f.opts.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc := TokenClient(f.opts.HTTPClient)
 	xctx := context.WithValue(ctx, oauth2.HTTPClient, hc)
 	tok, err := f.opts.Config.Exchange(xctx, cb.code, oauth2.VerifierOption(f.verifier))
 	if err != nil {

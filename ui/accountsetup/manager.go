@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/calsync/calsync/providers/httppolicy"
 	"net/http"
 	"strings"
 	"time"
@@ -54,7 +55,8 @@ func (m *Manager) httpClient() *http.Client {
 	if m.HTTPClient != nil {
 		return m.HTTPClient
 	}
-	return &http.Client{Timeout: 60 * time.Second}
+	// Providers wrap it again; the policy is here too so nothing else using it is unbounded.
+	return httppolicy.Client(nil, httppolicy.Policy{})
 }
 
 func (m *Manager) openBrowser() func(string) error {
