@@ -181,6 +181,12 @@ func (p Policy) Redirect(origin, to *url.URL, hops int) error {
 		Hint:    "The server redirected to another server; calsync sends your sign-in only to the server it belongs to. Check the server address."}
 }
 
+// Refused reports whether err is a redirect this policy refused.
+func Refused(err error) bool {
+	pe, ok := providers.AsError(err)
+	return ok && (pe.Code == "insecure_redirect" || pe.Code == "cross_origin_redirect" || pe.Code == "too_many_redirects")
+}
+
 // CheckRedirect is an http.Client CheckRedirect applying Redirect against the origin of
 // the first request of the chain. When it continues to a foreign origin
 // (FollowCrossOrigin), headers carrying credentials are removed.
