@@ -16,10 +16,10 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// credLog records the credentials (bearer token, refresh token, client secret) a server
-// received, in headers or form bodies.
 const msClientSecret = "ms-client-secret-canary"
 
+// credLog records the credentials (bearer token, refresh token, client secret) a server
+// received, in headers or form bodies.
 type credLog struct {
 	mu  sync.Mutex
 	got []string
