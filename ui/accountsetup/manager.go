@@ -64,7 +64,9 @@ func (m *Manager) openBrowser() func(string) error {
 		return m.OpenBrowser
 	}
 	if m.Getenv("CALSYNC_OPEN_BROWSER") == "http-get" {
-		hc := m.httpClient()
+		// A browser stand-in: it carries no credentials and must follow the consent
+		// page's redirect to the loopback listener (another origin).
+		hc := httppolicy.Client(m.HTTPClient, httppolicy.Policy{FollowCrossOrigin: true})
 		return func(u string) error {
 			resp, err := hc.Get(u)
 			if err != nil {
