@@ -27,10 +27,10 @@ type run struct {
 	// scrub removes the account's stored secrets from text the run writes or reports.
 	scrub func(string) string
 
-	prov  providers.Provider
-	cal   string
-	win   providers.Window
-	meID  string
+	prov providers.Provider
+	cal  string
+	win  providers.Window
+	meID string
 	// spent is the time lost to retries so far, against RetryBudget: the failed attempts
 	// (a stalled request that timed out counts in full) and the waits between them.
 	spent time.Duration
