@@ -195,7 +195,7 @@ func withRefreshScope(hc *http.Client, scope string) *http.Client {
 	cp := *hc
 	next := cp.Transport
 	if next == nil {
-		next = http.DefaultTransport
+		next = httppolicy.NewTransport(httppolicy.Limits{})
 	}
 	cp.Transport = &refreshScopeTransport{next: next, scope: scope}
 	return &cp

@@ -25,7 +25,7 @@ type Manager struct {
 	Store  *store.Store
 	Getenv func(string) string
 	Now    func() time.Time
-	// HTTPClient talks to providers; nil = http.DefaultClient.
+	// HTTPClient talks to providers; nil = the httppolicy default (providers wrap it again).
 	HTTPClient *http.Client
 	// OpenBrowser opens a sign-in URL. nil = the system browser when there is one, or an
 	// HTTP GET when CALSYNC_OPEN_BROWSER=http-get (tests and demo mode against the fakes,
