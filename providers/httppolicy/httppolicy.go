@@ -91,6 +91,17 @@ func NewTransport(l Limits) *http.Transport {
 	}
 }
 
+// shared is the transport of every client with the default limits, so that connections
+// are reused across provider clients (each sync opens its providers afresh).
+var shared = NewTransport(Default)
+
+func transportFor(l Limits) http.RoundTripper {
+	if l.withDefaults() == Default {
+		return shared
+	}
+	return NewTransport(l)
+}
+
 // ShareFunc reports whether credentials belonging to origin from may also go to to. Same
 // origin needs no rule; nil shares with nobody else.
 type ShareFunc func(from, to *url.URL) bool
@@ -115,7 +126,7 @@ func Client(base *http.Client, p Policy) *http.Client {
 		*c = *base
 	}
 	if c.Transport == nil {
-		c.Transport = NewTransport(p.Limits)
+		c.Transport = transportFor(p.Limits)
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = p.Limits.withDefaults().Request
@@ -226,7 +237,7 @@ func originOfChain(req *http.Request) *url.URL {
 // else is sent without it. origin nil means the origin of each chain's first request.
 func Authorize(next http.RoundTripper, origin *url.URL, share ShareFunc, attach func(*http.Request) error) http.RoundTripper {
 	if next == nil {
-		next = NewTransport(Limits{})
+		next = shared
 	}
 	return &authorizer{next: next, origin: origin, p: Policy{Share: share}, attach: attach}
 }
@@ -265,7 +276,7 @@ var ErrTooLarge = errors.New("answer too large")
 // exchange).
 func LimitBody(next http.RoundTripper, max int64) http.RoundTripper {
 	if next == nil {
-		next = NewTransport(Limits{})
+		next = shared
 	}
 	return limitTransport{next: next, max: max}
 }
