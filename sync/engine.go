@@ -64,7 +64,8 @@ type Engine struct {
 	// lease expires after it.
 	LeaseTTL time.Duration
 	// MaxAttempts bounds tries of one provider call on retryable errors (default 5);
-	// RetryBudget bounds the total time a run may spend waiting on retries (default 2 min).
+	// RetryBudget bounds the total time a run may lose to retries (default 2 min): failed
+	// attempts, timed on Now, as well as the waits between them.
 	MaxAttempts int
 	RetryBudget time.Duration
 	BaseBackoff time.Duration // first backoff (default 1 s), doubled per attempt

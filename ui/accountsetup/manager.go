@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/calsync/calsync/providers/httppolicy"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ type Manager struct {
 	Store  *store.Store
 	Getenv func(string) string
 	Now    func() time.Time
-	// HTTPClient talks to providers; nil = http.DefaultClient.
+	// HTTPClient talks to providers; nil = the httppolicy default (providers wrap it again).
 	HTTPClient *http.Client
 	// OpenBrowser opens a sign-in URL. nil = the system browser when there is one, or an
 	// HTTP GET when CALSYNC_OPEN_BROWSER=http-get (tests and demo mode against the fakes,
@@ -54,7 +55,8 @@ func (m *Manager) httpClient() *http.Client {
 	if m.HTTPClient != nil {
 		return m.HTTPClient
 	}
-	return &http.Client{Timeout: 60 * time.Second}
+	// Providers wrap it again; the policy is here too so nothing else using it is unbounded.
+	return httppolicy.Client(nil, httppolicy.Policy{})
 }
 
 func (m *Manager) openBrowser() func(string) error {
@@ -62,7 +64,9 @@ func (m *Manager) openBrowser() func(string) error {
 		return m.OpenBrowser
 	}
 	if m.Getenv("CALSYNC_OPEN_BROWSER") == "http-get" {
-		hc := m.httpClient()
+		// A browser stand-in: it carries no credentials and must follow the consent
+		// page's redirect to the loopback listener (another origin).
+		hc := httppolicy.Client(m.HTTPClient, httppolicy.Policy{FollowCrossOrigin: true})
 		return func(u string) error {
 			resp, err := hc.Get(u)
 			if err != nil {
