@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/store/datadir"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -127,6 +128,9 @@ func run(ctx context.Context, env *Env, args []string) int {
 		}
 		return usagef(env, nil, "%v (run `calsync help` for the commands)", err)
 	}
+	if flagSet(fs, "data-dir") && *dataDir == "" {
+		return usagef(env, nil, "%v", datadir.ErrEmpty)
+	}
 	dir, err := resolveDataDir(*dataDir, env.Getenv)
 	if err != nil {
 		return usagef(env, nil, "%v", err)
@@ -196,8 +200,14 @@ func extractDataDir(args []string) (rest []string, dir string, err error) {
 			}
 			dir = args[i+1]
 			i++
+			if dir == "" {
+				return nil, "", datadir.ErrEmpty
+			}
 		case strings.HasPrefix(a, "--data-dir=") || strings.HasPrefix(a, "-data-dir="):
 			dir = a[strings.Index(a, "=")+1:]
+			if dir == "" {
+				return nil, "", datadir.ErrEmpty
+			}
 		default:
 			rest = append(rest, a)
 		}
