@@ -7,11 +7,12 @@
 //
 //   - a directory that does not exist is created, mode 0700;
 //   - an existing directory that is already private is used as it is;
-//   - an existing directory that holds nothing but calsync's own files (an older version
-//     made it, or someone widened it) is tightened to 0700, and the caller is told;
-//   - any other existing directory (other content, or empty but readable by others, or
-//     shared with the sticky bit / world-writable) is refused with the reason and what to
-//     do; calsync never changes its mode.
+//   - an existing directory of the person's that holds nothing but calsync's own files
+//     (an older version made it, someone widened it, or they just ran mkdir for it) is
+//     tightened to 0700, and the caller is told: no one else's files are affected;
+//   - any other existing directory (other content, someone else's, or shared with the
+//     sticky bit / world-writable) is refused with the reason and what to do; calsync
+//     never changes its mode.
 package datadir
 
 import (
@@ -67,6 +68,7 @@ type State struct {
 	HasDB   bool        // calsync.db is there
 	Foreign []string    // entries calsync does not make, sorted (at most a few are listed)
 	Empty   bool        // no entries at all
+	Mine    bool        // owned by this process's user (always true where unknown)
 }
 
 // Inspect looks at dir without changing it.
@@ -84,7 +86,7 @@ func Inspect(dir string) (State, error) {
 	if !fi.IsDir() {
 		return State{}, &Refusal{Dir: dir, Mode: fi.Mode(), Reason: fmt.Sprintf("%s is a file, not a directory: give --data-dir a directory", dir)}
 	}
-	st := State{Exists: true, Mode: fi.Mode() & (fs.ModePerm | fs.ModeSticky | fs.ModeSetuid | fs.ModeSetgid)}
+	st := State{Exists: true, Mode: fi.Mode() & (fs.ModePerm | fs.ModeSticky | fs.ModeSetuid | fs.ModeSetgid), Mine: ownedByMe(fi)}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return State{}, fmt.Errorf("read data directory %s: %w", dir, err)
@@ -132,7 +134,7 @@ func Prepare(dir string) (Result, error) {
 }
 
 // refusal is why a non-private existing directory may not be tightened, or nil when it is
-// calsync's own (it holds the database and nothing else).
+// calsync's own: the person's, not shared, and holding calsync's files or nothing.
 func refusal(dir string, st State) *Refusal {
 	mode := fmt.Sprintf("%04o", uint32(st.Mode.Perm())|specialBits(st.Mode))
 	switch {
@@ -144,9 +146,9 @@ func refusal(dir string, st State) *Refusal {
 		return &Refusal{Dir: dir, Mode: st.Mode, Reason: fmt.Sprintf(
 			"%s holds other files (%s) and others can read it (mode %s): calsync will not change its permissions; give --data-dir a new directory such as %s",
 			dir, listSome(st.Foreign), mode, filepath.Join(dir, "calsync"))}
-	case !st.HasDB:
+	case !st.Mine:
 		return &Refusal{Dir: dir, Mode: st.Mode, Reason: fmt.Sprintf(
-			"%s exists and others can read it (mode %s): calsync did not create it and will not change its permissions; if it is meant for calsync alone run `chmod 700 %s`, or give --data-dir a new directory",
+			"%s belongs to another user and others can read it (mode %s): calsync will not change its permissions; if it is meant for calsync alone run `chmod 700 %s`, or give --data-dir a new directory",
 			dir, mode, dir)}
 	}
 	return nil

@@ -104,13 +104,31 @@ func TestPrepareRefusesAReadableDirectoryWithOtherContent(t *testing.T) {
 	}
 }
 
-func TestPrepareRefusesAnEmptyDirectoryItDidNotCreateWhenOthersCanRead(t *testing.T) {
-	d := dirWith(t, 0o750)
-	_, err := Prepare(d)
-	if err == nil || !strings.Contains(err.Error(), "chmod 700 "+d) {
-		t.Fatalf("err = %v, want a refusal that says how to make it private", err)
+func TestPrepareTightensAnEmptyDirectoryOfTheirs(t *testing.T) {
+	// `mkdir data && calsync --data-dir data`: nothing in it is anyone else's.
+	d := dirWith(t, 0o755)
+	r, err := Prepare(d)
+	if err != nil || !r.Tightened {
+		t.Fatalf("Prepare = %+v, %v", r, err)
 	}
-	if m := mode(t, d); m != 0o750 {
+	if m := mode(t, d); m != 0o700 {
+		t.Errorf("mode %v, want 0700", m)
+	}
+}
+
+func TestPrepareNeverChangesAnotherUsersDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user (CI runs as root)")
+	}
+	d := dirWith(t, 0o755)
+	if err := os.Chown(d, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Prepare(d)
+	if err == nil || !strings.Contains(err.Error(), "belongs to another user") || !strings.Contains(err.Error(), "chmod 700 "+d) {
+		t.Fatalf("err = %v, want a refusal that says why and how", err)
+	}
+	if m := mode(t, d); m != 0o755 {
 		t.Errorf("mode changed to %v", m)
 	}
 }
