@@ -44,6 +44,10 @@ type Store struct {
 	Path string
 	// Tightened lists the paths whose permissions Open narrowed (to tell the person once).
 	Tightened []string
+	// Keyring holds account secrets when set (the caller detects it: store/oskeyring);
+	// nil keeps them in the database. KeyringNote says why there is none.
+	Keyring     Keyring
+	KeyringNote string
 }
 
 // Open opens (creating if needed) the database in dir and applies pending migrations.
