@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -297,6 +298,9 @@ func acctPrintCalendars(env *Env, conn *accountsetup.Connection) {
 type accountJSON struct {
 	store.Account
 	Calendars int `json:"calendars"`
+	// SecretStoredIn says where its token or password lives: keyring, database, or ""
+	// when it has none (never the secret itself).
+	SecretStoredIn string `json:"secret_stored_in"`
 }
 
 func runAccountList(ctx context.Context, env *Env, c *command, args []string) int {
@@ -322,7 +326,8 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 		out := make([]accountJSON, 0, len(as))
 		for _, a := range as {
 			cals, _ := m.Calendars(ctx, a.ID)
-			out = append(out, accountJSON{Account: a, Calendars: len(cals)})
+			loc, _ := store.SecretLocation(ctx, m.Store.DB, a.ID)
+			out = append(out, accountJSON{Account: a, Calendars: len(cals), SecretStoredIn: loc})
 		}
 		return acctWriteJSON(env, out)
 	}
@@ -331,8 +336,16 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tPROVIDER\tLOGIN\tSTATE\tLAST SYNC\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tNAME\tPROVIDER\tLOGIN\tSTATE\tSECRET IN\tLAST SYNC\tLAST ERROR")
+	inDB := 0
 	for _, a := range as {
+		loc, _ := store.SecretLocation(ctx, m.Store.DB, a.ID)
+		switch loc {
+		case "":
+			loc = "none"
+		case store.InDatabase:
+			inDB++
+		}
 		last := "never"
 		if a.LastSyncAt != nil {
 			last = a.LastSyncAt.Local().Format("2006-01-02 15:04")
@@ -345,10 +358,15 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 			}
 		}
 		// Every stored field is cleaned: a table is drawn on a terminal too.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(a.ID), safetext.Line(a.Name), safetext.Line(a.Kind),
-			safetext.Line(a.Login), safetext.Line(a.State), last, lastErr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(a.ID), safetext.Line(a.Name), safetext.Line(a.Kind),
+			safetext.Line(a.Login), safetext.Line(a.State), loc, last, lastErr)
 	}
 	tw.Flush()
+	if inDB > 0 {
+		// Say why, so "database" on a desktop is a surprise to look into, not a mystery.
+		fmt.Fprintf(env.Stdout, "\nSecrets marked database are in %s (mode 0600); new ones go to %s.\n",
+			filepath.Join(m.Store.Dir, store.DBFileName), m.Store.KeyringStatus())
+	}
 	for _, a := range as {
 		if a.State == store.AccountNeedsReauth {
 			fmt.Fprintf(env.Stdout, "\n%s needs a fresh sign-in: calsync account reconnect %s\n", safetext.Line(a.Name), a.ID)

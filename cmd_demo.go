@@ -73,6 +73,7 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		dir = tmp
 	}
 	env.DataDir = dir
+	env.DemoBuild = true // its fake credentials stay in the sandbox, not the OS keyring
 	// A sandbox goes only where nothing else lives: a directory holding other files is
 	// someone's, and is refused before anything (a database) is written into it.
 	if found, err := datadir.Inspect(dir); err != nil {

@@ -37,6 +37,10 @@ type Env struct {
 	Now     func() time.Time
 	// Interactive is true when stdin and stdout are terminals (the TUI may start).
 	Interactive bool
+	// Keyring finds the OS keyring for account secrets (nil: keep them in the database).
+	Keyring func() (store.Keyring, string)
+	// DemoBuild is set while `demo` builds a sandbox: its secrets stay in its database.
+	DemoBuild bool
 }
 
 // command is one `calsync NAME ...` subcommand.
@@ -94,6 +98,7 @@ func main() {
 		Getenv:      os.Getenv,
 		Now:         time.Now,
 		Interactive: isTerminal(os.Stdin) && isTerminal(os.Stdout),
+		Keyring:     detectOSKeyring(),
 	}
 	code := run(ctx, env, os.Args[1:])
 	stop() // from here Ctrl-C ends the process at once, also while it waits just below
@@ -257,6 +262,7 @@ func openStore(ctx context.Context, env *Env) (*store.Store, error) {
 	for _, p := range s.Tightened {
 		fmt.Fprintf(env.Stderr, "calsync: %s was readable by others; permissions tightened to owner-only\n", p)
 	}
+	useKeyring(ctx, env, s)
 	// The first run on a data directory makes the person "me", whatever the command.
 	if _, err := store.EnsureMe(ctx, s.DB, env.Getenv("USER"), env.Now()); err != nil {
 		s.Close()

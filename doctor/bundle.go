@@ -44,12 +44,12 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 	}
 	var secrets [][]byte
 	for _, a := range accts {
-		if _, v, err := store.GetSecret(ctx, st.DB, a.ID); err == nil {
+		if _, v, err := st.AccountSecret(ctx, a.ID); err == nil {
 			r.AddSecret(v)
 			secrets = append(secrets, v)
 		}
 		// The OAuth client secret is kept beside the token and is just as secret.
-		if cs, err := store.GetClientSecret(ctx, st.DB, a.ID); err == nil && len(bytes.TrimSpace(cs)) >= 4 {
+		if cs, err := st.AccountClientSecret(ctx, a.ID); err == nil && len(bytes.TrimSpace(cs)) >= 4 {
 			r.AddSecret(cs)
 			secrets = append(secrets, cs)
 		}

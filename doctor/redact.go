@@ -170,10 +170,10 @@ func SecretRedactor(ctx context.Context, st *store.Store) *Redactor {
 		return r
 	}
 	for _, a := range accts {
-		if _, v, err := store.GetSecret(ctx, st.DB, a.ID); err == nil {
+		if _, v, err := st.AccountSecret(ctx, a.ID); err == nil {
 			r.AddSecret(v)
 		}
-		if cs, err := store.GetClientSecret(ctx, st.DB, a.ID); err == nil && len(cs) > 0 {
+		if cs, err := st.AccountClientSecret(ctx, a.ID); err == nil && len(cs) > 0 {
 			r.AddSecret(cs)
 		}
 	}
