@@ -25,7 +25,8 @@ import (
 
 const accountUsage = `calsync account add caldav --url URL --username U [--password-stdin] [--name N] [--provider icloud|fastmail|nextcloud|caldav]
          (without --password-stdin the password is asked for on the terminal, not shown)
-       calsync account add google|microsoft [--client-id ID] [--client-secret S] [--name N] [--no-browser]
+       calsync account add google|microsoft [--client-id ID] [--client-secret-stdin | --client-secret-file F] [--name N] [--no-browser]
+         (the client secret also comes from CALSYNC_GOOGLE_CLIENT_SECRET; never from the arguments)
        calsync account list [--json]
        calsync account remove ID
        calsync account reconnect ID [--password-stdin] [--no-browser]`
@@ -93,6 +94,29 @@ func acctWriteJSON(env *Env, v any) int {
 		return failf(env, "%v", err)
 	}
 	return exitOK
+}
+
+// acctReadClientSecret reads the OAuth client secret from stdin or a file: the first
+// line, trimmed (a file saved by an editor ends with a newline).
+func acctReadClientSecret(env *Env, fromStdin bool, file string) (string, error) {
+	var r io.Reader = env.Stdin
+	src := "stdin"
+	if !fromStdin {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", fmt.Errorf("--client-secret-file: %w", err)
+		}
+		defer f.Close()
+		r, src = io.LimitReader(f, 64<<10), file
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the client secret from %s: %w", src, err)
+	}
+	if line = strings.TrimSpace(line); line == "" {
+		return "", fmt.Errorf("no client secret in %s", src)
+	}
+	return line, nil
 }
 
 // acctReadPassword reads one line from stdin: the password. It is never echoed.
@@ -169,7 +193,11 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 	name := fs.String("name", "", "display name")
 	providerID := fs.String("provider", "", "icloud, fastmail, nextcloud or caldav (guides and URL)")
 	clientID := fs.String("client-id", "", "OAuth client ID")
-	clientSecret := fs.String("client-secret", "", "OAuth client secret (Google desktop clients have one; kept with the account's token)")
+	// A client secret in the arguments shows in `ps` and the shell history: it comes from
+	// stdin, a file or CALSYNC_GOOGLE_CLIENT_SECRET. --client-secret VALUE is refused.
+	clientSecretArg := fs.String("client-secret", "", "refused: use --client-secret-stdin, --client-secret-file or the environment")
+	clientSecretStdin := fs.Bool("client-secret-stdin", false, "read the OAuth client secret from stdin")
+	clientSecretFile := fs.String("client-secret-file", "", "read the OAuth client secret from this file")
 	noBrowser := fs.Bool("no-browser", false, "do not try to open a browser")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -179,6 +207,14 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		return usagef(env, c, "account add needs the provider: google, microsoft or caldav")
 	}
 	kind := pos[0]
+	if flagSet(fs, "client-secret") {
+		_ = *clientSecretArg // never echoed: the value is a secret
+		secVar := "CALSYNC_" + strings.ToUpper(kind) + "_CLIENT_SECRET"
+		return usagef(env, c, "a client secret in the arguments is visible to every user in the process list and stays in your shell history: use --client-secret-stdin, --client-secret-file FILE or %s", secVar)
+	}
+	if *clientSecretStdin && *clientSecretFile != "" {
+		return usagef(env, c, "give the client secret once: --client-secret-stdin or --client-secret-file")
+	}
 	var choice accountsetup.Choice
 	switch kind {
 	case "google", "microsoft":
@@ -238,8 +274,12 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		if *clientID != "" {
 			d.ClientID = *clientID
 		}
-		if *clientSecret != "" {
-			d.ClientSecret = *clientSecret
+		if *clientSecretStdin || *clientSecretFile != "" {
+			cs, err := acctReadClientSecret(env, *clientSecretStdin, *clientSecretFile)
+			if err != nil {
+				return usagef(env, c, "%v", err)
+			}
+			d.ClientSecret = cs
 		}
 		if err := accountsetup.ValidateClientID(d.ClientID); err != nil {
 			idVar, _ := accountsetup.ClientEnv(choice.Kind)
