@@ -164,7 +164,7 @@ func acctPrompter(env *Env) func(accountsetup.Prompt) {
 			fmt.Fprintf(env.Stderr, "To sign in, open %s on any device and enter the code:\n\n    %s\n\n",
 				safetext.Line(p.VerificationURL), safetext.Line(p.UserCode))
 			if !p.ExpiresAt.IsZero() {
-				fmt.Fprintf(env.Stderr, "The code expires at %s. Waiting…\n", p.ExpiresAt.Local().Format("15:04:05"))
+				fmt.Fprintf(env.Stderr, "The code expires at %s. Waiting…\n", p.ExpiresAt.In(env.local()).Format("15:04:05"))
 			}
 		case p.AuthURL != "" && p.BrowserOpened:
 			fmt.Fprintln(env.Stderr, "(a browser window opened with that address)")
@@ -388,7 +388,7 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 		}
 		last := "never"
 		if a.LastSyncAt != nil {
-			last = a.LastSyncAt.Local().Format("2006-01-02 15:04")
+			last = a.LastSyncAt.In(env.local()).Format("2006-01-02 15:04")
 		}
 		lastErr := "-"
 		if a.LastErrorKind != "" {

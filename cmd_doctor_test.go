@@ -24,10 +24,14 @@ import (
 	"github.com/calsync/calsync/store"
 )
 
-// docCLI runs calsync commands against one data directory.
+// docCLI runs calsync commands against one data directory, on a clock and in a zone
+// of the test's choosing: every command of one docCLI (and the demo fakes they start)
+// shares them.
 type docCLI struct {
 	t   *testing.T
 	dir string
+	now func() time.Time // nil = the machine's clock (tests that seed with time.Now)
+	loc *time.Location   // the machine's zone as calsync sees it; nil = UTC
 }
 
 func newDocCLI(t *testing.T) *docCLI { return &docCLI{t: t, dir: t.TempDir()} }
@@ -35,10 +39,19 @@ func newDocCLI(t *testing.T) *docCLI { return &docCLI{t: t, dir: t.TempDir()} }
 func (c *docCLI) run(stdin string, args ...string) (int, string, string) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv: func(string) string { return "" }, Now: time.Now}
+	env := c.env(stdin, &out, &errb)
 	code := run(context.Background(), env, append([]string{"--data-dir", c.dir}, args...))
 	return code, out.String(), errb.String()
+}
+
+// env is the environment every command of c runs with.
+func (c *docCLI) env(stdin string, stdout, stderr io.Writer) *Env {
+	now := c.now
+	if now == nil {
+		now = time.Now
+	}
+	return &Env{Stdin: strings.NewReader(stdin), Stdout: stdout, Stderr: stderr,
+		Getenv: func(string) string { return "" }, Now: now, Local: c.loc}
 }
 
 func (c *docCLI) store() *store.Store {

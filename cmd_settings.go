@@ -119,17 +119,18 @@ func runSettingsShow(ctx context.Context, env *Env, c *command, args []string) i
 		}
 		return acctWriteJSON(env, out)
 	}
-	settingsPrint(env.Stdout, a, s, cal, calKnown)
+	settingsPrint(env.Stdout, a, s, cal, calKnown, env.local())
 	return exitOK
 }
 
-func settingsPrint(w io.Writer, a store.Account, s store.SyncSettings, cal store.Calendar, calKnown bool) {
+// settingsPrint shows times in loc, the zone --backfill-from dates are read in.
+func settingsPrint(w io.Writer, a store.Account, s store.SyncSettings, cal store.Calendar, calKnown bool, loc *time.Location) {
 	state := "off"
 	if s.Enabled {
 		state = "on, every " + settingsDuration(s.Interval)
 	}
 	if s.ActivatedAt != nil {
-		state += " (first switched on " + s.ActivatedAt.Local().Format("2006-01-02 15:04") + ")"
+		state += " (first switched on " + s.ActivatedAt.In(loc).Format("2006-01-02 15:04") + ")"
 	}
 	calText := "none chosen"
 	switch {
@@ -148,7 +149,7 @@ func settingsPrint(w io.Writer, a store.Account, s store.SyncSettings, cal store
 	}
 	backfill := "none: activities not changed since sync was switched on are not pushed"
 	if s.BackfillFrom != nil {
-		backfill = "activities starting from " + s.BackfillFrom.Local().Format("2006-01-02") + " on are included"
+		backfill = "activities starting from " + s.BackfillFrom.In(loc).Format("2006-01-02") + " on are included"
 	}
 	fmt.Fprintf(w, "Account:      %s (%s, %s)\n", safetext.Line(a.Name), a.ID, a.Kind)
 	fmt.Fprintf(w, "Sync:         %s\n", state)
@@ -219,7 +220,7 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 	}
 	var backfillAt *time.Time
 	if set["backfill-from"] {
-		if backfillAt, err = settingsParseDate(*backfill, time.Local); err != nil {
+		if backfillAt, err = settingsParseDate(*backfill, env.local()); err != nil {
 			return usagef(env, c, "%v", err)
 		}
 	}
@@ -300,7 +301,7 @@ func runSettingsSet(ctx context.Context, env *Env, c *command, args []string) in
 	}
 	cal, known := settingsCalendar(cals, saved.CalendarID)
 	fmt.Fprintln(env.Stdout, "Saved.")
-	settingsPrint(env.Stdout, a, saved, cal, known)
+	settingsPrint(env.Stdout, a, saved, cal, known, env.local())
 	if perr != nil {
 		fmt.Fprintf(env.Stderr, "calsync: the dry run before saving failed, so calsync cannot say what the first sync will do: %s\n",
 			accountsetup.Explain(accountsetup.ChoiceForAccount(a.Kind, a.ServerURL), perr, nil).String())

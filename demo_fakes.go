@@ -62,22 +62,24 @@ func demoFakesDir(dataDir string) string { return filepath.Join(dataDir, "fakes"
 
 // startDemoFakeServers builds the three fakes from their state files under dataDir (new,
 // empty state when the files do not exist yet) and starts them on random loopback ports.
-func startDemoFakeServers(dataDir string, cfg demoFakeConfig) (*demoFakes, error) {
+// They run on now, the command's clock: the tokens they issue, the stamps they write
+// and the Date of their answers agree with what calsync compares them with.
+func startDemoFakeServers(dataDir string, cfg demoFakeConfig, now func() time.Time) (*demoFakes, error) {
 	dir := demoFakesDir(dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("make %s: %w", dir, err)
 	}
 	f := &demoFakes{dir: dataDir}
 	f.google = googlefake.New(googlefake.Options{StateFile: filepath.Join(dir, "google.json"),
-		Login: cfg.GoogleLogin, TimeZone: cfg.TimeZone})
+		Login: cfg.GoogleLogin, TimeZone: cfg.TimeZone, Now: now})
 	g, err := graphfake.NewErr(graphfake.Options{StateFile: filepath.Join(dir, "microsoft.json"),
-		AutoApproveDeviceCodes: true, DeviceCodeInterval: 1})
+		AutoApproveDeviceCodes: true, DeviceCodeInterval: 1, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("read the Microsoft fake's state: %w", err)
 	}
 	f.graph = g
 	f.caldav = caldavfake.New(caldavfake.Options{StateFile: filepath.Join(dir, "caldav.json"),
-		User: cfg.CalDAVUser, Password: cfg.CalDAVPassword, AppPassword: demoCalDAVAppPassword})
+		User: cfg.CalDAVUser, Password: cfg.CalDAVPassword, AppPassword: demoCalDAVAppPassword, Now: now})
 	for _, start := range []func(string) (string, error){f.google.Start, f.graph.Start, f.caldav.Start} {
 		if _, err := start("127.0.0.1:0"); err != nil {
 			f.close()

@@ -53,7 +53,7 @@ func startDemoFakesIfSandbox(ctx context.Context, env *Env, st *store.Store) err
 		return nil
 	}
 	releaseDemoLease(env.DataDir)
-	f, err := startDemoFakeServers(env.DataDir, cfg)
+	f, err := startDemoFakeServers(env.DataDir, cfg, env.Now)
 	if err != nil {
 		return fmt.Errorf("restart the demo sandbox's providers: %w", err)
 	}

@@ -61,7 +61,7 @@ func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoSc
 	b := &demoSandbox{ctx: ctx, env: env, st: st, now: env.Now()}
 	// The sandbox plans in this machine's zone, and its calendars are in the same one, so
 	// a healthy sandbox has nothing to say about time zones.
-	zone := store.TimeZoneName(time.Local)
+	zone := store.TimeZoneName(env.local())
 	if err := store.SetUserTimeZone(ctx, st.DB, zone); err != nil {
 		zone = "UTC"
 		if err := store.SetUserTimeZone(ctx, st.DB, zone); err != nil {
@@ -82,7 +82,7 @@ func buildDemoSandbox(ctx context.Context, env *Env, st *store.Store, sc *demoSc
 	b.users = sum.Users
 
 	b.cfg = demoFakeConfig{GoogleLogin: demoGoogleLogin, TimeZone: zone, CalDAVUser: demoCalDAVUser, CalDAVPassword: demoCalDAVPassword}
-	if b.fakes, err = startDemoFakeServers(env.DataDir, b.cfg); err != nil {
+	if b.fakes, err = startDemoFakeServers(env.DataDir, b.cfg, env.Now); err != nil {
 		return nil, err
 	}
 	registerDemoFakes(b.fakes)
@@ -201,7 +201,7 @@ func (b *demoSandbox) seedRemote() error {
 	}{{2, 19, "Parents' evening"}, {5, 17, "Football training"}, {8, 12, "Lunch with Mum"}} {
 		st := b.at(e.day, e.h, 0)
 		uid := fmt.Sprintf("demo-personal-%d@example.com", i+1)
-		if _, _, err := c.PutEvent("personal", uid+".ics", caldavfake.EventICS(uid, e.s, st, st.Add(time.Hour))); err != nil {
+		if _, _, err := c.PutEvent("personal", uid+".ics", caldavfake.EventICSStamped(uid, e.s, st, st.Add(time.Hour), b.now)); err != nil {
 			return err
 		}
 	}

@@ -193,7 +193,12 @@ func TestDemoSandboxServerWaitsForItsUsers(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("the watching process: %v", err)
+			// What the process said last tells why (its stderr is read into lines).
+			var said []string
+			for l := range lines {
+				said = append(said, l)
+			}
+			t.Fatalf("the watching process: %v\n%s", err, strings.Join(said, "\n"))
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the serving process did not end once nobody used its fakes")

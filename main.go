@@ -35,12 +35,24 @@ type Env struct {
 	Stderr  io.Writer
 	Getenv  func(string) string
 	Now     func() time.Time
+	// Local is the machine's time zone: the zone a new demo sandbox plans in and the one
+	// dates typed on the command line are read in. Only main reads time.Local; tests pass
+	// a zone, so nothing they check depends on the TZ of the machine running them.
+	Local *time.Location
 	// Interactive is true when stdin and stdout are terminals (the TUI may start).
 	Interactive bool
 	// Keyring finds the OS keyring for account secrets (nil: keep them in the database).
 	Keyring func() (store.Keyring, string)
 	// DemoBuild is set while `demo` builds a sandbox: its secrets stay in its database.
 	DemoBuild bool
+}
+
+// local is the machine's zone as this command sees it (UTC when the caller gave none).
+func (e *Env) local() *time.Location {
+	if e.Local != nil {
+		return e.Local
+	}
+	return time.UTC
 }
 
 // command is one `calsync NAME ...` subcommand.
@@ -97,6 +109,7 @@ func main() {
 		Stderr:      os.Stderr,
 		Getenv:      os.Getenv,
 		Now:         time.Now,
+		Local:       time.Local,
 		Interactive: isTerminal(os.Stdin) && isTerminal(os.Stdout),
 		Keyring:     detectOSKeyring(),
 	}

@@ -29,6 +29,9 @@ func checkLastSync(ctx context.Context, e *Env, a *AccountView) Finding {
 			Evidence{Observed: "finished, 0 errors", Expected: "finished, 0 errors", Source: src})
 	}
 	ev := []Evidence{outcomeEvidence(o)}
+	if f, ok := signInRenewedSince(ctx, e, a, o); ok {
+		return f
+	}
 	es, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, RunID: o.RunID, Op: store.OpError, Limit: 1000})
 	if err != nil {
 		return unverified("could not read the journal", err)
@@ -176,4 +179,39 @@ func (s *Session) FocusAccount(ctx context.Context, accountID string) string {
 		msg += " (" + o.Message + ")"
 	}
 	return fmt.Sprintf("The last sync of %s failed: %s. The checks below look at this account only.", a.Label(), msg)
+}
+
+// renewedBy names, for each sign-in fix, the failure reasons it removes. Both fixes test
+// the new sign-in against the server before they save it (checks_connect.go), so once
+// one was applied after a run that failed for such a reason, that run's cause is gone.
+var renewedBy = map[string][]string{
+	"fix:app-password": {"AppPasswordRequired", "AuthExpired"},
+	"fix:reconnect":    {"AuthExpired", "InsufficientScope", sync.ReasonNeedsReauth},
+}
+
+// signInRenewedSince is the finding for a run that failed on its sign-in when a sign-in
+// fix was applied after it: the failure is history, said with both entries as evidence,
+// and the next sync is what proves the account works again.
+func signInRenewedSince(ctx context.Context, e *Env, a *AccountView, o sync.Outcome) (Finding, bool) {
+	if o.Temporary || o.State != sync.OutcomeFailed {
+		return Finding{}, false
+	}
+	fixes, err := store.QueryJournal(ctx, e.Store.DB, store.JournalQuery{AccountID: a.Account.ID, Op: store.OpFixed, Since: o.At, Limit: 100})
+	if err != nil {
+		return Finding{}, false
+	}
+	for _, j := range fixes {
+		if j.At.Before(o.At) {
+			continue
+		}
+		for _, reason := range renewedBy[j.Reason] {
+			if reason != o.Reason {
+				continue
+			}
+			return pass(fmt.Sprintf("the last sync of %s (%s) failed: %s; the sign-in was renewed and tested after it (%s), so the next sync runs with it",
+				a.Label(), stamp(o.At), reasonText(o.Reason), stamp(j.At)),
+				outcomeEvidence(o), journalEvidence(j)), true
+		}
+	}
+	return Finding{}, false
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/calsync/calsync/providers/google/googlefake"
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 )
 
 // Each broken setup, built through the store, the real engine and the Google fake, must
@@ -233,5 +234,39 @@ func TestLastSyncForOneActivityReportsAStoppedRun(t *testing.T) {
 	f := w.finding(w.run(NotShowing), "last-error", w.acct.ID)
 	if f.Status != Fail || !strings.Contains(f.Summary, "stopped before it finished") || !strings.Contains(f.Summary, "NotFound") || len(f.Evidence) < 2 {
 		t.Fatalf("after the calendar was deleted: %s %s %+v", f.Status, f.Summary, f.Evidence)
+	}
+}
+
+// A run that failed on its sign-in stays a failure until a sign-in fix is applied after
+// it; a sign-in fix does not excuse a failure it cannot have removed (a deleted calendar).
+func TestLastSyncFailureOnSignInEndsWithARenewedSignIn(t *testing.T) {
+	w := newWorld(t)
+	w.fake.RevokeTokens()
+	w.fake.ExpireAccessTokens()
+	w.env.Sync(w.ctx, w.acct.ID)
+	if f := w.finding(w.run(NotShowing), "last-error", w.acct.ID); f.Status != Fail {
+		t.Fatalf("after a sync refused for its sign-in: %s %s", f.Status, f.Summary)
+	}
+	o, err := sync.LastOutcome(w.ctx, w.st.DB, w.acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := func(reason string, at time.Time) {
+		if _, err := store.AppendJournal(w.ctx, w.st.DB, store.JournalEntry{At: at, AccountID: w.acct.ID, Op: store.OpFixed, Reason: reason, Detail: `{"fix":"x"}`}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fixed("fix:reset-list-filters", o.At.Add(time.Second)) // not a sign-in fix
+	if f := w.finding(w.run(NotShowing), "last-error", w.acct.ID); f.Status != Fail {
+		t.Fatalf("after an unrelated fix: %s %s", f.Status, f.Summary)
+	}
+	fixed("fix:reconnect", o.At.Add(-time.Minute)) // before the failed run
+	if f := w.finding(w.run(NotShowing), "last-error", w.acct.ID); f.Status != Fail {
+		t.Fatalf("after a sign-in older than the failed run: %s %s", f.Status, f.Summary)
+	}
+	fixed("fix:reconnect", o.At.Add(time.Minute))
+	f := w.finding(w.run(NotShowing), "last-error", w.acct.ID)
+	if f.Status != Pass || !strings.Contains(f.Summary, "renewed") || len(f.Evidence) != 2 {
+		t.Fatalf("after a fresh sign-in: %s %s %+v", f.Status, f.Summary, f.Evidence)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/sync"
 )
 
 // Rule ids, in the order the engine applies them to a local activity. The first one that
@@ -166,12 +167,16 @@ func Decide(ctx context.Context, st *store.Store, v *AccountView, a store.Activi
 			Evidence{Observed: "type " + string(a.Type), Expected: "one of: " + typesText(s.Types), Source: src})
 	}
 	if link == nil && beforeActivation(s, a) {
-		exp := "changed on or after " + stamp(*s.ActivatedAt)
+		// Seconds (or less) when the two share a minute, so the wording never reads
+		// "changed 10:04, before sync was switched on (10:04)".
+		layout := sync.CutoffLayout(a.UpdatedAt, *s.ActivatedAt) + " UTC"
+		changed, activated := a.UpdatedAt.UTC().Format(layout), s.ActivatedAt.UTC().Format(layout)
+		exp := "changed on or after " + activated
 		if s.BackfillFrom != nil {
 			exp += " or starting on or after the backfill date " + day(*s.BackfillFrom)
 		}
-		return out(RuleBeforeActivation, fmt.Sprintf("it was last changed %s, before sync was switched on (%s); only new and changed activities are synced", stamp(a.UpdatedAt), stamp(*s.ActivatedAt)),
-			Evidence{Observed: "last changed " + stamp(a.UpdatedAt), Expected: exp, Source: src})
+		return out(RuleBeforeActivation, fmt.Sprintf("it was last changed %s, before sync was switched on (%s); only new and changed activities are synced", changed, activated),
+			Evidence{Observed: "last changed " + changed, Expected: exp, Source: src})
 	}
 	if link != nil {
 		ev := Evidence{Observed: fmt.Sprintf("link %s, remote id %s", link.State, link.RemoteID), Source: "links"}

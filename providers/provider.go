@@ -100,7 +100,13 @@ type ChangePage struct {
 // BadEvent is a remote event that could not be understood.
 type BadEvent struct {
 	RemoteID string
-	Err      error
+	// Subject is the event's title when it could be read, so the person can find it.
+	Subject string
+	Err     error
+	// Unsupported is true when the event's own content is what calsync cannot take (a
+	// per-second recurrence, unreadable iCalendar): the event is set aside, it is no
+	// failure of the run. False for a failure to fetch it, which a retry may cure.
+	Unsupported bool
 }
 
 // AccessReport says who the account is and what it may do.

@@ -22,6 +22,9 @@ type Config struct {
 	// Saver receives renewed secrets (refreshed tokens). May be nil.
 	Saver      SecretSaver
 	HTTPClient *http.Client
+	// TimeZone is the person's IANA zone ("" = unknown). CalDAV reads floating times
+	// (no TZID, no Z) of a calendar that names no zone of its own in it.
+	TimeZone string
 }
 
 // Factory opens a provider of one kind.

@@ -229,7 +229,7 @@ func timePtr(v sql.NullInt64) *time.Time {
 }
 
 const activityColumns = `a.id, a.owner_id, a.type, a.subject, a.note, a.location, a.start_at, a.time_zone,
-	a.duration_min, a.all_day, a.done, a.done_at, a.created_at, a.updated_at, a.deleted_at, a.rev, a.origin`
+	a.duration_min, a.all_day, a.done, a.done_at, a.created_at, a.updated_at, a.deleted_at, a.rev, a.origin, a.updated_ns`
 
 // rowScanner is a *sql.Row or *sql.Rows. An alias, so every scanX function has the one
 // type queryAll takes.
@@ -240,12 +240,13 @@ func scanActivity(sc rowScanner, extra ...any) (Activity, error) {
 		a                       Activity
 		typ                     string
 		start, created, updated int64
+		updatedNs               int64
 		durMin                  int64
 		allDay, done            bool
 		doneAt, deletedAt       sql.NullInt64
 	)
 	dest := []any{&a.ID, &a.OwnerID, &typ, &a.Subject, &a.Note, &a.Location, &start, &a.TimeZone,
-		&durMin, &allDay, &done, &doneAt, &created, &updated, &deletedAt, &a.Rev, &a.Origin}
+		&durMin, &allDay, &done, &doneAt, &created, &updated, &deletedAt, &a.Rev, &a.Origin, &updatedNs}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return Activity{}, err
 	}
@@ -255,29 +256,30 @@ func scanActivity(sc rowScanner, extra ...any) (Activity, error) {
 	a.AllDay, a.Done = allDay, done
 	a.DoneAt = timePtr(doneAt)
 	a.CreatedAt = time.Unix(created, 0).UTC()
-	a.UpdatedAt = time.Unix(updated, 0).UTC()
+	a.UpdatedAt = time.Unix(updated, updatedNs).UTC()
 	a.DeletedAt = timePtr(deletedAt)
 	return a, nil
 }
 
 const insertActivitySQL = `INSERT INTO activities (id, owner_id, type, subject, note, location, start_at, time_zone,
-	duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?, ?)`
+	duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold, updated_ns)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?, ?, ?)`
 
 func insertArgs(a *Activity) []any {
 	return []any{a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note, a.Location, a.Start.Unix(), a.TimeZone,
 		int64(a.Duration / time.Minute), a.AllDay, a.Done, unixOrNil(a.DoneAt), a.CreatedAt.Unix(), a.UpdatedAt.Unix(),
-		a.Origin, searchFold(a)}
+		a.Origin, searchFold(a), a.UpdatedAt.Nanosecond()}
 }
 
 // newActivity validates in and builds the row CreateActivity would write (owner not checked).
 func newActivity(in ActivityInput, meID string, now time.Time) (Activity, error) {
-	now = now.UTC().Truncate(time.Second)
+	exact := now.UTC() // UpdatedAt keeps sub-seconds: the activation cutoff compares it exactly
+	now = exact.Truncate(time.Second)
 	a := Activity{
 		OwnerID: strings.TrimSpace(in.OwnerID), Type: in.Type, Subject: in.Subject, Note: in.Note,
 		Location: in.Location, Start: in.Start, TimeZone: in.TimeZone, Duration: in.Duration,
 		AllDay: in.AllDay, Done: in.Done, Origin: in.Origin,
-		CreatedAt: now, UpdatedAt: now, Rev: 1,
+		CreatedAt: now, UpdatedAt: exact, Rev: 1,
 	}
 	if a.OwnerID == "" || a.OwnerID == "me" {
 		a.OwnerID = meID
@@ -495,13 +497,14 @@ func insertCountingOnce(ctx context.Context, h Handler, as []Activity) error {
 
 // bulkRows is how many activities one INSERT statement carries. Each statement pays for a
 // statement journal (the triggers need one) and the driver round trip once, not per row;
-// 500 rows of 17 parameters stay well below SQLite's limit of 32766 (1000 measured no faster).
+// 500 rows of 18 parameters stay well below SQLite's limit of 32766 (1000 measured no faster).
 const bulkRows = 500
 
 // insertBatched writes as in multi-row INSERT statements, reusing one prepared statement
 // for the full batches.
 func insertBatched(ctx context.Context, h Handler, as []Activity) error {
-	values := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?, ?)"
+	_, values, _ := strings.Cut(insertActivitySQL, "VALUES")
+	values = strings.TrimSpace(values)
 	head, _, _ := strings.Cut(insertActivitySQL, "VALUES")
 	build := func(n int) string {
 		return head + "VALUES " + strings.TrimSuffix(strings.Repeat(values+",", n), ",")
@@ -515,7 +518,7 @@ func insertBatched(ctx context.Context, h Handler, as []Activity) error {
 		defer st.Close()
 		full = st
 	}
-	args := make([]any, 0, bulkRows*17)
+	args := make([]any, 0, bulkRows*18)
 	for start := 0; start < len(as); start += bulkRows {
 		end := min(start+bulkRows, len(as))
 		args = args[:0]
@@ -598,11 +601,11 @@ func queryIDs(ctx context.Context, h Handler, q string, args ...any) ([]string, 
 func writeActivity(ctx context.Context, h Handler, a *Activity, readRev int64) (bool, error) {
 	res, err := h.ExecContext(ctx, `UPDATE activities SET owner_id = ?, type = ?, subject = ?, note = ?, location = ?,
 		start_at = ?, time_zone = ?, duration_min = ?, all_day = ?, done = ?, done_at = ?, updated_at = ?,
-		deleted_at = ?, rev = ?, search_fold = ?
+		updated_ns = ?, deleted_at = ?, rev = ?, search_fold = ?
 		WHERE id = ? AND rev = ?`,
 		a.OwnerID, string(a.Type), a.Subject, a.Note, a.Location, a.Start.Unix(), a.TimeZone,
 		int64(a.Duration/time.Minute), a.AllDay, a.Done, unixOrNil(a.DoneAt), a.UpdatedAt.Unix(),
-		unixOrNil(a.DeletedAt), a.Rev, searchFold(a), a.ID, readRev)
+		a.UpdatedAt.Nanosecond(), unixOrNil(a.DeletedAt), a.Rev, searchFold(a), a.ID, readRev)
 	if err != nil {
 		return false, fmt.Errorf("store activity: %w", err)
 	}
@@ -614,7 +617,8 @@ func writeActivity(ctx context.Context, h Handler, a *Activity, readRev int64) (
 // and writes it back with rev+1 and updated_at=now. A concurrent writer (the sync engine
 // in another process) makes the conditional write miss; then it re-reads and retries.
 func modify(ctx context.Context, h Handler, id string, now time.Time, allowDeleted bool, change func(a *Activity) (bool, error)) (Activity, error) {
-	now = now.UTC().Truncate(time.Second)
+	exact := now.UTC() // UpdatedAt keeps sub-seconds: the activation cutoff compares it exactly
+	now = exact.Truncate(time.Second)
 	for attempt := 0; ; attempt++ {
 		a, err := GetActivity(ctx, h, id)
 		if err != nil {
@@ -632,7 +636,7 @@ func modify(ctx context.Context, h Handler, id string, now time.Time, allowDelet
 			return a, nil
 		}
 		a.Rev = readRev + 1
-		a.UpdatedAt = now
+		a.UpdatedAt = exact
 		ok, err := writeActivity(ctx, h, &a, readRev)
 		if err != nil {
 			return Activity{}, err

@@ -12,8 +12,8 @@ import (
 func GetCursor(ctx context.Context, h Handler, accountID, calendarID string) (Cursor, error) {
 	c := Cursor{AccountID: accountID, CalendarID: calendarID}
 	var taken int64
-	err := h.QueryRowContext(ctx, `SELECT token, taken_at FROM cursors WHERE account_id = ? AND calendar_id = ?`,
-		accountID, calendarID).Scan(&c.Token, &taken)
+	err := h.QueryRowContext(ctx, `SELECT token, taken_at, before_writes FROM cursors WHERE account_id = ? AND calendar_id = ?`,
+		accountID, calendarID).Scan(&c.Token, &taken, &c.BeforeWrites)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("cursor of account %q calendar %q: %w", accountID, calendarID, ErrNotFound)
 	}
@@ -24,11 +24,23 @@ func GetCursor(ctx context.Context, h Handler, accountID, calendarID string) (Cu
 // PutCursor stores a change token. Call it in the same transaction as the changes the
 // token covers, so a crash never skips changes.
 func PutCursor(ctx context.Context, h Handler, c Cursor) error {
-	_, err := h.ExecContext(ctx, `INSERT INTO cursors (account_id, calendar_id, token, taken_at) VALUES (?,?,?,?)
-		ON CONFLICT(account_id, calendar_id) DO UPDATE SET token=excluded.token, taken_at=excluded.taken_at`,
-		c.AccountID, c.CalendarID, c.Token, sqTime(nowOr(c.TakenAt)))
+	_, err := h.ExecContext(ctx, `INSERT INTO cursors (account_id, calendar_id, token, taken_at, before_writes) VALUES (?,?,?,?,?)
+		ON CONFLICT(account_id, calendar_id) DO UPDATE SET token=excluded.token, taken_at=excluded.taken_at,
+		before_writes=excluded.before_writes`,
+		c.AccountID, c.CalendarID, c.Token, sqTime(nowOr(c.TakenAt)), c.BeforeWrites)
 	if err != nil {
 		return fmt.Errorf("store cursor: %w", err)
+	}
+	return nil
+}
+
+// MarkCursorBeforeWrites records that calsync is about to write to (or wrote to, without
+// confirmation) the calendar after its saved token was read: until a later token is
+// stored, the next run lists in full instead of trusting it. No cursor: nothing to mark.
+func MarkCursorBeforeWrites(ctx context.Context, h Handler, accountID, calendarID string) error {
+	_, err := h.ExecContext(ctx, `UPDATE cursors SET before_writes = 1 WHERE account_id = ? AND calendar_id = ?`, accountID, calendarID)
+	if err != nil {
+		return fmt.Errorf("mark cursor: %w", err)
 	}
 	return nil
 }

@@ -145,18 +145,19 @@ func CountLinksByState(ctx context.Context, h Handler, accountID string) (map[st
 // ownership tag, and bump rev so the engine can record it as synced in the same tx.
 
 const syncActivityCols = `a.id, a.owner_id, a.type, a.subject, a.note, a.location, a.start_at, a.time_zone,
-	a.duration_min, a.all_day, a.done, a.done_at, a.created_at, a.updated_at, a.deleted_at, a.rev, a.origin`
+	a.duration_min, a.all_day, a.done, a.done_at, a.created_at, a.updated_at, a.deleted_at, a.rev, a.origin, a.updated_ns`
 
 type activityScan struct {
 	a                       Activity
 	start, created, updated int64
+	updatedNs               int64
 	durMin                  int64
 	doneAt, deletedAt       sql.NullInt64
 }
 
 func (s *activityScan) targets() []any {
 	return []any{&s.a.ID, &s.a.OwnerID, &s.a.Type, &s.a.Subject, &s.a.Note, &s.a.Location, &s.start, &s.a.TimeZone,
-		&s.durMin, &s.a.AllDay, &s.a.Done, &s.doneAt, &s.created, &s.updated, &s.deletedAt, &s.a.Rev, &s.a.Origin}
+		&s.durMin, &s.a.AllDay, &s.a.Done, &s.doneAt, &s.created, &s.updated, &s.deletedAt, &s.a.Rev, &s.a.Origin, &s.updatedNs}
 }
 
 func (s *activityScan) activity() Activity {
@@ -165,7 +166,7 @@ func (s *activityScan) activity() Activity {
 	a.Duration = time.Duration(s.durMin) * time.Minute
 	a.DoneAt = goTimePtr(s.doneAt)
 	a.CreatedAt = goTime(s.created)
-	a.UpdatedAt = goTime(s.updated)
+	a.UpdatedAt = time.Unix(s.updated, s.updatedNs).UTC()
 	a.DeletedAt = goTimePtr(s.deletedAt)
 	return a
 }
@@ -221,10 +222,10 @@ func SyncInsertActivity(ctx context.Context, h Handler, a Activity, now time.Tim
 		return a, err
 	}
 	_, err := h.ExecContext(ctx, `INSERT INTO activities (id, owner_id, type, subject, note, location, start_at,
-		time_zone, duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note,
+		time_zone, duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold,
+		updated_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note,
 		a.Location, sqTime(a.Start), a.TimeZone, int64(a.Duration/time.Minute), a.AllDay, a.Done,
-		sqTimePtr(a.DoneAt), sqTime(now), sqTime(now), sqTimePtr(a.DeletedAt), a.Rev, a.Origin, searchFold(&a))
+		sqTimePtr(a.DoneAt), sqTime(now), sqTime(now), sqTimePtr(a.DeletedAt), a.Rev, a.Origin, searchFold(&a), now.Nanosecond())
 	if err != nil {
 		return a, fmt.Errorf("import activity: %w", err)
 	}
@@ -243,9 +244,9 @@ func SyncUpdateActivity(ctx context.Context, h Handler, a Activity, now time.Tim
 	}
 	var rev int64
 	err := h.QueryRowContext(ctx, `UPDATE activities SET subject=?, note=?, location=?, start_at=?, time_zone=?,
-		duration_min=?, all_day=?, updated_at=?, rev=rev+1, search_fold=? WHERE id=? RETURNING rev`, a.Subject, a.Note,
+		duration_min=?, all_day=?, updated_at=?, updated_ns=?, rev=rev+1, search_fold=? WHERE id=? RETURNING rev`, a.Subject, a.Note,
 		a.Location, sqTime(a.Start), a.TimeZone, int64(a.Duration/time.Minute), a.AllDay, sqTime(nowOr(now)),
-		searchFold(&a), a.ID).Scan(&rev)
+		nowOr(now).Nanosecond(), searchFold(&a), a.ID).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("activity %q: %w", a.ID, ErrNotFound)
 	}
@@ -256,8 +257,8 @@ func SyncUpdateActivity(ctx context.Context, h Handler, a Activity, now time.Tim
 // and returns it. Tombstoning a tombstone keeps the first deletion time.
 func SyncTombstoneActivity(ctx context.Context, h Handler, id string, now time.Time) (int64, error) {
 	var rev int64
-	err := h.QueryRowContext(ctx, `UPDATE activities SET deleted_at=coalesce(deleted_at, ?), updated_at=?, rev=rev+1
-		WHERE id=? RETURNING rev`, sqTime(nowOr(now)), sqTime(nowOr(now)), id).Scan(&rev)
+	err := h.QueryRowContext(ctx, `UPDATE activities SET deleted_at=coalesce(deleted_at, ?), updated_at=?, updated_ns=?, rev=rev+1
+		WHERE id=? RETURNING rev`, sqTime(nowOr(now)), sqTime(nowOr(now)), nowOr(now).Nanosecond(), id).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("activity %q: %w", id, ErrNotFound)
 	}
@@ -449,12 +450,12 @@ type SyncImport struct {
 // the batch with its ValidationError (callers validate first with NormalizeImport).
 func SyncInsertImports(ctx context.Context, h Handler, ims []SyncImport, now time.Time) error {
 	now = nowOr(now)
-	const chunk = 50 // 18 and 12 parameters per row
+	const chunk = 50 // 19 and 12 parameters per row
 	for len(ims) > 0 {
 		n := min(len(ims), chunk)
 		var qa, ql strings.Builder
 		qa.WriteString(`INSERT INTO activities (id, owner_id, type, subject, note, location, start_at, time_zone,
-			duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold) VALUES `)
+			duration_min, all_day, done, done_at, created_at, updated_at, deleted_at, rev, origin, search_fold, updated_ns) VALUES `)
 		ql.WriteString(`INSERT INTO links (activity_id, account_id, calendar_id, remote_id, remote_etag, ical_uid,
 			synced_rev, remote_updated, state, last_error, last_synced_at, created_at) VALUES `)
 		var aa, la []any
@@ -464,11 +465,11 @@ func SyncInsertImports(ctx context.Context, h Handler, ims []SyncImport, now tim
 				qa.WriteString(",")
 				ql.WriteString(",")
 			}
-			qa.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			qa.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 			ql.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 			aa = append(aa, a.ID, a.OwnerID, string(a.Type), a.Subject, a.Note, a.Location, sqTime(a.Start), a.TimeZone,
 				int64(a.Duration/time.Minute), a.AllDay, a.Done, sqTimePtr(a.DoneAt), sqTime(now), sqTime(now),
-				sqTimePtr(a.DeletedAt), a.Rev, a.Origin, searchFold(a))
+				sqTimePtr(a.DeletedAt), a.Rev, a.Origin, searchFold(a), now.Nanosecond())
 			la = append(la, a.ID, l.AccountID, l.CalendarID, l.RemoteID, l.RemoteETag, l.ICalUID, a.Rev,
 				sqTimePtr(l.RemoteUpdated), l.State, l.LastError, sqTimePtr(l.LastSyncedAt), sqTime(nowOr(l.CreatedAt)))
 		}

@@ -15,8 +15,8 @@ import (
 // engine sees it changed, and returns the new rev.
 func RestoreActivity(ctx context.Context, h Handler, id string, now time.Time) (int64, error) {
 	var rev int64
-	err := h.QueryRowContext(ctx, `UPDATE activities SET deleted_at=NULL, updated_at=?, rev=rev+1
-		WHERE id=? RETURNING rev`, sqTime(nowOr(now)), id).Scan(&rev)
+	err := h.QueryRowContext(ctx, `UPDATE activities SET deleted_at=NULL, updated_at=?, updated_ns=?, rev=rev+1
+		WHERE id=? RETURNING rev`, sqTime(nowOr(now)), nowOr(now).Nanosecond(), id).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("activity %q: %w", id, ErrNotFound)
 	}

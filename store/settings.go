@@ -36,12 +36,13 @@ func GetSyncSettings(ctx context.Context, h Handler, accountID string) (SyncSett
 	s := SyncSettings{AccountID: accountID}
 	var types string
 	var act, back sql.NullInt64
-	var interval, updated int64
+	var interval, updated, actNs int64
 	err := h.QueryRowContext(ctx, `SELECT calendar_id, direction, types, import_type, activated_at,
-		backfill_from, conflict_policy, enabled, interval_sec, window_past_days, window_future_days, updated_at
+		backfill_from, conflict_policy, enabled, interval_sec, window_past_days, window_future_days, updated_at,
+		activated_ns
 		FROM sync_settings WHERE account_id = ?`, accountID).Scan(&s.CalendarID, &s.Direction, &types,
 		&s.ImportType, &act, &back, &s.ConflictPolicy, &s.Enabled, &interval, &s.WindowPastDays,
-		&s.WindowFutureDays, &updated)
+		&s.WindowFutureDays, &updated, &actNs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DefaultSyncSettings(accountID), nil
 	}
@@ -49,7 +50,11 @@ func GetSyncSettings(ctx context.Context, h Handler, accountID string) (SyncSett
 		return s, fmt.Errorf("read sync settings: %w", err)
 	}
 	s.Types = ParseTypes(types)
-	s.ActivatedAt = goTimePtr(act)
+	if act.Valid {
+		// Exact to the nanosecond: the cutoff compares it with activities' exact UpdatedAt.
+		t := time.Unix(act.Int64, actNs).UTC()
+		s.ActivatedAt = &t
+	}
 	s.BackfillFrom = goTimePtr(back)
 	s.Interval = time.Duration(interval) * time.Second
 	s.UpdatedAt = goTime(updated)
@@ -119,15 +124,16 @@ func PutSyncSettings(ctx context.Context, h Handler, s SyncSettings) error {
 	}
 	_, err := h.ExecContext(ctx, `INSERT INTO sync_settings (account_id, calendar_id, direction, types,
 		import_type, activated_at, backfill_from, conflict_policy, enabled, interval_sec, window_past_days,
-		window_future_days, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+		window_future_days, updated_at, activated_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(account_id) DO UPDATE SET calendar_id=excluded.calendar_id, direction=excluded.direction,
 		types=excluded.types, import_type=excluded.import_type, activated_at=excluded.activated_at,
 		backfill_from=excluded.backfill_from, conflict_policy=excluded.conflict_policy, enabled=excluded.enabled,
 		interval_sec=excluded.interval_sec, window_past_days=excluded.window_past_days,
-		window_future_days=excluded.window_future_days, updated_at=excluded.updated_at`,
+		window_future_days=excluded.window_future_days, updated_at=excluded.updated_at,
+		activated_ns=excluded.activated_ns`,
 		s.AccountID, s.CalendarID, s.Direction, joinTypes(s.Types), string(s.ImportType),
 		sqTimePtr(s.ActivatedAt), sqTimePtr(s.BackfillFrom), s.ConflictPolicy, s.Enabled,
-		int64(s.Interval/time.Second), s.WindowPastDays, s.WindowFutureDays, sqTime(nowOr(s.UpdatedAt)))
+		int64(s.Interval/time.Second), s.WindowPastDays, s.WindowFutureDays, sqTime(nowOr(s.UpdatedAt)), activatedNs(s.ActivatedAt))
 	if err != nil {
 		return fmt.Errorf("store sync settings: %w", err)
 	}
@@ -148,4 +154,11 @@ func EnableSync(ctx context.Context, h Handler, accountID string, on bool, now t
 	}
 	s.UpdatedAt = now
 	return s, PutSyncSettings(ctx, h, s)
+}
+
+func activatedNs(t *time.Time) int {
+	if t == nil {
+		return 0
+	}
+	return t.Nanosecond()
 }

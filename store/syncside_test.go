@@ -295,6 +295,35 @@ func TestCursors(t *testing.T) {
 	}
 }
 
+// A token marked as older than the account's own writes stays marked until a new token
+// replaces it; marking a calendar without a token does nothing.
+func TestCursorBeforeWritesMark(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a := mustAccount(t, s)
+	if err := MarkCursorBeforeWrites(ctx, s.DB, a.ID, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := GetCursor(ctx, s.DB, a.ID, "c"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("marking created a cursor: %v", err)
+	}
+	PutCursor(ctx, s.DB, Cursor{AccountID: a.ID, CalendarID: "c", Token: "t1", TakenAt: t0})
+	if err := MarkCursorBeforeWrites(ctx, s.DB, a.ID, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := GetCursor(ctx, s.DB, a.ID, "c"); err != nil || !c.BeforeWrites || c.Token != "t1" {
+		t.Fatalf("after marking: %+v %v", c, err)
+	}
+	PutCursor(ctx, s.DB, Cursor{AccountID: a.ID, CalendarID: "c", Token: "t2", TakenAt: t0})
+	if c, err := GetCursor(ctx, s.DB, a.ID, "c"); err != nil || c.BeforeWrites {
+		t.Fatalf("a new token kept the mark: %+v %v", c, err)
+	}
+	PutCursor(ctx, s.DB, Cursor{AccountID: a.ID, CalendarID: "c", Token: "t3", TakenAt: t0, BeforeWrites: true})
+	if c, err := GetCursor(ctx, s.DB, a.ID, "c"); err != nil || !c.BeforeWrites {
+		t.Fatalf("a token stored marked lost the mark: %+v %v", c, err)
+	}
+}
+
 func TestJournalQueryNewestFirstAndFilters(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)

@@ -148,6 +148,9 @@ type Cursor struct {
 	CalendarID string    `json:"calendar_id"`
 	Token      string    `json:"-"`
 	TakenAt    time.Time `json:"taken_at"`
+	// BeforeWrites: the token predates writes calsync made to the calendar that no later
+	// token confirmed (see migration 0008); the next run lists in full instead.
+	BeforeWrites bool `json:"before_writes,omitempty"`
 }
 
 // Journal operations.

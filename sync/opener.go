@@ -54,6 +54,11 @@ func ProviderConfig(ctx context.Context, st *store.Store, acct store.Account, ge
 		return cfg, err
 	}
 	cfg.Secret = secret
+	// The person's saved zone, for floating times in calendars without one (the
+	// machine's zone is not used: the same database must read the same times anywhere).
+	if tz, ok, err := store.GetMeta(ctx, st.DB, store.MetaTimeZone); err == nil && ok {
+		cfg.TimeZone = tz
+	}
 	if cfg.ClientSecret == "" {
 		// The environment wins; otherwise the client secret the account signed in with.
 		if cs, err := st.AccountClientSecret(ctx, acct.ID); err == nil {

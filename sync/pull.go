@@ -13,12 +13,34 @@ import (
 // in one transaction, and the last page's transaction also stores the new cursor.
 func (r *run) pull(ctx context.Context) error {
 	h := r.e.Store.DB
-	cursor := ""
+	cursor, verify := "", false
 	if c, err := store.GetCursor(ctx, h, r.acct.ID, r.cal); err == nil {
-		cursor = c.Token
+		cursor, verify = c.Token, c.BeforeWrites
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	// A token older than writes no later token confirmed (settle.go): its increment is
+	// read first, as usual (deletions it reports are applied one by one), keeping the
+	// mark; then a full listing finds what the increment may leave out, an event
+	// written then and deleted since.
+	r.keepMark = verify
+	err := r.pullFrom(ctx, cursor)
+	r.keepMark = false
+	if err != nil || !verify || r.sum.FullListing {
+		return err
+	}
+	if err := r.tx(ctx, func(h store.Handler) error {
+		return r.journal(ctx, h, "", "", store.OpInfo, ReasonUnconfirmedWrites,
+			"the saved change token is older than calsync's own last writes to this calendar; listing the calendar in full so a deletion of a just-written event is seen")
+	}); err != nil {
+		return err
+	}
+	return r.pullFrom(ctx, "")
+}
+
+// pullFrom reads a listing from cursor (full when ""), starting over in full once when
+// the token expired.
+func (r *run) pullFrom(ctx context.Context, cursor string) error {
 	restarted := false
 	for {
 		err := r.listing(ctx, cursor)
@@ -73,6 +95,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 		}
 		full = full || page.Full
 		events += len(page.Events)
+		r.confirm(page)
 		err = r.tx(ctx, func(h store.Handler) error {
 			// One query for the links of the whole page instead of one per event.
 			ids := make([]string, 0, len(page.Events))
@@ -99,9 +122,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 				return err
 			}
 			for _, bad := range page.Bad {
-				r.sum.fail(ReasonForError(bad.Err), r.scrub(oneLine(bad.Err)))
-				if err := r.journal(ctx, h, "", bad.RemoteID, store.OpError, ReasonForError(bad.Err),
-					errDetail(bad.Err)); err != nil {
+				if err := r.badEvent(ctx, h, bad); err != nil {
 					return err
 				}
 			}
@@ -123,8 +144,11 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 			if page.NextCursor == "" {
 				return store.DeleteCursor(ctx, h, r.acct.ID, r.cal)
 			}
+			// The mark (settle.go) stays while an increment of a marked token is verified,
+			// and after a settle read that did not show every event the run wrote.
+			mark := r.keepMark && !full || r.settling && len(r.unconfirmed) > 0
 			return store.PutCursor(ctx, h, store.Cursor{AccountID: r.acct.ID, CalendarID: r.cal,
-				Token: page.NextCursor, TakenAt: r.now})
+				Token: page.NextCursor, TakenAt: r.now, BeforeWrites: mark})
 		})
 		if err != nil {
 			return err
@@ -140,6 +164,24 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 		}
 		tok = page.NextCursor
 	}
+}
+
+// badEvent records a listed event that could not be decoded. One the provider calls
+// unsupported (its content, not a failure to fetch it) is set aside by name with the
+// reason: skipped, not an error of the run, so it neither fails the run nor makes every
+// later run scan in full.
+func (r *run) badEvent(ctx context.Context, h store.Handler, bad providers.BadEvent) error {
+	if !bad.Unsupported {
+		r.sum.fail(ReasonForError(bad.Err), r.scrub(oneLine(bad.Err)))
+		return r.journal(ctx, h, "", bad.RemoteID, store.OpError, ReasonForError(bad.Err), errDetail(bad.Err))
+	}
+	r.sum.skip(ReasonUnsupportedEvent)
+	name := bad.Subject
+	if name == "" {
+		name = "(no title)"
+	}
+	return r.journal(ctx, h, "", bad.RemoteID, store.OpSkipped, ReasonUnsupportedEvent,
+		fmt.Sprintf("calendar event %q is set aside, calsync cannot read it: %v", name, bad.Err))
 }
 
 // pullEvent applies one remote event.

@@ -215,11 +215,17 @@ func (r *run) pushLinked(ctx context.Context, l store.Link, a store.Activity) er
 		r.sum.Pushed++
 		return nil
 	}
+	if err := r.beforeWrite(ctx); err != nil {
+		return err
+	}
 	err := r.call(ctx, func() error {
 		var err error
 		out, err = r.prov.Update(ctx, r.cal, ev, l.RemoteETag)
 		return err
 	})
+	if err == nil {
+		r.wrote(out.RemoteID)
+	}
 	if providers.IsKind(err, providers.NotFound) {
 		// Gone from the calendar without the listing saying so (moved to another
 		// calendar, deleted after we listed): handled as a calendar-side deletion.
@@ -340,6 +346,9 @@ func (r *run) deleteRemoteFor(ctx context.Context, l store.Link, a store.Activit
 			return err
 		}
 	}
+	if err := r.beforeWrite(ctx); err != nil {
+		return err
+	}
 	err := r.call(ctx, func() error { return r.prov.Delete(ctx, r.cal, l.RemoteID, ifMatch) })
 	if providers.IsKind(err, providers.NotFound) {
 		err = nil
@@ -424,8 +433,9 @@ func (r *run) eligible(a store.Activity) (reason, detail string) {
 	act := r.set.ActivatedAt
 	backfilled := r.set.BackfillFrom != nil && !a.Start.Before(*r.set.BackfillFrom)
 	if act != nil && a.UpdatedAt.Before(*act) && !backfilled && a.Origin != r.acct.ID {
+		layout := CutoffLayout(a.UpdatedAt, *act)
 		return ReasonBeforeActivation, fmt.Sprintf("last changed %s, before sync was switched on (%s); set a backfill date to include it",
-			a.UpdatedAt.Format("2006-01-02 15:04"), act.Format("2006-01-02 15:04"))
+			a.UpdatedAt.UTC().Format(layout), act.UTC().Format(layout))
 	}
 	return "", ""
 }
@@ -438,11 +448,17 @@ func (r *run) create(ctx context.Context, a store.Activity, l store.Link) error 
 		return nil
 	}
 	var out providers.Event
+	if err := r.beforeWrite(ctx); err != nil {
+		return err
+	}
 	err := r.call(ctx, func() error {
 		var err error
 		out, err = r.prov.Create(ctx, r.cal, eventFor(a))
 		return err
 	})
+	if err == nil {
+		r.wrote(out.RemoteID)
+	}
 	// Only a create an earlier run already attempted can have been deleted meanwhile; a
 	// first attempt refused as a conflict is an ordinary (journaled) error.
 	// An activity whose event calsync itself deleted comes first: its id being taken by

@@ -27,6 +27,9 @@ const (
 	ReasonOtherAccount     = "other-account"     // imported from another calendar account: not copied across
 	ReasonDuplicateTag     = "duplicate-tag"     // a second event carries the tag of an already linked activity
 	ReasonReadOnlyCalendar = "read-only-calendar"
+	// ReasonUnsupportedEvent: a calendar event calsync cannot read (a per-second or
+	// per-minute recurrence, unreadable iCalendar) is set aside; the run goes on.
+	ReasonUnsupportedEvent = "unsupported-event"
 
 	// op conflict (both sides changed since the last sync); Detail holds the losing version
 	ReasonLocalWon  = "local-won"
@@ -37,6 +40,9 @@ const (
 	ReasonCursorExpired   = "cursor-expired"    // the change token expired: full listing, re-linking by tag
 	ReasonUnlinked        = "unlinked"          // the event is gone; the link was dropped, the activity kept
 	ReasonCancelled       = "cancelled"         // the run was stopped (app quit, Ctrl-C) before it finished
+	// ReasonUnconfirmedWrites: the change token saved before this account's own writes was
+	// not replaced by one read after them (sync/settle.go), so the next run lists in full.
+	ReasonUnconfirmedWrites = "unconfirmed-writes"
 
 	// op error: the reason is the provider error Kind ("RateLimited", "AuthExpired", ...),
 	// or ReasonInternal when the failure was not the provider's.

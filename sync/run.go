@@ -65,6 +65,14 @@ type run struct {
 	// retracted holds activities whose events this run deleted because they no longer
 	// qualify (type or owner changed).
 	retracted map[string]bool
+	// wroteAny is set before the run's first provider write; unconfirmed holds the events
+	// it created or updated that the settle read has not shown yet; settling is true
+	// during that read (settle.go).
+	wroteAny    bool
+	unconfirmed map[string]bool
+	settling    bool
+	// keepMark keeps the saved token marked while its increment is read (pull.go).
+	keepMark bool
 }
 
 // errStop wraps an error that ends the run (auth, exhausted retries, cancellation).
@@ -100,6 +108,9 @@ func (r *run) do(ctx context.Context) error {
 		return unwrapStop(err)
 	}
 	if err := r.push(ctx); err != nil {
+		return unwrapStop(err)
+	}
+	if err := r.settle(ctx); err != nil {
 		return unwrapStop(err)
 	}
 	if !r.opts.DryRun {

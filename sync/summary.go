@@ -43,6 +43,9 @@ type Summary struct {
 	// nothing was deleted and the run wants RunOptions.ConfirmMassDelete.
 	MassDeleteGuard int  `json:"mass_delete_guard,omitempty"`
 	FullListing     bool `json:"full_listing,omitempty"`
+	// Settled is true when, after writing, the run read the calendar's changes again so
+	// the saved change token covers its own writes (settle.go).
+	Settled bool `json:"settled,omitempty"`
 	// FullScan is true when the push phase read every activity of the window rather
 	// than only what changed since the last clean run.
 	FullScan bool `json:"full_scan,omitempty"`

@@ -64,6 +64,19 @@ func TestConformanceRadicale(t *testing.T) {
 				putRaw(t, srv.URL+cal+uid+".ics", srv.User, srv.Password, foreignICS(uid, subject, start, end))
 				return cal + uid + ".ics", nil
 			},
+			DeleteForeign: func(remoteID string) error {
+				req, _ := http.NewRequest(http.MethodDelete, srv.URL+remoteID, nil)
+				req.SetBasicAuth(srv.User, srv.Password)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return err
+				}
+				resp.Body.Close()
+				if resp.StatusCode/100 != 2 {
+					return fmt.Errorf("DELETE %s: HTTP %d", remoteID, resp.StatusCode)
+				}
+				return nil
+			},
 		}
 	}})
 }

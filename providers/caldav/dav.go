@@ -181,13 +181,42 @@ func (c *davClient) multistatusResp(ctx context.Context, op, method string, u *u
 			Message: "expected a WebDAV multistatus (207)", Hint: "this address does not look like a CalDAV server; check the server URL"}
 	}
 	var ms multistatus
-	dec := xml.NewDecoder(bytes.NewReader(resp.Body))
+	// One event's forbidden characters must not make the whole listing unreadable.
+	dec := xml.NewDecoder(bytes.NewReader(sanitizeXML(resp.Body)))
 	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	if err := dec.Decode(&ms); err != nil {
 		return nil, nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.Status,
 			Message: "unreadable multistatus XML: " + err.Error()}
 	}
 	return resp, &ms, nil
+}
+
+// putFailure reads a 207 Multi-Status answer to a PUT. RFC 4918 uses 207 for requests
+// on several resources, but Xandikos answers a PUT whose UID another resource of the
+// calendar already uses with 207 and one response carrying "412 Precondition Failed" and
+// <C:no-uid-conflict/> (RFC 4791 5.3.2.1). That is the failure it reports, not a
+// success: the first non-2xx status inside is classified like a plain answer with that
+// status and body. nil when every status inside is 2xx.
+func (c *davClient) putFailure(op, method string, u *url.URL, resp *response) error {
+	var ms multistatus
+	dec := xml.NewDecoder(bytes.NewReader(sanitizeXML(resp.Body)))
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	if err := dec.Decode(&ms); err != nil {
+		return &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.Status,
+			Message: "the server answered the write with an unreadable multistatus: " + err.Error()}
+	}
+	for _, r := range ms.Responses {
+		codes := []int{statusCode(r.Status)}
+		for _, ps := range r.Propstats {
+			codes = append(codes, statusCode(ps.Status))
+		}
+		for _, code := range codes {
+			if code != 0 && (code < 200 || code > 299) {
+				return c.classify(op, method, u, code, resp.Header, resp.Body)
+			}
+		}
+	}
+	return nil
 }
 
 // xmlEscape escapes text for an XML element body.

@@ -41,6 +41,14 @@ const (
 // decodeObject turns one calendar object resource into events: one event, or the
 // instances of a recurring series inside win. Objects without VEVENTs (tasks) yield none.
 func decodeObject(href, etag string, data []byte, win providers.Window, now time.Time) (evs []providers.Event, err error) {
+	return decodeObjectIn(href, etag, data, win, now, nil)
+}
+
+// decodeObjectIn is decodeObject with the zone of floating times (DATE-TIME values with
+// neither TZID nor Z): RFC 5545 3.3.5 leaves them to the reader, RFC 4791 5.2.2 names the
+// calendar's calendar-timezone for them. floating is asked only when such a value occurs
+// (it may cost a request); nil, or a nil answer, reads them as UTC.
+func decodeObjectIn(href, etag string, data []byte, win providers.Window, now time.Time, floating func() *time.Location) (evs []providers.Event, err error) {
 	// Last line of defence: one hostile event must not take down a sync run. The fuzz
 	// test calls decodeEvents directly so that panics are still found and fixed.
 	defer func() {
@@ -48,10 +56,14 @@ func decodeObject(href, etag string, data []byte, win providers.Window, now time
 			evs, err = nil, fmt.Errorf("unreadable iCalendar data: %v", r)
 		}
 	}()
-	return decodeEvents(href, etag, data, win, now)
+	return decodeEventsIn(href, etag, data, win, now, floating)
 }
 
 func decodeEvents(href, etag string, data []byte, win providers.Window, now time.Time) ([]providers.Event, error) {
+	return decodeEventsIn(href, etag, data, win, now, nil)
+}
+
+func decodeEventsIn(href, etag string, data []byte, win providers.Window, now time.Time, floating func() *time.Location) ([]providers.Event, error) {
 	if !utf8.Valid(data) {
 		// Keep the event: invalid bytes become U+FFFD instead of failing the whole object.
 		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
@@ -60,7 +72,7 @@ func decodeEvents(href, etag string, data []byte, win providers.Window, now time
 	if err != nil {
 		return nil, err
 	}
-	z := &zones{cal: cal}
+	z := &zones{cal: cal, floating: floating}
 	var master *ical.Component
 	var overrides []*ical.Component
 	uid := ""
@@ -331,9 +343,23 @@ func propText(c *ical.Component, name string) string {
 	}
 	s, err := p.Text()
 	if err != nil {
-		return p.Value
+		s = p.Value
 	}
-	return s
+	return stripControls(s)
+}
+
+// summaryOf finds an undecodable object's SUMMARY by scanning its lines, so the event
+// set aside can be named.
+func summaryOf(data string) string {
+	data = strings.NewReplacer("\r\n ", "", "\r\n\t", "", "\n ", "", "\n\t", "").Replace(data)
+	for _, line := range strings.Split(data, "\n") {
+		name, value, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
+		if ok && strings.EqualFold(strings.SplitN(name, ";", 2)[0], ical.PropSummary) {
+			value = strings.NewReplacer(`\n`, " ", `\N`, " ", `\,`, ",", `\;`, ";", `\\`, `\`).Replace(value)
+			return clip(stripControls(strings.ToValidUTF8(value, "\uFFFD")))
+		}
+	}
+	return ""
 }
 
 func clip(s string) string {
@@ -356,6 +382,8 @@ type when struct {
 type zones struct {
 	cal   *ical.Calendar
 	cache map[string]zoneInfo
+	// floating gives the zone of floating times (nil: UTC); see decodeObjectIn.
+	floating func() *time.Location
 }
 
 type zoneInfo struct {
@@ -409,7 +437,13 @@ func (z *zones) parse(p *ical.Prop, v string) (when, error) {
 	}
 	tzid := p.Params.Get(ical.PropTimezoneID)
 	if tzid == "" {
-		// Floating time: no zone is known, so it is read as UTC.
+		// Floating time: the same wall-clock time wherever the reader is; read in the
+		// calendar's zone (or the person's), UTC when neither is known.
+		if z.floating != nil {
+			if loc := z.floating(); loc != nil {
+				return when{t: wallIn(local, loc)}, nil
+			}
+		}
 		return when{t: local}, nil
 	}
 	zi, err := z.zone(tzid, local)
@@ -582,6 +616,15 @@ func parseOffset(s string) (int, error) {
 	return sign * (h*3600 + m*60 + sec), nil
 }
 
+// locationForTZID resolves a TZID the way event values are resolved (IANA names,
+// vendor-prefixed names, Windows names); nil when unknown.
+func locationForTZID(tzid string) *time.Location {
+	if tzid == "" {
+		return nil
+	}
+	return (&zones{cal: ical.NewCalendar()}).resolve(tzid).loc
+}
+
 // tzidFromCalendarTimezone reads the TZID of a calendar-timezone property (a VCALENDAR
 // with one VTIMEZONE).
 func tzidFromCalendarTimezone(s string) string {
@@ -624,11 +667,12 @@ func encodeEvent(cal *ical.Calendar, ev providers.Event, uid string, now time.Ti
 		}
 	}
 	setText := func(name, v string) {
+		v = outgoingText(v)
 		if v == "" {
 			vev.Props.Del(name)
 			return
 		}
-		vev.Props.SetText(name, strings.ToValidUTF8(v, "\uFFFD"))
+		vev.Props.SetText(name, v)
 	}
 	setText(ical.PropSummary, ev.Subject)
 	setText(ical.PropDescription, ev.Description)
@@ -656,20 +700,38 @@ func encodeEvent(cal *ical.Calendar, ev providers.Event, uid string, now time.Ti
 		vev.Props.SetDate(ical.PropDateTimeEnd, ed)
 	case loc != nil && loc != time.UTC && ev.TimeZone != "UTC" && ev.TimeZone != "Etc/UTC":
 		vev.Props.SetDateTime(ical.PropDateTimeStart, start.In(loc))
-		vev.Props.SetDateTime(ical.PropDateTimeEnd, end.In(loc))
+		if end.After(start) {
+			vev.Props.SetDateTime(ical.PropDateTimeEnd, end.In(loc))
+		}
 		if !hasVTimezone(cal, ev.TimeZone) {
 			// VTIMEZONEs go first, as most clients write them.
 			cal.Children = append([]*ical.Component{vtimezoneFor(loc, ev.TimeZone, start)}, cal.Children...)
 		}
 	default:
 		vev.Props.SetDateTime(ical.PropDateTimeStart, start.UTC())
-		vev.Props.SetDateTime(ical.PropDateTimeEnd, end.UTC())
+		if end.After(start) {
+			vev.Props.SetDateTime(ical.PropDateTimeEnd, end.UTC())
+		}
 	}
+	// A zero-duration event has no DTEND: RFC 5545 3.8.2.2 wants DTEND later than
+	// DTSTART, and 3.6.1 gives a DATE-TIME start without DTEND or DURATION no duration,
+	// which is what the reader (event) makes of it.
 	var buf bytes.Buffer
 	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// outgoingText makes text safe to write as an iCalendar TEXT value: a CR LF (a note
+// pasted from Windows) or a lone CR becomes LF, which is written escaped as \n (RFC 5545
+// 3.3.11; go-ical refuses a raw CR in a value, so one pasted note failed every push);
+// other control characters but tab are dropped, invalid UTF-8 becomes U+FFFD.
+func outgoingText(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	v = strings.ReplaceAll(v, "\r\n", "\n")
+	v = strings.ReplaceAll(v, "\r", "\n")
+	return stripControls(v)
 }
 
 func dateOnly(t time.Time) time.Time {

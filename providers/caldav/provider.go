@@ -53,8 +53,14 @@ type Provider struct {
 	user string
 	now  func() time.Time
 
+	// person is the account holder's zone (providers.Config.TimeZone), for floating
+	// times in calendars without a calendar-timezone; nil = UTC.
+	person *time.Location
+
 	mu   sync.Mutex
 	disc *discovered
+	// floating caches each calendar's zone for floating times (see floatingZone).
+	floating map[string]*time.Location
 	// noSync is set once the server failed sync-collection in a way that is not about a
 	// token (403 without DAV:valid-sync-token, 415, 5xx): from then on this account's
 	// listings compare etags instead of asking for sync tokens (PROVIDERS.md, CalDAV).
@@ -81,11 +87,42 @@ func New(ctx context.Context, cfg providers.Config) (*Provider, error) {
 		return nil, err
 	}
 	return &Provider{
-		c:    newDAVClient(cfg.HTTPClient, cfg.Login, string(cfg.Secret), ServerForHost(base.String())),
-		base: base,
-		user: cfg.Login,
-		now:  time.Now,
+		c:      newDAVClient(cfg.HTTPClient, cfg.Login, string(cfg.Secret), ServerForHost(base.String())),
+		base:   base,
+		user:   cfg.Login,
+		now:    time.Now,
+		person: loadLocation(cfg.TimeZone),
 	}, nil
+}
+
+// floatingZone returns the zone floating times of calendar calURL are read in: its
+// calendar-timezone (RFC 4791 5.2.2), else the person's zone, else UTC (nil). It is
+// looked up on first use only, once per calendar while the provider lives (a run).
+func (p *Provider) floatingZone(ctx context.Context, calURL *url.URL) func() *time.Location {
+	return func() *time.Location {
+		key := calURL.String()
+		p.mu.Lock()
+		loc, ok := p.floating[key]
+		p.mu.Unlock()
+		if ok {
+			return loc
+		}
+		loc = p.person
+		if _, ms, err := p.propfindDated(ctx, "read calendar time zone", calURL, `<c:calendar-timezone/>`); err == nil {
+			for _, r := range ms.Responses {
+				if l := locationForTZID(tzidFromCalendarTimezone(r.okProp().CalendarTimezone)); l != nil {
+					loc = l
+				}
+			}
+		}
+		p.mu.Lock()
+		if p.floating == nil {
+			p.floating = map[string]*time.Location{}
+		}
+		p.floating[key] = loc
+		p.mu.Unlock()
+		return loc
+	}
 }
 
 func (p *Provider) discovery(ctx context.Context) (*discovered, error) {
@@ -208,8 +245,9 @@ func (p *Provider) fullListing(ctx context.Context, calURL *url.URL, win provide
 	}
 	page := providers.ChangePage{Full: true}
 	snap := map[string]string{}
+	floating := p.floatingZone(ctx, calURL)
 	for _, o := range objs {
-		p.decodeInto(&page, o, win)
+		p.decodeInto(&page, o, win, floating)
 		snap[o.id] = o.etag
 	}
 	if st.Token != "" {
@@ -464,14 +502,14 @@ func (p *Provider) multiget(ctx context.Context, calURL *url.URL, hrefs []string
 	return out, nil
 }
 
-func (p *Provider) decodeInto(page *providers.ChangePage, o object, win providers.Window) {
+func (p *Provider) decodeInto(page *providers.ChangePage, o object, win providers.Window, floating func() *time.Location) {
 	if o.data == nil {
 		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: fmt.Errorf("the server sent no calendar data")})
 		return
 	}
-	evs, err := decodeObject(o.id, o.etag, []byte(*o.data), win, p.now())
+	evs, err := decodeObjectIn(o.id, o.etag, []byte(*o.data), win, p.now(), floating)
 	if err != nil {
-		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: err})
+		page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Subject: summaryOf(*o.data), Err: err, Unsupported: true})
 		return
 	}
 	page.Events = append(page.Events, evs...)
@@ -543,13 +581,14 @@ func (p *Provider) fetchChanged(ctx context.Context, calURL *url.URL, hrefs []st
 	if err != nil {
 		return err
 	}
+	floating := p.floatingZone(ctx, calURL)
 	for _, o := range objs {
 		switch {
 		case o.status == 404 || o.status == 410:
 			// deleted between the listing and the fetch
 			page.Events = append(page.Events, providers.Event{RemoteID: o.id, Deleted: true})
 		case o.status >= 200 && o.status < 300:
-			p.decodeInto(page, o, win)
+			p.decodeInto(page, o, win, floating)
 		default:
 			page.Bad = append(page.Bad, providers.BadEvent{RemoteID: o.id, Err: fmt.Errorf("the server answered %d for this event", o.status)})
 		}
@@ -602,7 +641,7 @@ func (p *Provider) etagCompare(ctx context.Context, calURL *url.URL, snap map[st
 			case o.status >= 200 && o.status < 300:
 				now[o.id] = o.etag
 				if o.etag == "" || o.etag != snap[o.id] {
-					p.decodeInto(&page, o, win)
+					p.decodeInto(&page, o, win, p.floatingZone(ctx, calURL))
 				}
 			default:
 				now[o.id] = snap[o.id] // unknown state: keep it and ask again next time
@@ -665,6 +704,14 @@ func (p *Provider) Create(ctx context.Context, cal string, ev providers.Event) (
 		return providers.Event{}, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Message: "cannot encode event: " + err.Error()}
 	}
 	resp, err := p.c.do(ctx, op, http.MethodPut, u, body, map[string]string{"If-None-Match": "*", "Content-Type": "text/calendar; charset=utf-8"})
+	if err == nil && resp.Status == http.StatusMultiStatus {
+		err = p.c.putFailure(op, http.MethodPut, u, resp)
+	}
+	if pe, ok := providers.AsError(err); ok && pe.Code == "no-uid-conflict" {
+		// Another resource holds this UID: not a retry of our create (that would be
+		// the same resource), so not something to read back.
+		return providers.Event{}, err
+	}
 	if providers.IsKind(err, providers.Conflict) {
 		// Already there: a retry of a create that reached the server.
 		got, gerr := p.get(ctx, op, u)
@@ -710,7 +757,8 @@ func (p *Provider) get(ctx context.Context, op string, u *url.URL) (providers.Ev
 	if err != nil {
 		return providers.Event{}, err
 	}
-	evs, err := decodeObject(idFor(p.base, u), etag, data, providers.Window{}, p.now())
+	calURL, _ := u.Parse("./")
+	evs, err := decodeObjectIn(idFor(p.base, u), etag, data, providers.Window{}, p.now(), p.floatingZone(ctx, calURL))
 	if err != nil || len(evs) == 0 {
 		msg := "no event in the resource"
 		if err != nil {
@@ -780,6 +828,9 @@ func (p *Provider) Update(ctx context.Context, cal string, ev providers.Event, i
 		hdr["If-Match"] = etag // also guards the read-modify-write when ifMatch is ""
 	}
 	resp, err := p.c.do(ctx, op, http.MethodPut, u, body, hdr)
+	if err == nil && resp.Status == http.StatusMultiStatus {
+		err = p.c.putFailure(op, http.MethodPut, u, resp)
+	}
 	if err != nil {
 		return providers.Event{}, err
 	}

@@ -38,7 +38,9 @@
 // update / delete exactly once; a full listing and an increment across pages hold every
 // event once; an
 // expired cursor -> CursorExpired and a full listing then works; an event calsync did not
-// write has no tag (when AddForeign is given); each fault -> its Kind (ExpectedKind).
+// write has no tag (when AddForeign is given); an event created and then deleted in the
+// calendar is seen deleted from a cursor read after the create (delete-after-own-write);
+// each fault -> its Kind (ExpectedKind).
 package conformance
 
 import (
@@ -105,6 +107,10 @@ type Env struct {
 	// AddForeign puts an event calsync did not write straight into the remote calendar
 	// (as another client would) and returns its remote id. Optional.
 	AddForeign func(subject string, start, end time.Time) (remoteID string, err error)
+	// DeleteForeign deletes an event straight in the remote calendar, as another client
+	// would (the person deleting it in their calendar app). Optional: without it the
+	// suite deletes through the provider.
+	DeleteForeign func(remoteID string) error
 	// Window is the sync window to list; zero = 30 days back to 90 days ahead of now.
 	Window providers.Window
 }

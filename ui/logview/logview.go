@@ -533,7 +533,9 @@ var reasonMeaning = map[string]string{
 	"mass-delete-guard":  "the calendar suddenly listed nothing; nothing was deleted",
 	"cursor-expired":     "the calendar's change token expired; a full listing was done",
 	"unlinked":           "the event is gone; the activity was kept",
+	"unconfirmed-writes": "calsync's own writes were not confirmed by the calendar's changes; the next sync lists the calendar in full",
 	"read-only-calendar": "the calendar is read-only",
+	"unsupported-event":  "calsync cannot read this calendar event (e.g. it repeats every minute); it was set aside, the rest synced",
 	// error reasons are the provider's error kinds
 	"AuthExpired":         "the sign-in expired or was revoked: reconnect the account (tab 3)",
 	"AppPasswordRequired": "the server wants an app password (two-factor account): reconnect with one",

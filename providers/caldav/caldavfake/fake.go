@@ -57,6 +57,9 @@ type Options struct {
 	// StateFile, when set, is loaded at New if it exists and rewritten atomically after
 	// every change, so demo data survives restarts on other ports.
 	StateFile string
+	// Now is the fake's clock: last-modified stamps, DTSTAMPs it writes, and the Date
+	// header of every answer (a client compares those with its own clock). nil = time.Now.
+	Now func() time.Time
 }
 
 // state is everything that survives a restart.
@@ -122,6 +125,9 @@ func New(opts Options) *Server {
 	if opts.Style == "" {
 		opts.Style = Nextcloud
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	s := &Server{opts: opts, st: state{User: opts.User, Password: opts.Password, AppPassword: opts.AppPassword,
 		Calendars: map[string]*calendar{}}}
 	if opts.StateFile != "" {
@@ -137,7 +143,10 @@ func New(opts Options) *Server {
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
-func (s *Server) Start(addr string) (string, error) { return s.lb.Start(addr, s.Handler()) }
+func (s *Server) Start(addr string) (string, error) {
+	s.lb.Clock = s.opts.Now // answers are dated by the fake's clock
+	return s.lb.Start(addr, s.Handler())
+}
 
 // URL is the base URL after Start ("" before).
 func (s *Server) URL() string { return s.lb.URL() }
@@ -283,7 +292,7 @@ func etagOf(data string, seq int64) string {
 
 func (s *Server) storeLocked(c *calendar, file, data string) string {
 	s.st.Seq++
-	o := &object{Data: data, ETag: etagOf(data, s.st.Seq), Modified: time.Now().UTC().Truncate(time.Second)}
+	o := &object{Data: data, ETag: etagOf(data, s.st.Seq), Modified: s.opts.Now().UTC().Truncate(time.Second)}
 	c.Objects[file] = o
 	c.Changed[file] = change{Seq: s.st.Seq}
 	return o.ETag
@@ -334,11 +343,17 @@ func (h hostRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // EventICS renders a simple timed event as another calendar client would write it (no
-// calsync tag), for seeding with PutEvent.
+// calsync tag), for seeding with PutEvent; it is stamped with the machine's clock.
 func EventICS(uid, summary string, start, end time.Time) string {
+	return EventICSStamped(uid, summary, start, end, time.Now())
+}
+
+// EventICSStamped is EventICS written at stamp (its DTSTAMP, which clients read as the
+// event's last change): seeding on a test's or the demo's clock uses that clock.
+func EventICSStamped(uid, summary string, start, end, stamp time.Time) string {
 	f := "20060102T150405Z"
 	esc := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace
 	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calsync//caldavfake//EN\r\nBEGIN:VEVENT\r\nUID:" + esc(uid) +
-		"\r\nDTSTAMP:" + time.Now().UTC().Format(f) + "\r\nDTSTART:" + start.UTC().Format(f) + "\r\nDTEND:" + end.UTC().Format(f) +
+		"\r\nDTSTAMP:" + stamp.UTC().Format(f) + "\r\nDTSTART:" + start.UTC().Format(f) + "\r\nDTEND:" + end.UTC().Format(f) +
 		"\r\nSUMMARY:" + esc(summary) + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 }

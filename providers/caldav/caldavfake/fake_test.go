@@ -174,3 +174,33 @@ func TestEventICSIsValidAndQueryable(t *testing.T) {
 		t.Errorf("summary %q", got)
 	}
 }
+
+// On a test's clock the fake dates everything with that clock, as a real server dates
+// with its own: the Date header, each object's last modification, and seeded DTSTAMPs.
+// Clients compare these with their clock (calsync's "nothing changed" probe, the
+// doctor's skew check), so a fake mixing in the machine's clock breaks them on other days.
+func TestClockDatesAnswersAndChanges(t *testing.T) {
+	at := time.Date(2028, 2, 29, 9, 30, 0, 0, time.UTC)
+	s, base := start(t, caldavfake.Options{Now: func() time.Time { return at }})
+	s.AddCalendar("work", "Work")
+	ics := caldavfake.EventICSStamped("seed-1", "Leap day review", at.Add(time.Hour), at.Add(2*time.Hour), at.Add(-time.Hour))
+	if !strings.Contains(ics, "DTSTAMP:20280229T083000Z") {
+		t.Fatalf("DTSTAMP is not the stamp given:\n%s", ics)
+	}
+	href, _, err := s.PutEvent("work", "seed-1.ics", ics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, app := s.Passwords()
+	req, _ := http.NewRequest(http.MethodGet, base+href, nil)
+	req.SetBasicAuth(s.User(), app)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := "Tue, 29 Feb 2028 09:30:00 GMT"
+	if resp.StatusCode != 200 || resp.Header.Get("Date") != want || resp.Header.Get("Last-Modified") != want {
+		t.Fatalf("%d Date %q Last-Modified %q, want both %q", resp.StatusCode, resp.Header.Get("Date"), resp.Header.Get("Last-Modified"), want)
+	}
+}

@@ -223,7 +223,10 @@ func New(opts Options) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves; it returns the base URL.
-func (s *Server) Start(addr string) (string, error) { return s.lb.Start(addr, s.handler) }
+func (s *Server) Start(addr string) (string, error) {
+	s.lb.Clock = s.opts.Now // answers are dated by the fake's clock
+	return s.lb.Start(addr, s.handler)
+}
 
 // URL is the base URL after Start ("" before).
 func (s *Server) URL() string { return s.lb.URL() }

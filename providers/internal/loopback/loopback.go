@@ -13,6 +13,12 @@ import (
 
 // Server is a started-or-not HTTP listener; its zero value is ready to Start.
 type Server struct {
+	// Clock, when set before Start, is the fake's clock: every response's Date header
+	// comes from it, as a real server's comes from its own clock. Clients read the header
+	// (the doctor's clock-skew check, CalDAV's change probe), so a fake running on a test's
+	// or the demo's clock must not mix it with the machine's (net/http's default).
+	Clock func() time.Time
+
 	mu   sync.Mutex
 	srv  *http.Server
 	base string
@@ -23,6 +29,13 @@ func (s *Server) Start(addr string, h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err
+	}
+	if clock := s.Clock; clock != nil {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Date", clock().UTC().Format(http.TimeFormat))
+			next.ServeHTTP(w, r)
+		})
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	s.mu.Lock()

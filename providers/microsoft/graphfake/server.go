@@ -174,7 +174,10 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves until Close. It returns the base
 // URL (scheme://host:port, no trailing slash).
-func (s *Server) Start(addr string) (string, error) { return s.lb.Start(addr, s.Handler()) }
+func (s *Server) Start(addr string) (string, error) {
+	s.lb.Clock = s.opts.Now // answers are dated by the fake's clock
+	return s.lb.Start(addr, s.Handler())
+}
 
 // URL is the base URL Start returned ("" before Start).
 func (s *Server) URL() string { return s.lb.URL() }

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/caldav"
 	"github.com/calsync/calsync/providers/caldav/radicaletest"
+	"github.com/calsync/calsync/providers/caldav/xandikostest"
 )
 
 const berlinVTZ = "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\n" +
@@ -19,11 +21,35 @@ func vcal(body string) string {
 	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Thunderbird//EN\r\n" + body + "END:VCALENDAR\r\n"
 }
 
-// Events as other clients write them, stored in and served by a real Radicale.
-func TestRadicaleICalendarShapes(t *testing.T) {
-	srv := radicaletest.Start(t, radicaletest.Options{})
-	cal := srv.MakeCalendar(t, srv.User, srv.Password, "work", "Work")
-	put := func(name, body string) { putRaw(t, srv.URL+cal+name, srv.User, srv.Password, vcal(body)) }
+// realCalendar is an empty calendar on a real CalDAV server (Radicale or Xandikos), the
+// provider connected to it and a way to write raw objects as another client would.
+type realCalendar struct {
+	p   *caldav.Provider
+	cal string
+	put func(name, body string)
+}
+
+// onRealServers runs test on a fresh calendar of each real server.
+func onRealServers(t *testing.T, test func(t *testing.T, rc realCalendar)) {
+	t.Run("radicale", func(t *testing.T) {
+		srv := radicaletest.Start(t, radicaletest.Options{})
+		cal := srv.MakeCalendar(t, srv.User, srv.Password, "work", "Work")
+		test(t, realCalendar{p: openRadicale(t, srv, srv.User, srv.Password), cal: cal,
+			put: func(name, body string) { putRaw(t, srv.URL+cal+name, srv.User, srv.Password, body) }})
+	})
+	t.Run("xandikos", func(t *testing.T) {
+		srv := xandikostest.Start(t)
+		cal := srv.MakeCalendar(t, "work", "Work")
+		test(t, realCalendar{p: openXandikos(t, srv), cal: cal, put: func(name, body string) { srv.Put(t, cal+name, body) }})
+	})
+}
+
+// Events as other clients write them, stored in and served by real servers.
+func TestICalendarShapesRealServers(t *testing.T) { onRealServers(t, testICalendarShapes) }
+
+func testICalendarShapes(t *testing.T, rc realCalendar) {
+	cal := rc.cal
+	put := func(name, body string) { rc.put(name, vcal(body)) }
 	put("tz.ics", berlinVTZ+"BEGIN:VEVENT\r\nUID:tz\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20260710T090000\r\n"+
 		"DTEND;TZID=Europe/Berlin:20260710T103000\r\nSUMMARY:Berlin summer\r\nEND:VEVENT\r\n")
 	put("allday.ics", "BEGIN:VEVENT\r\nUID:allday\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20260601\r\nDTEND;VALUE=DATE:20260603\r\nSUMMARY:Two days\r\nEND:VEVENT\r\n")
@@ -34,7 +60,7 @@ func TestRadicaleICalendarShapes(t *testing.T) {
 		"DTSTART;TZID=Europe/Berlin:20260316T150000\r\nDTEND;TZID=Europe/Berlin:20260316T153000\r\nSUMMARY:Weekly (moved)\r\nEND:VEVENT\r\n")
 	put("outside.ics", "BEGIN:VEVENT\r\nUID:outside\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20270615T120000Z\r\nDURATION:PT1H\r\nSUMMARY:Next year\r\nEND:VEVENT\r\n")
 
-	p := openRadicale(t, srv, srv.User, srv.Password)
+	p := rc.p
 	win := providers.Window{Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}
 	evs, bad, _ := listAll2(t, p, cal, win)
 	if len(bad) > 0 {
@@ -66,12 +92,14 @@ func TestRadicaleICalendarShapes(t *testing.T) {
 	}
 }
 
-// calsync's own writes in a time zone and as all-day events are accepted by Radicale
+// calsync's own writes in a time zone and as all-day events are accepted by real servers
 // (its VTIMEZONE included) and read back unchanged.
-func TestRadicaleWritesTimeZonesAndAllDay(t *testing.T) {
-	srv := radicaletest.Start(t, radicaletest.Options{})
-	cal := srv.MakeCalendar(t, srv.User, srv.Password, "work", "Work")
-	p := openRadicale(t, srv, srv.User, srv.Password)
+func TestWritesTimeZonesAndAllDayRealServers(t *testing.T) {
+	onRealServers(t, testWritesTimeZonesAndAllDay)
+}
+
+func testWritesTimeZonesAndAllDay(t *testing.T, rc realCalendar) {
+	cal, p := rc.cal, rc.p
 	ctx := context.Background()
 	berlin, _ := time.LoadLocation("America/New_York")
 	in := []providers.Event{
