@@ -295,6 +295,7 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		return failf(env, "connected, but not saved: %v", err)
 	}
 	fmt.Fprintf(env.Stdout, "Connected %s (%s, %s) as account %s.\n", safetext.Line(a.Name), a.Kind, safetext.Line(a.Login), a.ID)
+	acctSaySecretPlace(ctx, env, m.Store, a.ID)
 	acctPrintCalendars(env, conn)
 	calID := "ID"
 	for _, cal := range conn.Calendars {
@@ -307,6 +308,18 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		"  calsync settings set --account %s --calendar %s --direction two-way --enable\n",
 		a.ID, acctShellQuote(calID), a.ID, acctShellQuote(calID))
 	return exitOK
+}
+
+// acctSaySecretPlace says where the new sign-in's secret went: the keyring, or the
+// database and why (a headless machine has no keyring, and the person should know).
+func acctSaySecretPlace(ctx context.Context, env *Env, st *store.Store, accountID string) {
+	switch loc, _ := store.SecretLocation(ctx, st.DB, accountID); loc {
+	case store.InKeyring:
+		fmt.Fprintf(env.Stdout, "Its password or token is kept in %s.\n", st.KeyringStatus())
+	case store.InDatabase:
+		fmt.Fprintf(env.Stdout, "Its password or token is kept in %s, %s (mode 0600).\n",
+			st.KeyringStatus(), filepath.Join(st.Dir, store.DBFileName))
+	}
 }
 
 func acctPrintCalendars(env *Env, conn *accountsetup.Connection) {
@@ -519,6 +532,7 @@ func runAccountReconnect(ctx context.Context, env *Env, c *command, args []strin
 	}
 	fmt.Fprintf(env.Stdout, "Reconnected %s (%s). Its sync settings and links are kept.\n",
 		safetext.Line(saved.Name), saved.ID)
+	acctSaySecretPlace(ctx, env, m.Store, saved.ID)
 	return exitOK
 }
 

@@ -76,10 +76,11 @@ func TestClientSecretFromStdinOrFile(t *testing.T) {
 // (tests run without the OS keyring) that is the database, and it says why.
 func TestAccountListSaysWhereEachSecretLives(t *testing.T) {
 	cli, _ := googleCLI(t, googlefake.Options{Login: "pat@example.com"})
-	if code, out, errOut := cli.run("", "account", "add", "google", "--name", "Work"); code != 0 {
+	code, out, errOut := cli.run("", "account", "add", "google", "--name", "Work")
+	if code != 0 || !strings.Contains(out, "Its password or token is kept in the database (this calsync was started without the OS keyring)") {
 		t.Fatalf("add: exit %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, errOut := cli.run("", "account", "list")
+	code, out, errOut = cli.run("", "account", "list")
 	if code != 0 || !strings.Contains(out, "SECRET IN") || !strings.Contains(out, " database ") ||
 		!strings.Contains(out, "new ones go to the database (this calsync was started without the OS keyring)") {
 		t.Fatalf("list: %d\n%s\n%s", code, out, errOut)
