@@ -26,6 +26,7 @@ const activityUsage = `calsync activity add --subject S [--type T] [--start TIME
        calsync activity done ID [--undo] [--json]
        calsync activity edit ID [--subject S] [--type T] [--start TIME] [--duration D] [--owner ID] [--note N] [--location L] [--json]
        calsync activity delete ID [--json]
+       calsync activity revert ID [--json]
 types: call, meeting, task, deadline, email, lunch
 TIME, in your time zone: 2026-11-26 14:00 | 2026-11-26 (all day) | today 14:00 | tomorrow 9:30 | today | tomorrow | 14:00 | RFC 3339
 ID: the full id, or its first or last characters (the list shows the last 8), as long as they are unique`
@@ -52,12 +53,13 @@ var activitySubUsage = map[string]string{
 	"done":   "calsync activity done ID [--undo] [--json]",
 	"edit":   "calsync activity edit ID [--subject S] [--type T] [--start TIME] [--duration D] [--owner ID] [--note N] [--location L] [--json]",
 	"delete": "calsync activity delete ID [--json]",
+	"revert": revertUsage,
 }
 
 func runActivity(ctx context.Context, env *Env, args []string) int {
 	c := commands["activity"]
 	if len(args) == 0 {
-		return usagef(env, c, "activity needs a subcommand: add, list, show, done, edit or delete")
+		return usagef(env, c, "activity needs a subcommand: add, list, show, done, edit, delete or revert")
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
@@ -71,13 +73,13 @@ func runActivity(ctx context.Context, env *Env, args []string) int {
 	}
 	run := map[string]func(context.Context, *Env, *command, []string) int{
 		"add": runActivityAdd, "list": runActivityList, "show": runActivityShow,
-		"done": runActivityDone, "edit": runActivityEdit, "delete": runActivityDelete,
+		"done": runActivityDone, "edit": runActivityEdit, "delete": runActivityDelete, "revert": runActivityRevert,
 	}[sub]
 	if run == nil {
-		return usagef(env, c, "unknown activity subcommand %q; accepted: add, list, show, done, edit, delete", sub)
+		return usagef(env, c, "unknown activity subcommand %q; accepted: add, list, show, done, edit, delete, revert", sub)
 	}
 	usage := activitySubUsage[sub]
-	if sub == "show" || sub == "done" || sub == "edit" || sub == "delete" {
+	if sub == "show" || sub == "done" || sub == "edit" || sub == "delete" || sub == "revert" {
 		usage += "\n  ID: the full id, or its first or last characters (the list shows the last 8), as long as they are unique"
 	}
 	return run(ctx, env, &command{Name: "activity " + sub, Usage: usage}, rest)
@@ -458,6 +460,9 @@ func runActivityEdit(ctx context.Context, env *Env, c *command, args []string) i
 	if err != nil {
 		return failf(env, "%v", err)
 	}
+	if code := refuseCalendarEdit(ctx, env, s.st, id, "edited"); code != exitOK {
+		return code
+	}
 	a, err := store.UpdateActivity(ctx, s.st.DB, id, p, s.now)
 	if errors.Is(err, store.ErrDeleted) {
 		return failf(env, "activity %s was deleted; it cannot be edited", shortID(id))
@@ -484,6 +489,11 @@ func runActivityDelete(ctx context.Context, env *Env, c *command, args []string)
 		return code
 	}
 	defer s.st.Close()
+	if before.DeletedAt == nil {
+		if code := refuseCalendarEdit(ctx, env, s.st, before.ID, "deleted"); code != exitOK {
+			return code
+		}
+	}
 	a, err := store.DeleteActivity(ctx, s.st.DB, before.ID, s.now)
 	if err != nil {
 		return storeErr(env, c, err)

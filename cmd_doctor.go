@@ -22,7 +22,7 @@ func init() {
 	register(&command{
 		Name:    "doctor",
 		Summary: "find why sync misbehaves, show the evidence, and fix it",
-		Usage: "calsync doctor [--symptom not-showing|one-way|duplicates|cant-connect|permissions|all]\n" +
+		Usage: "calsync doctor [--symptom not-showing|one-way|duplicates|cant-connect|permissions|wrong-time|all]\n" +
 			"               [--activity ID | --search TEXT] [--json] [--fix [--yes]] [--offline]\n" +
 			"       calsync doctor --undo JOURNAL-ID     (undo a fix; the id is printed when it is applied)\n" +
 			"--offline skips every check that contacts a provider, including the round trip (which adds a\n" +
@@ -173,7 +173,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // applyFixes applies the fixes of failing findings: all of them with --yes, else after
 // asking on the terminal, where the fixes of warnings are offered too (syncing what waits,
 // removing events left behind): a warning may be intended, so nothing is done about it
-// unattended. Fixes that need typed input or a browser are left to the person.
+// unattended. Fixes that need typed input, a browser or a decision are left to the person.
 func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report, yes, quiet bool) []appliedFix {
 	in := bufio.NewReader(env.Stdin)
 	say := func(format string, args ...any) {
@@ -198,6 +198,12 @@ func applyFixes(ctx context.Context, env *Env, e *doctor.Env, rep doctor.Report,
 			title := safetext.Line(fx.Title)
 			if fx.Input != nil && yes {
 				rec.Skipped = "needs " + strings.ToLower(fx.Input.Label) + " (run without --yes on a terminal, or use the Troubleshoot tab)"
+				say("skipped %s: %s\n", title, rec.Skipped)
+				out = append(out, rec)
+				continue
+			}
+			if fx.Decision && yes {
+				rec.Skipped = "only you can decide this (run `calsync doctor` without --yes on a terminal, or use the Troubleshoot tab)"
 				say("skipped %s: %s\n", title, rec.Skipped)
 				out = append(out, rec)
 				continue

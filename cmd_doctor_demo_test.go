@@ -41,7 +41,8 @@ var doctorScenarioCases = []doctorScenarioCase{
 	// Not fixable unattended: the CRM's zone is fixed, but the events shifted in the
 	// calendar stay shifted, and `--fix --yes` must not "repair" that by pulling the
 	// shifted times into the activities (diagnosing no longer syncs, and a mass
-	// time-shift needs a person to say which side is right).
+	// time-shift needs a person to say which side is right: confirm-time-shift is a
+	// decision, which --yes never takes).
 	{"timezone-shift", []string{"doctor", "--search", "%s"}, []string{"time-zones"}, false},
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/calsync/calsync/ui/safetext"
 )
 
-const syncUsage = `calsync sync [--account ID] [--watch] [--json] [--dry-run] [--confirm-mass-delete] [--wait DURATION]`
+const syncUsage = `calsync sync [--account ID] [--watch] [--json] [--dry-run] [--confirm-mass-delete] [--confirm-time-shift] [--wait DURATION]`
 
 func init() {
 	register(&command{
@@ -43,6 +43,7 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 	fs.BoolVar(&o.json, "json", false, "print the summaries as JSON")
 	fs.BoolVar(&o.run.DryRun, "dry-run", false, "say what would happen without changing anything")
 	fs.BoolVar(&o.run.ConfirmMassDelete, "confirm-mass-delete", false, "allow deleting activities whose events all vanished from a listing")
+	fs.BoolVar(&o.run.ConfirmTimeShift, "confirm-time-shift", false, "apply the moves of many synced events by the same whole number of hours (held back otherwise)")
 	fs.DurationVar(&o.run.Wait, "wait", 10*time.Second, "how long to wait for another running sync of the same account")
 	if err := fs.Parse(args); err != nil {
 		return usagef(env, c, "%v", err)
@@ -115,7 +116,7 @@ func syncExit(sums []sync.Summary, err error) int {
 		switch {
 		case s.Failed && s.Temporary:
 			temp = true
-		case s.Failed, s.Errors > 0, s.MassDeleteGuard > 0:
+		case s.Failed, s.Errors > 0, s.MassDeleteGuard > 0, s.TimeShiftGuard > 0:
 			hard = true
 		}
 	}
@@ -169,6 +170,12 @@ func printSummary(w io.Writer, s sync.Summary) {
 	if s.MassDeleteGuard > 0 {
 		fmt.Fprintf(w, "  nothing deleted: the calendar listing came back empty while %d linked events should be there.\n"+
 			"  If they really were deleted, run: calsync sync --account %s --confirm-mass-delete\n", s.MassDeleteGuard, s.AccountID)
+	}
+	if s.TimeShiftGuard > 0 {
+		fmt.Fprintf(w, "  nothing moved: the calendar moved %d synced events %s and changed nothing else about them,\n"+
+			"  which is what a wrong time-zone setting does. Find out which time is right: calsync doctor --symptom wrong-time\n"+
+			"  If the calendar's new times are right, run: calsync sync --account %s --confirm-time-shift\n",
+			s.TimeShiftGuard, sync.ShiftText(s.TimeShiftHours), s.AccountID)
 	}
 	if s.Cancelled {
 		fmt.Fprintf(w, "  stopped before it finished (interrupted); nothing is half-written and the next sync carries on\n")

@@ -103,6 +103,7 @@ func TestSyncCommandUsageAndExitCodes(t *testing.T) {
 		{[]sync.Summary{{Failed: true, Temporary: true}, {Failed: true}}, exitFailure},
 		{[]sync.Summary{{Errors: 1}}, exitFailure},
 		{[]sync.Summary{{MassDeleteGuard: 3}}, exitFailure},
+		{[]sync.Summary{{TimeShiftGuard: 12, TimeShiftHours: 1}}, exitFailure},
 	}
 	for i, c := range cases {
 		if got := syncExit(c.sums, nil); got != c.want {

@@ -63,7 +63,8 @@ var demoScenarios = []*demoScenario{
 		Try:   []string{"calsync --data-dir %[1]s sync", "calsync --data-dir %[1]s doctor --symptom cant-connect"},
 		after: scenarioExpiredToken},
 	{Name: "timezone-shift", Line: "the calendar and the CRM disagree on the time zone: events an hour off",
-		Try:    []string{"calsync --data-dir %[1]s doctor --search %[2]q"},
+		Try: []string{"calsync --data-dir %[1]s sync          (holds the moves back and asks)",
+			"calsync --data-dir %[1]s doctor --symptom wrong-time", "calsync --data-dir %[1]s doctor --search %[2]q"},
 		before: scenarioTimeZoneBefore, after: scenarioTimeZoneAfter},
 }
 

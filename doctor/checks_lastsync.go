@@ -29,6 +29,12 @@ func checkLastSync(ctx context.Context, e *Env, a *AccountView) Finding {
 			Evidence{Observed: "finished, 0 errors", Expected: "finished, 0 errors", Source: src})
 	}
 	ev := []Evidence{outcomeEvidence(o)}
+	if o.Reason == sync.ReasonTimeShiftGuard {
+		// Nothing failed: the run held back a mass time shift for the person to judge. The
+		// time-zone check explains it and offers the ways out.
+		return warn(fmt.Sprintf("the last sync of %s (%s) went through but held back %d events moved %s: see the time-zone check (calsync doctor --symptom wrong-time)",
+			a.Label(), stamp(o.At), o.TimeShift, sync.ShiftText(o.TimeShiftHours)), ev...)
+	}
 	if f, ok := signInRenewedSince(ctx, e, a, o); ok {
 		return f
 	}
@@ -138,6 +144,8 @@ func reasonText(reason string) string {
 		return "the account needs a fresh sign-in"
 	case sync.ReasonInternal:
 		return "calsync itself failed (internal)"
+	case sync.ReasonTimeShiftGuard:
+		return "many events moved by the same hours in the calendar; sync held the moves back (time-shift-guard)"
 	}
 	return reason
 }
@@ -152,6 +160,8 @@ func SymptomForReason(reason string) Symptom {
 		return Permissions
 	case "ReadOnly":
 		return OneWay
+	case sync.ReasonTimeShiftGuard:
+		return WrongTime
 	}
 	return NotShowing
 }
@@ -177,6 +187,9 @@ func (s *Session) FocusAccount(ctx context.Context, accountID string) string {
 	msg := o.Headline()
 	if o.Message != "" {
 		msg += " (" + o.Message + ")"
+	}
+	if o.TimeShift > 0 {
+		return fmt.Sprintf("The last sync of %s held back moves: %s. The checks below look at this account only.", a.Label(), msg)
 	}
 	return fmt.Sprintf("The last sync of %s failed: %s. The checks below look at this account only.", a.Label(), msg)
 }

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,10 +17,10 @@ import (
 func init() {
 	register(&Check{ID: "accounts", Title: "Is a calendar account connected?",
 		Explain:  "Nothing can sync without a connected Google, Microsoft or CalDAV account.",
-		Symptoms: []Symptom{NotShowing, OneWay, Duplicates, CantConnect, Permissions}, Run: checkAccounts})
+		Symptoms: []Symptom{NotShowing, OneWay, Duplicates, CantConnect, Permissions, WrongTime}, Run: checkAccounts})
 	register(&Check{ID: "sync-enabled", Title: "Is calendar sync switched on?",
 		Explain:  "Sync runs only for accounts where it was switched on in the sync settings.",
-		Symptoms: []Symptom{NotShowing, OneWay}, PerAccount: true, Run: checkSyncEnabled})
+		Symptoms: []Symptom{NotShowing, OneWay, WrongTime}, PerAccount: true, Run: checkSyncEnabled})
 	register(&Check{ID: "list-filters", Title: "Do the activity list's filters hide it?",
 		Explain:  "The Activities tab shows only what its owner, type, status, period and search filters let through; an activity can be synced and still be hidden there.",
 		Symptoms: []Symptom{NotShowing}, Run: checkListFilters})
@@ -660,6 +661,10 @@ func checkLastError(ctx context.Context, e *Env, a *AccountView) Finding {
 			case store.OpError:
 				f := fail(fmt.Sprintf("the last sync of %q failed: %s", t.Subject, strings.TrimSpace(j.Reason+" "+j.Detail)), journalEvidence(j))
 				f.Remediation = remediationForReason(j.Reason)
+				if occurrenceError(ctx, e, t.ID, j) {
+					f.Remediation = fmt.Sprintf("It is one occurrence of a recurring series and the calendar did not take the change (%s). "+
+						"Put it back to the calendar's version with `calsync activity revert %s`, and change the occurrence in the calendar.", j.Reason, t.ID)
+				}
 				return f
 			}
 		}
@@ -690,7 +695,8 @@ func remediationForReason(reason string) string {
 	case "needs-reauth":
 		return "Sign in again: `calsync account reconnect ID`, or r in the Accounts tab."
 	case "Invalid":
-		return "The provider rejected the event's data; edit the activity (very long text, odd dates) and sync again."
+		return "The provider rejected an event calsync wrote: the Log tab (or `calsync explain ID`) names the activity and the provider's reason. " +
+			"Change what it names and sync again, or take the calendar's version back with `calsync activity revert ID`."
 	case "Conflict":
 		return "The event changed on both sides; the next sync resolves it with the conflict policy."
 	}
@@ -719,4 +725,17 @@ func liveCalendars(ctx context.Context, e *Env, a *AccountView) ([]store.Calenda
 			ReadOnly: c.ReadOnly, Primary: c.Primary, HasEvents: c.Events})
 	}
 	return out, nil
+}
+
+// occurrenceError reports whether a failed write concerns an occurrence of a recurring
+// series: the activity is linked to one (store occurrences), or the journal's provider
+// code says so (entries written before occurrences were recorded: recurring-instance).
+func occurrenceError(ctx context.Context, e *Env, activityID string, j store.JournalEntry) bool {
+	if occ, err := store.OccurrencesOfActivity(ctx, e.Store.DB, activityID); err == nil && len(occ) > 0 {
+		return true
+	}
+	var d struct {
+		Code string `json:"code"`
+	}
+	return json.Unmarshal([]byte(j.Detail), &d) == nil && strings.HasPrefix(d.Code, "recurring-")
 }

@@ -41,7 +41,7 @@ const (
 	ActorProvider Actor = "provider"
 )
 
-// Symptom is one of the five complaints (plus "all").
+// Symptom is one of the complaints a person brings (plus "all").
 type Symptom string
 
 const (
@@ -50,11 +50,12 @@ const (
 	Duplicates  Symptom = "duplicates"
 	CantConnect Symptom = "cant-connect"
 	Permissions Symptom = "permissions"
+	WrongTime   Symptom = "wrong-time"
 	All         Symptom = "all"
 )
 
 // Symptoms lists the symptoms in the order the help page and the wizard show them.
-var Symptoms = []Symptom{NotShowing, OneWay, Duplicates, CantConnect, Permissions}
+var Symptoms = []Symptom{NotShowing, OneWay, Duplicates, CantConnect, Permissions, WrongTime}
 
 // SymptomTitle is the question a person would ask.
 func SymptomTitle(s Symptom) string {
@@ -69,6 +70,8 @@ func SymptomTitle(s Symptom) string {
 		return "Calendars can't be fetched / the account won't connect"
 	case Permissions:
 		return "Insufficient permissions"
+	case WrongTime:
+		return "Events are at the wrong time"
 	case All:
 		return "Check everything"
 	}
@@ -160,7 +163,10 @@ type Fix struct {
 	Input *Input `json:"input,omitempty"`
 	// Interactive fixes need a person at the keyboard (a browser sign-in).
 	Interactive bool `json:"interactive,omitempty"`
-	Undoable    bool `json:"undoable"`
+	// Decision fixes act on a choice only the person can make (which of two times is
+	// right): offered and applied on request, never by `doctor --fix --yes`.
+	Decision bool `json:"decision,omitempty"`
+	Undoable bool `json:"undoable"`
 	// Rows lists every row the fix will change, for fixes that act on chosen rows (the
 	// merge of duplicates): shown before it is applied, and the fix acts on no other.
 	Rows []FixRow `json:"rows,omitempty"`

@@ -22,6 +22,10 @@ type Env struct {
 	// Sync runs the engine once for one account. Only fixes call it: diagnosing never
 	// syncs (it would push, pull and rewrite the very data being diagnosed).
 	Sync func(ctx context.Context, accountID string) error
+	// ConfirmTimeShift runs the engine once for one account with the time-shift guard's
+	// moves confirmed (sync.RunOptions.ConfirmTimeShift). Only the confirm-time-shift fix
+	// calls it.
+	ConfirmTimeShift func(ctx context.Context, accountID string) (sync.Summary, error)
 	// DryRun decides the next sync of an account without writing anywhere (the settings
 	// preview's dry run): what is still waiting. Nil leaves that unsaid.
 	DryRun func(ctx context.Context, accountID string) (sync.Summary, error)

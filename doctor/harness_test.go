@@ -183,7 +183,7 @@ func (w *world) fixAll(r Report) []Applied {
 			continue
 		}
 		for _, fx := range f.Fixes {
-			if fx.Input != nil || fx.Interactive || seen[fx.ID+fx.AccountID] {
+			if fx.Input != nil || fx.Interactive || fx.Decision || seen[fx.ID+fx.AccountID] {
 				continue
 			}
 			seen[fx.ID+fx.AccountID] = true

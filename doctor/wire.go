@@ -42,6 +42,13 @@ func NewEnv(st *store.Store, getenv func(string) string, now func() time.Time) *
 		}
 		return nil
 	}
+	e.ConfirmTimeShift = func(ctx context.Context, accountID string) (sync.Summary, error) {
+		sum, err := eng.Run(ctx, accountID, sync.RunOptions{Wait: 30 * time.Second, ConfirmTimeShift: true})
+		if err == nil && sum.Failed {
+			err = errors.New(sum.Error)
+		}
+		return sum, err
+	}
 	e.DryRun = func(ctx context.Context, accountID string) (sync.Summary, error) {
 		return eng.Run(ctx, accountID, sync.RunOptions{DryRun: true})
 	}

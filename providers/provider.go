@@ -95,6 +95,10 @@ type ChangePage struct {
 	// Full is true when this page belongs to a full listing (cursor was ""), so events
 	// absent from the whole listing are gone remotely.
 	Full bool
+	// CompleteSeries lists series (Event.SeriesID) whose occurrences inside the window are
+	// all on this page (CalDAV: a changed series resource is sent whole), so an occurrence
+	// of one that is not on the page is gone (an EXDATE, a changed rule) even in an increment.
+	CompleteSeries []string
 }
 
 // BadEvent is a remote event that could not be understood.

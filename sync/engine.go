@@ -11,6 +11,8 @@
 //     losing version goes to the journal;
 //   - no mass deletion: a listing that suddenly lacks every linked event deletes nothing
 //     without RunOptions.ConfirmMassDelete;
+//   - no silent mass time shift: many synced events moved by one same whole-hour offset
+//     (a time-zone mistake) are not applied without RunOptions.ConfirmTimeShift;
 //   - crash safety: a page's changes and the change token that covers them are written in
 //     one transaction.
 //
@@ -86,6 +88,9 @@ type RunOptions struct {
 	DryRun bool
 	// ConfirmMassDelete lets a listing that lacks every linked event delete them locally.
 	ConfirmMassDelete bool
+	// ConfirmTimeShift lets a listing apply the moves of many synced events by one same
+	// whole-hour offset (the time-shift guard, timeshift.go holds them back otherwise).
+	ConfirmTimeShift bool
 	// Wait is how long to wait for another run of the same account to finish before
 	// giving up with ErrAlreadySyncing (0 = don't wait).
 	Wait time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/calsync/calsync/store"
@@ -33,6 +34,10 @@ type Outcome struct {
 	Message     string `json:"message,omitempty"`
 	Temporary   bool   `json:"temporary,omitempty"`
 	NeedsReauth bool   `json:"needs_reauth,omitempty"`
+	// TimeShift counts the moves the time-shift guard held back (Summary.TimeShiftGuard),
+	// by TimeShiftHours; the run went through, the moves wait for a confirmation.
+	TimeShift      int `json:"time_shift_guard,omitempty"`
+	TimeShiftHours int `json:"time_shift_hours,omitempty"`
 }
 
 // Bad reports whether the last sync failed, wholly or in part.
@@ -48,7 +53,13 @@ func (s Summary) Outcome() Outcome {
 	case s.Errors > 0:
 		o.State, o.Reason, o.Message = OutcomePartial, mostFrequent(s.ErrorKind), s.FirstError
 		o.Temporary = false // the run went through; what failed fails again until mended
+	case s.TimeShiftGuard > 0:
+		// Nothing failed, but the run left changes unapplied until the person says which
+		// time is right: shown like a partial failure so Home and the status bar ask.
+		o.State, o.Reason = OutcomePartial, ReasonTimeShiftGuard
+		o.Message = fmt.Sprintf("the calendar moved %d synced events %s; not applied until you confirm", s.TimeShiftGuard, ShiftText(s.TimeShiftHours))
 	}
+	o.TimeShift, o.TimeShiftHours = s.TimeShiftGuard, s.TimeShiftHours
 	return o
 }
 
@@ -151,6 +162,8 @@ func (o Outcome) Headline() string {
 		return "no calendar is chosen"
 	case ReasonSyncOff:
 		return "sync is switched off"
+	case ReasonTimeShiftGuard:
+		return "events moved in the calendar, waiting for you"
 	case ReasonInternal, "":
 		return "calsync failed (internal error)"
 	}

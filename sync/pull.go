@@ -73,6 +73,7 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 	// are few next to events; the events themselves are streamed page by page.
 	r.seen = map[int64]bool{}
 	seen := r.seen
+	r.startListing()
 	events := 0
 	tok := cursor
 	for {
@@ -121,6 +122,9 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 			if err := r.flushImports(ctx, h); err != nil {
 				return err
 			}
+			if err := r.completeSeries(ctx, h, page); err != nil {
+				return err
+			}
 			for _, bad := range page.Bad {
 				if err := r.badEvent(ctx, h, bad); err != nil {
 					return err
@@ -136,9 +140,15 @@ func (r *run) listing(ctx context.Context, cursor string) error {
 					return err
 				}
 			}
+			if keep {
+				var err error
+				if keep, err = r.decideShifts(ctx, h); err != nil {
+					return err
+				}
+			}
 			if !keep {
-				// The guard tripped: keep the old token (none) so the next run lists
-				// in full again and asks again.
+				// A guard tripped: keep the old token so the next run sees the same
+				// changes again and asks again.
 				return nil
 			}
 			if page.NextCursor == "" {
@@ -190,8 +200,12 @@ func (r *run) pullEvent(ctx context.Context, h store.Handler, ev providers.Event
 		r.sum.fail(string(providers.Invalid), "the calendar sent an event without an id")
 		return r.journal(ctx, h, ev.ActivityID, "", store.OpError, string(providers.Invalid), "event without an id")
 	}
+	r.unhold(ev.RemoteID)
 	if ev.Deleted {
 		return r.remoteDeleted(ctx, h, ev.RemoteID)
+	}
+	if err := r.noteOccurrence(ctx, h, ev); err != nil {
+		return err
 	}
 	link, err := r.linkByRemote(ctx, h, ev.RemoteID)
 	switch {
@@ -398,6 +412,9 @@ func (r *run) remoteChanged(ctx context.Context, h store.Handler, link store.Lin
 		return r.journal(ctx, h, act.ID, ev.RemoteID, store.OpSkipped, ReasonDirection,
 			versionJSON("calendar", ev))
 	case !localChanged:
+		if r.holdShift(link, act, ev) {
+			return nil // decided at the end of the listing (timeshift.go)
+		}
 		return r.applyRemote(ctx, h, link, act, ev, store.OpPulled, ReasonUpdated, "")
 	case r.set.Direction == store.DirFromCalendar:
 		r.sum.Conflicts++

@@ -160,6 +160,9 @@ func (r *run) itemFailed(ctx context.Context, a store.Activity, remoteID string,
 		_ = store.RecordAccountError(context.WithoutCancel(ctx), r.e.Store.DB, r.acct.ID, string(providers.ReadOnly), r.scrub(oneLine(err)), r.e.now())
 	}
 	return r.tx(ctx, func(h store.Handler) error {
+		if err := r.noteRefusal(ctx, h, link, err); err != nil {
+			return err
+		}
 		if link != nil && link.ID != 0 {
 			link.LastError = r.scrub(oneLine(err))
 			if e := store.UpdateLink(ctx, h, *link); e != nil {
@@ -197,6 +200,11 @@ func (r *run) pushLinked(ctx context.Context, l store.Link, a store.Activity) er
 	}
 	if reason, detail := r.noLongerSynced(a, l); reason != "" {
 		return r.retract(ctx, l, a, reason, detail)
+	}
+	if l.State != store.LinkPendingCreate {
+		if why := r.refusedOccurrence(ctx, l); why != "" {
+			return r.skipRefused(ctx, l, a, why)
+		}
 	}
 	switch {
 	case l.State == store.LinkPendingCreate && a.DeletedAt != nil:

@@ -37,9 +37,12 @@ const (
 
 	// op info
 	ReasonMassDeleteGuard = "mass-delete-guard" // a listing came back empty while links exist: nothing deleted
-	ReasonCursorExpired   = "cursor-expired"    // the change token expired: full listing, re-linking by tag
-	ReasonUnlinked        = "unlinked"          // the event is gone; the link was dropped, the activity kept
-	ReasonCancelled       = "cancelled"         // the run was stopped (app quit, Ctrl-C) before it finished
+	// ReasonTimeShiftGuard: many synced events moved in the calendar by one same whole-hour
+	// offset; none of the moves was applied (timeshift.go).
+	ReasonTimeShiftGuard = "time-shift-guard"
+	ReasonCursorExpired  = "cursor-expired" // the change token expired: full listing, re-linking by tag
+	ReasonUnlinked       = "unlinked"       // the event is gone; the link was dropped, the activity kept
+	ReasonCancelled      = "cancelled"      // the run was stopped (app quit, Ctrl-C) before it finished
 	// ReasonUnconfirmedWrites: the change token saved before this account's own writes was
 	// not replaced by one read after them (sync/settle.go), so the next run lists in full.
 	ReasonUnconfirmedWrites = "unconfirmed-writes"

@@ -65,6 +65,12 @@ type run struct {
 	// retracted holds activities whose events this run deleted because they no longer
 	// qualify (type or owner changed).
 	retracted map[string]bool
+	// held are calendar moves the time-shift guard holds back until the end of the
+	// listing (timeshift.go); listingBase is the changes counted before the listing began;
+	// releasing is set while held moves are applied.
+	held        map[string]heldShift
+	listingBase int
+	releasing   bool
 	// wroteAny is set before the run's first provider write; unconfirmed holds the events
 	// it created or updated that the settle read has not shown yet; settling is true
 	// during that read (settle.go).

@@ -41,8 +41,13 @@ type Summary struct {
 
 	// MassDeleteGuard counts the links whose events a listing suddenly lacked; when > 0
 	// nothing was deleted and the run wants RunOptions.ConfirmMassDelete.
-	MassDeleteGuard int  `json:"mass_delete_guard,omitempty"`
-	FullListing     bool `json:"full_listing,omitempty"`
+	MassDeleteGuard int `json:"mass_delete_guard,omitempty"`
+	// TimeShiftGuard counts the synced events the calendar moved by one same whole-hour
+	// offset, TimeShiftHours (negative: earlier); when > 0 none of those moves was applied
+	// and the run wants RunOptions.ConfirmTimeShift.
+	TimeShiftGuard int  `json:"time_shift_guard,omitempty"`
+	TimeShiftHours int  `json:"time_shift_hours,omitempty"`
+	FullListing    bool `json:"full_listing,omitempty"`
 	// Settled is true when, after writing, the run read the calendar's changes again so
 	// the saved change token covers its own writes (settle.go).
 	Settled bool `json:"settled,omitempty"`
@@ -153,6 +158,9 @@ func (s Summary) Line() string {
 		}
 		fmt.Fprintf(&b, ", skipped %d (%s)", n, strings.Join(parts, ", "))
 	}
+	if s.TimeShiftGuard > 0 {
+		fmt.Fprintf(&b, ", held %d moved %s (%s)", s.TimeShiftGuard, ShiftText(s.TimeShiftHours), ReasonTimeShiftGuard)
+	}
 	fmt.Fprintf(&b, ", conflicts %d, errors %d", s.Conflicts, s.Errors)
 	if s.Failed && !s.Cancelled {
 		fmt.Fprintf(&b, " (the run stopped: %s)", s.ErrorCode)
@@ -184,6 +192,10 @@ func (s Summary) Preview() string {
 	}
 	if n := s.Skipped[ReasonDirection]; n > 0 {
 		parts = append(parts, fmt.Sprintf("leave %d alone because of the sync direction", n))
+	}
+	if s.TimeShiftGuard > 0 {
+		parts = append(parts, fmt.Sprintf("hold back %d %s the calendar moved %s, until you confirm", s.TimeShiftGuard,
+			plural(s.TimeShiftGuard, "event", "events"), ShiftText(s.TimeShiftHours)))
 	}
 	if len(parts) == 0 {
 		return "the sync has nothing to do"

@@ -184,6 +184,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case syncstatus.ProgressMsg, syncstatus.IdleMsg, syncstatus.OutcomesMsg:
 		return m, m.sync.Update(msg)
+	case common.ConfirmTimeShiftMsg:
+		return m, m.sync.ConfirmTimeShift(msg.AccountID)
 	}
 	return m, m.broadcast(msg)
 }

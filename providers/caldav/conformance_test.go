@@ -23,6 +23,20 @@ func foreignICS(uid, subject string, start, end time.Time) string {
 		"\r\nSUMMARY:" + subject + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 }
 
+// seriesICS is a daily series written the way desktop clients write it: local times
+// with a TZID and the VTIMEZONE it names.
+func seriesICS(uid, subject string, start time.Time, dur time.Duration, count int) string {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	f := "20060102T150405"
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other client//EN\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n" +
+		"BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n" +
+		"BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n" +
+		"END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART;TZID=Europe/Berlin:" + start.In(berlin).Format(f) + "\r\nDTEND;TZID=Europe/Berlin:" + start.Add(dur).In(berlin).Format(f) +
+		"\r\nRRULE:FREQ=DAILY;COUNT=" + fmt.Sprint(count) + "\r\nSUMMARY:" + subject + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}
+
 func TestConformanceRadicale(t *testing.T) {
 	srv := radicaletest.Start(t, radicaletest.Options{Rights: radicaletest.OwnerRights})
 	var n atomic.Int64
@@ -62,6 +76,11 @@ func TestConformanceRadicale(t *testing.T) {
 			AddForeign: func(subject string, start, end time.Time) (string, error) {
 				uid := fmt.Sprintf("foreign-%d", time.Now().UnixNano())
 				putRaw(t, srv.URL+cal+uid+".ics", srv.User, srv.Password, foreignICS(uid, subject, start, end))
+				return cal + uid + ".ics", nil
+			},
+			AddSeries: func(subject string, start time.Time, dur time.Duration, count int) (string, error) {
+				uid := fmt.Sprintf("series-%d", time.Now().UnixNano())
+				putRaw(t, srv.URL+cal+uid+".ics", srv.User, srv.Password, seriesICS(uid, subject, start, dur, count))
 				return cal + uid + ".ics", nil
 			},
 			DeleteForeign: func(remoteID string) error {
@@ -147,6 +166,11 @@ func fakeHarness(opts caldavfake.Options) conformance.Harness {
 			AddForeign: func(subject string, start, end time.Time) (string, error) {
 				uid := fmt.Sprintf("foreign-%d", time.Now().UnixNano())
 				href, _, err := fake.PutEvent("work", uid+".ics", foreignICS(uid, subject, start, end))
+				return href, err
+			},
+			AddSeries: func(subject string, start time.Time, dur time.Duration, count int) (string, error) {
+				uid := fmt.Sprintf("series-%d", time.Now().UnixNano())
+				href, _, err := fake.PutEvent("work", uid+".ics", seriesICS(uid, subject, start, dur, count))
 				return href, err
 			},
 		}

@@ -155,7 +155,7 @@ func TestETagFallbackMovedVersusDeleted(t *testing.T) {
 	}
 }
 
-func TestUpdateKeepsForeignPropertiesAndRefusesInstances(t *testing.T) {
+func TestUpdateKeepsForeignPropertiesAndWritesOccurrences(t *testing.T) {
 	fake, p, _ := fakeProvider(t, caldavfake.Options{}, appPassword)
 	cal := fake.AddCalendar("work", "Work")
 	ctx := context.Background()
@@ -175,29 +175,41 @@ func TestUpdateKeepsForeignPropertiesAndRefusesInstances(t *testing.T) {
 	if up.ETag == etag {
 		t.Error("etag did not change")
 	}
-	series, _, _ := fake.PutEvent("work", "series.ics", event("series", "20260302T090000Z", "RRULE:FREQ=WEEKLY;COUNT=4"))
+	// Occurrences: an edit is an override with RECURRENCE-ID in the same resource (the
+	// master, its attendee and alarm kept), a deletion an EXDATE on the master.
+	series, _, _ := fake.PutEvent("work", "series.ics", event("series", "20260302T090000Z", "RRULE:FREQ=WEEKLY;COUNT=4",
+		"ATTENDEE;CN=Bob:mailto:bob@example.org"))
 	win := providers.Window{Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
 	evs, _, _ := listAll(t, p, cal, "", win)
-	var inst providers.Event
-	n := 0
+	var insts []providers.Event
 	for _, e := range evs {
 		if e.SeriesID == series {
-			inst = e
-			n++
+			insts = append(insts, e)
 		}
 	}
-	if n != 4 {
-		t.Fatalf("%d instances of the weekly series, want 4", n)
+	if len(insts) != 4 {
+		t.Fatalf("%d instances of the weekly series, want 4", len(insts))
 	}
+	inst := insts[1]
 	inst.Subject = "edited instance"
-	if _, err := p.Update(ctx, cal, inst, inst.ETag); !providers.IsKind(err, providers.Invalid) {
-		t.Fatalf("updating an instance: %v, want Invalid (instances are read-only)", err)
+	if _, err := p.Update(ctx, cal, inst, inst.ETag); err != nil {
+		t.Fatalf("updating an instance: %v", err)
 	}
-	if err := p.Delete(ctx, cal, inst.RemoteID, inst.ETag); !providers.IsKind(err, providers.Invalid) {
-		t.Fatalf("deleting an instance: %v, want Invalid", err)
+	if err := p.Delete(ctx, cal, insts[2].RemoteID, insts[2].ETag); err != nil {
+		t.Fatalf("deleting an instance: %v", err)
 	}
-	if !strings.Contains(fake.Events("work")["series.ics"], "SUMMARY:series") {
-		t.Fatal("the series changed")
+	stored = fake.Events("work")["series.ics"]
+	for _, want := range []string{"RRULE:FREQ=WEEKLY;COUNT=4", "SUMMARY:series", "RECURRENCE-ID:20260309T090000Z",
+		"SUMMARY:edited instance", "EXDATE:20260316T090000Z"} {
+		if !strings.Contains(stored, want) {
+			t.Errorf("series resource lacks %q:\n%s", want, stored)
+		}
+	}
+	if n := strings.Count(stored, "ATTENDEE;CN=Bob"); n != 2 {
+		t.Errorf("attendee kept on %d components, want master and override:\n%s", n, stored)
+	}
+	if n := strings.Count(stored, "BEGIN:VEVENT"); n != 2 {
+		t.Errorf("%d VEVENTs, want the master and one override:\n%s", n, stored)
 	}
 }
 

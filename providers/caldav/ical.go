@@ -3,11 +3,12 @@ package caldav
 // iCalendar <-> providers.Event.
 //
 // Recurring events: calsync expands a series into its instances inside the sync window
-// and treats every instance as read-only (Event.ReadOnly, SeriesID = the series href,
-// RemoteID = "<href>#<RECURRENCE-ID in UTC>"). Update and Delete refuse instance ids
-// with Kind Invalid instead of writing RECURRENCE-ID overrides: a CRM activity is one
-// appointment, and silently detaching or rewriting one occurrence of someone's series is
-// the kind of change people do not expect from a sync tool. Edit series in the calendar.
+// (SeriesID = the series href, RemoteID = "<href>#<RECURRENCE-ID in UTC, or the date>").
+// An instance is written back as RFC 5545 wants it (occurrence.go): an edit becomes an
+// overriding VEVENT with RECURRENCE-ID in the same resource (master and other overrides
+// kept), a deletion an EXDATE on the master. An instance's ETag is its own version (a
+// hash of what calsync reads from it, see instanceETag), not the resource's: editing one
+// occurrence changes the resource's etag but must not make every sibling look edited.
 
 import (
 	"bytes"
@@ -155,7 +156,7 @@ func (z *zones) expand(master *ical.Component, overrides []*ical.Component, base
 		}
 		ev.RemoteID = seriesID + "#" + rid
 		ev.SeriesID = seriesID
-		ev.ReadOnly = true
+		ev.ETag = instanceETag(ev)
 		out = append(out, ev)
 		return nil
 	}
@@ -658,6 +659,17 @@ func encodeEvent(cal *ical.Calendar, ev providers.Event, uid string, now time.Ti
 		vev.Props.SetText(ical.PropUID, uid)
 		cal.Children = append(cal.Children, vev)
 	}
+	fillVEvent(cal, vev, ev, now)
+	var buf bytes.Buffer
+	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// fillVEvent writes ev's fields (text, times, tag, stamps) into vev, a VEVENT of cal;
+// cal gets the VTIMEZONE the times need.
+func fillVEvent(cal *ical.Calendar, vev *ical.Component, ev providers.Event, now time.Time) {
 	stamp := now.UTC().Truncate(time.Second)
 	vev.Props.SetDateTime(ical.PropDateTimeStamp, stamp)
 	vev.Props.SetDateTime(ical.PropLastModified, stamp)
@@ -716,11 +728,6 @@ func encodeEvent(cal *ical.Calendar, ev providers.Event, uid string, now time.Ti
 	// A zero-duration event has no DTEND: RFC 5545 3.8.2.2 wants DTEND later than
 	// DTSTART, and 3.6.1 gives a DATE-TIME start without DTEND or DURATION no duration,
 	// which is what the reader (event) makes of it.
-	var buf bytes.Buffer
-	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // outgoingText makes text safe to write as an iCalendar TEXT value: a CR LF (a note

@@ -102,8 +102,8 @@ func TestDecodeRecurring(t *testing.T) {
 	}
 	var got []string
 	for _, e := range evs {
-		if e.SeriesID != "/cal/series.ics" || !e.ReadOnly || !strings.HasPrefix(e.RemoteID, "/cal/series.ics#") {
-			t.Errorf("instance %+v: want SeriesID, ReadOnly and an instance id", e)
+		if e.SeriesID != "/cal/series.ics" || e.ReadOnly || !strings.HasPrefix(e.RemoteID, "/cal/series.ics#") || !strings.HasPrefix(e.ETag, "occ-") {
+			t.Errorf("instance %+v: want SeriesID, a writable instance id and its own version", e)
 		}
 		got = append(got, e.Start.Format("01-02T15:04")+" "+e.Subject)
 	}

@@ -513,6 +513,9 @@ func (p *Provider) decodeInto(page *providers.ChangePage, o object, win provider
 		return
 	}
 	page.Events = append(page.Events, evs...)
+	if len(evs) > 0 && evs[0].SeriesID == o.id {
+		page.CompleteSeries = append(page.CompleteSeries, o.id)
+	}
 }
 
 // syncCollectionBroken reports whether a sync-collection failure means the server does
@@ -777,18 +780,18 @@ func (p *Provider) getRaw(ctx context.Context, op string, u *url.URL) ([]byte, s
 	return resp.Body, resp.Header.Get("ETag"), nil
 }
 
-func instanceError(op, id string) error {
-	return &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Code: "recurring-instance",
-		Message: "occurrences of recurring events are read-only in calsync",
-		Hint:    "change the series in your calendar app; calsync does not edit single occurrences"}
+func seriesError(op string) error {
+	return &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Code: "recurring-series",
+		Message: "the event became a recurring series in the calendar",
+		Hint:    "change the series in your calendar app; calsync writes single occurrences, not whole series"}
 }
 
 // Update rewrites the event at ev.RemoteID if its etag is still ifMatch. Fields calsync
 // does not manage (attendees, alarms, categories) are kept from the server's copy.
 func (p *Provider) Update(ctx context.Context, cal string, ev providers.Event, ifMatch string) (providers.Event, error) {
 	const op = "update event"
-	if strings.Contains(ev.RemoteID, "#") || ev.SeriesID != "" {
-		return providers.Event{}, instanceError(op, ev.RemoteID)
+	if strings.Contains(ev.RemoteID, "#") {
+		return p.updateOccurrence(ctx, op, ev, ifMatch)
 	}
 	u, err := resolveID(p.base, ev.RemoteID)
 	if err != nil {
@@ -812,7 +815,9 @@ func (p *Provider) Update(ctx context.Context, cal string, ev providers.Event, i
 		if c.Name == ical.CompEvent {
 			uid = propText(c, ical.PropUID)
 			if c.Props.Get(ical.PropRecurrenceRule) != nil || c.Props.Get(ical.PropRecurrenceID) != nil {
-				return providers.Event{}, instanceError(op, ev.RemoteID)
+				// The resource became a series since calsync linked it as one event:
+				// rewriting its master would move every occurrence.
+				return providers.Event{}, seriesError(op)
 			}
 		}
 	}
@@ -852,7 +857,7 @@ func existingActivityID(cal *ical.Calendar) string {
 func (p *Provider) Delete(ctx context.Context, cal, remoteID, ifMatch string) error {
 	const op = "delete event"
 	if strings.Contains(remoteID, "#") {
-		return instanceError(op, remoteID)
+		return p.deleteOccurrence(ctx, op, remoteID, ifMatch)
 	}
 	u, err := resolveID(p.base, remoteID)
 	if err != nil {

@@ -74,10 +74,10 @@ func testICalendarShapes(t *testing.T, rc realCalendar) {
 		"Berlin summer 07-10T07:00..07-10T08:30 allday=false tz=Europe/Berlin ro=false",
 		"Two days 06-01T00:00..06-03T00:00 allday=true tz= ro=false",
 		"Short 06-15T12:00..06-15T12:20 allday=false tz= ro=false",
-		"Weekly 03-02T08:00..03-02T08:30 allday=false tz=Europe/Berlin ro=true",
-		"Weekly (moved) 03-16T14:00..03-16T14:30 allday=false tz=Europe/Berlin ro=true",
-		"Weekly 03-23T08:00..03-23T08:30 allday=false tz=Europe/Berlin ro=true",
-		"Weekly 03-30T07:00..03-30T07:30 allday=false tz=Europe/Berlin ro=true",
+		"Weekly 03-02T08:00..03-02T08:30 allday=false tz=Europe/Berlin ro=false",
+		"Weekly (moved) 03-16T14:00..03-16T14:30 allday=false tz=Europe/Berlin ro=false",
+		"Weekly 03-23T08:00..03-23T08:30 allday=false tz=Europe/Berlin ro=false",
+		"Weekly 03-30T07:00..03-30T07:30 allday=false tz=Europe/Berlin ro=false",
 	} {
 		found := false
 		for _, g := range got {

@@ -73,6 +73,11 @@ func TestConformanceXandikos(t *testing.T) {
 				srv.Put(t, cal+uid+".ics", foreignICS(uid, subject, start, end))
 				return cal + uid + ".ics", nil
 			},
+			AddSeries: func(subject string, start time.Time, dur time.Duration, count int) (string, error) {
+				uid := fmt.Sprintf("series-%d", time.Now().UnixNano())
+				srv.Put(t, cal+uid+".ics", seriesICS(uid, subject, start, dur, count))
+				return cal + uid + ".ics", nil
+			},
 			DeleteForeign: func(remoteID string) error {
 				srv.Delete(t, remoteID)
 				return nil

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,8 @@ var cases = []testCase{
 	{"expired-cursor-full-listing", testExpiredCursor},
 	{"tag-round-trips", testTag},
 	{"access", testAccess},
+	{"occurrence-edit", testOccurrenceEdit},
+	{"occurrence-delete", testOccurrenceDelete},
 }
 
 func testCalendars(t *testing.T, s *suite) {
@@ -409,4 +412,107 @@ func runFault(t *testing.T, s *suite, f Fault) {
 			t.Errorf("Access reports nothing missing after %s: %+v", f, r)
 		}
 	}
+}
+
+// occurrences lists the series' occurrences, in start order, and fails unless there are want.
+func (s *suite) occurrences(t *testing.T, seriesID string, want int) []providers.Event {
+	t.Helper()
+	var out []providers.Event
+	for _, e := range s.mustList(t, "").events {
+		if e.SeriesID == seriesID && !e.Deleted {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	if len(out) != want {
+		t.Fatalf("series %s lists %d occurrences, want %d: %+v", seriesID, len(out), want, out)
+	}
+	return out
+}
+
+func (s *suite) addSeries(t *testing.T, subject string) (string, []providers.Event) {
+	t.Helper()
+	if s.AddSeries == nil {
+		t.Skip("harness has no AddSeries: occurrence writes not checked for this provider")
+	}
+	id, err := s.AddSeries(subject, s.base.Add(3*time.Hour), time.Hour, 4)
+	if err != nil {
+		t.Fatalf("add series: %v", err)
+	}
+	return id, s.occurrences(t, id, 4)
+}
+
+// testOccurrenceEdit edits the second occurrence of a daily series: it alone changes
+// (an exception in the calendar), the others keep their content and version, a write
+// with the occurrence's old version is a Conflict, and a sibling's listed version still
+// allows editing the sibling.
+func testOccurrenceEdit(t *testing.T, s *suite) {
+	id, occ := s.addSeries(t, "Standup")
+	ev := occ[1]
+	ev.Subject, ev.Location, ev.Description = "Standup (moved)", "Room 2", "moved for the review"
+	ev.Start, ev.End = ev.Start.Add(2*time.Hour), ev.End.Add(2*time.Hour)
+	ev.ActivityID = ""
+	up, err := s.Provider.Update(s.ctx, s.Calendar, ev, occ[1].ETag)
+	if err != nil {
+		t.Fatalf("edit one occurrence: %v", err)
+	}
+	if up.RemoteID != occ[1].RemoteID || up.ETag == "" || up.ETag == occ[1].ETag {
+		t.Errorf("edit returned id %q etag %q; want id %q and a new etag (was %q)", up.RemoteID, up.ETag, occ[1].RemoteID, occ[1].ETag)
+	}
+	after := s.occurrences(t, id, 4)
+	for i, e := range after {
+		if i == 1 {
+			if e.RemoteID != occ[1].RemoteID || e.Subject != ev.Subject || e.Location != ev.Location ||
+				!e.Start.Equal(ev.Start) || !e.End.Equal(ev.End) {
+				t.Errorf("edited occurrence reads back %+v, want %q at %v..%v", e, ev.Subject, ev.Start, ev.End)
+			}
+			continue
+		}
+		if e.RemoteID != occ[i].RemoteID || e.Subject != "Standup" || !e.Start.Equal(occ[i].Start) {
+			t.Errorf("occurrence %d changed with its sibling: %+v, was %+v", i, e, occ[i])
+		}
+	}
+	stale := ev
+	stale.Subject = "written with the old version"
+	_, err = s.Provider.Update(s.ctx, s.Calendar, stale, occ[1].ETag)
+	wantKind(t, "occurrence edit with a stale version", err, providers.Conflict)
+	// The sibling did not change: its listed version still allows writing it.
+	sib := occ[2]
+	sib.Subject = "Standup (sibling)"
+	if _, err := s.Provider.Update(s.ctx, s.Calendar, sib, occ[2].ETag); err != nil {
+		t.Fatalf("editing a sibling with the version listed before the first edit: %v", err)
+	}
+	final := s.occurrences(t, id, 4)
+	if final[1].Subject != ev.Subject || final[2].Subject != sib.Subject || final[0].Subject != "Standup" || final[3].Subject != "Standup" {
+		t.Errorf("after two occurrence edits: %q %q %q %q", final[0].Subject, final[1].Subject, final[2].Subject, final[3].Subject)
+	}
+}
+
+// testOccurrenceDelete deletes the third occurrence: it alone is gone from the listing
+// (EXDATE / a cancelled instance), and deleting it again is not an error.
+func testOccurrenceDelete(t *testing.T, s *suite) {
+	id, occ := s.addSeries(t, "Weekly review")
+	if err := s.Provider.Delete(s.ctx, s.Calendar, occ[2].RemoteID, occ[2].ETag); err != nil {
+		t.Fatalf("delete one occurrence: %v", err)
+	}
+	after := s.occurrences(t, id, 3)
+	for i, e := range after {
+		j := i
+		if i >= 2 {
+			j = i + 1
+		}
+		if e.RemoteID != occ[j].RemoteID || e.Subject != "Weekly review" || !e.Start.Equal(occ[j].Start) {
+			t.Errorf("after deleting occurrence 2, occurrence %d is %+v, want %+v", j, e, occ[j])
+		}
+	}
+	if err := s.Provider.Delete(s.ctx, s.Calendar, occ[2].RemoteID, occ[2].ETag); err != nil {
+		t.Fatalf("deleting an occurrence already gone must not fail: %v", err)
+	}
+	// The series itself is still there: a sibling can still be edited.
+	sib := after[0]
+	sib.Subject = "Weekly review (first)"
+	if _, err := s.Provider.Update(s.ctx, s.Calendar, sib, after[0].ETag); err != nil {
+		t.Fatalf("editing a sibling after a deletion: %v", err)
+	}
+	s.occurrences(t, id, 3)
 }

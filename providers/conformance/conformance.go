@@ -40,7 +40,10 @@
 // expired cursor -> CursorExpired and a full listing then works; an event calsync did not
 // write has no tag (when AddForeign is given); an event created and then deleted in the
 // calendar is seen deleted from a cursor read after the create (delete-after-own-write);
-// each fault -> its Kind (ExpectedKind).
+// editing one occurrence of a series (AddSeries) changes that occurrence only, keeps the
+// others and their versions, and a stale version is a Conflict; deleting one occurrence
+// removes it alone, and deleting it again is not an error; each fault -> its Kind
+// (ExpectedKind).
 package conformance
 
 import (
@@ -111,6 +114,11 @@ type Env struct {
 	// would (the person deleting it in their calendar app). Optional: without it the
 	// suite deletes through the provider.
 	DeleteForeign func(remoteID string) error
+	// AddSeries puts a recurring series calsync did not write straight into the remote
+	// calendar (as another client would): count daily occurrences of dur from start, with
+	// subject. It returns the series id the provider reports as Event.SeriesID of its
+	// occurrences. Optional: without it the occurrence cases are skipped, visibly.
+	AddSeries func(subject string, start time.Time, dur time.Duration, count int) (seriesID string, err error)
 	// Window is the sync window to list; zero = 30 days back to 90 days ahead of now.
 	Window providers.Window
 }

@@ -2,6 +2,7 @@ package google_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +28,8 @@ type savedSecrets struct {
 	last []byte
 	n    int
 }
+
+var berlinZone, _ = time.LoadLocation("Europe/Berlin")
 
 func (s *savedSecrets) SaveSecret(ctx context.Context, accountID string, b []byte) error {
 	s.mu.Lock()
@@ -138,6 +141,13 @@ func TestConformance(t *testing.T) {
 				ev, err := e.fake.PutEvent(cal, googlefake.Event{Summary: subject,
 					Start: &googlefake.EventDateTime{DateTime: start.Format(time.RFC3339)},
 					End:   &googlefake.EventDateTime{DateTime: end.Format(time.RFC3339)}})
+				return ev.ID, err
+			},
+			AddSeries: func(subject string, start time.Time, dur time.Duration, count int) (string, error) {
+				ev, err := e.fake.PutEvent(cal, googlefake.Event{Summary: subject,
+					Start:      &googlefake.EventDateTime{DateTime: start.In(berlinZone).Format(time.RFC3339), TimeZone: "Europe/Berlin"},
+					End:        &googlefake.EventDateTime{DateTime: start.Add(dur).In(berlinZone).Format(time.RFC3339), TimeZone: "Europe/Berlin"},
+					Recurrence: []string{fmt.Sprintf("RRULE:FREQ=DAILY;COUNT=%d", count)}})
 				return ev.ID, err
 			},
 		}

@@ -109,6 +109,15 @@ func TestConformance(t *testing.T) {
 						TimeZone: "W. Europe Standard Time", Body: "written in Outlook"})
 					return ev.ID, err
 				},
+				AddSeries: func(subject string, start time.Time, dur time.Duration, count int) (string, error) {
+					berlin, _ := time.LoadLocation("Europe/Berlin")
+					ev, err := e.fake.PutEvent(cal, graphfake.Event{Subject: subject, Start: start, End: start.Add(dur),
+						TimeZone: "W. Europe Standard Time", Body: "written in Outlook",
+						Recurrence: &graphfake.Recurrence{Pattern: graphfake.RecurrencePattern{Type: "daily", Interval: 1},
+							Range: graphfake.RecurrenceRange{Type: "numbered", StartDate: start.In(berlin).Format("2006-01-02"),
+								RecurrenceTimeZone: "W. Europe Standard Time", NumberOfOccurrences: count}}})
+					return ev.ID, err
+				},
 			}
 		},
 	})

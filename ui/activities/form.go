@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/calsync/calsync/store"
+	calsync "github.com/calsync/calsync/sync"
 	"github.com/calsync/calsync/ui/common"
 	"github.com/calsync/calsync/ui/safetext"
 )
@@ -276,6 +277,11 @@ func (m *Model) formDone(msg formDoneMsg) (tea.Model, tea.Cmd) {
 				return writeMsg{what: "Added " + quoted(subject) + hiddenText, id: a.ID}
 			}
 			return writeMsg{what: "Added " + quoted(subject), id: a.ID, goTo: true, pos: pos}
+		}
+		// An occurrence its calendar will not take a change to is refused before anything
+		// changes, instead of leaving a change that fails every later sync.
+		if why, err := calsync.EditRefusal(ctx, st.DB, v.editID); err == nil && why != "" {
+			return writeMsg{err: fmt.Errorf("“%s” cannot be changed here: %s", subject, why)}
 		}
 		a, err := store.UpdateActivity(ctx, st.DB, v.editID, v.patch(typ, start, dur), now)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/calsync/calsync/store"
+	calsync "github.com/calsync/calsync/sync"
 	"github.com/calsync/calsync/ui/common"
 )
 
@@ -1018,6 +1019,9 @@ func (m *Model) deleteCmd(row store.ActivityRow) tea.Cmd {
 	write := func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
+		if why, err := calsync.EditRefusal(ctx, st.DB, id); err == nil && why != "" {
+			return writeMsg{err: fmt.Errorf("“%s” cannot be deleted here: %s", subject, why)}
+		}
 		_, err := store.DeleteActivity(ctx, st.DB, id, now)
 		if err != nil {
 			err = fmt.Errorf("could not delete “%s”: %w", subject, err)

@@ -15,3 +15,13 @@ type TroubleshootAccountMsg struct {
 func TroubleshootAccount(accountID, reason string) tea.Cmd {
 	return func() tea.Msg { return TroubleshootAccountMsg{AccountID: accountID, Reason: reason} }
 }
+
+// ConfirmTimeShiftMsg asks the background sync to run one account once with the
+// time-shift guard's held moves confirmed (sync.RunOptions.ConfirmTimeShift): the person
+// said the calendar's new times are right. The root routes it to the sync status widget.
+type ConfirmTimeShiftMsg struct{ AccountID string }
+
+// ConfirmTimeShift returns a Cmd that asks for that run.
+func ConfirmTimeShift(accountID string) tea.Cmd {
+	return func() tea.Msg { return ConfirmTimeShiftMsg{AccountID: accountID} }
+}

@@ -35,10 +35,15 @@ type Model struct {
 	// wantTab is where the last key asked to go; the root reads it through RequestedTab.
 	wantTab  int
 	wantsTab bool
+	// asking is the held time shift whose "move the activities?" question is on screen.
+	asking *sync.Outcome
 }
 
 type keyMap struct {
 	Activities, Troubleshoot, Reload, Cause key.Binding
+	// AcceptShift asks to apply the moves the time-shift guard held back; Yes and No
+	// answer that question.
+	AcceptShift, Yes, No key.Binding
 }
 
 // summary is everything Home shows, read in one Cmd.
@@ -68,6 +73,9 @@ func New(c *common.Context) *Model {
 		Troubleshoot: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "troubleshoot")),
 		Reload:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
 		Cause:        key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "why sync failed")),
+		AcceptShift:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "accept the calendar's times")),
+		Yes:          key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, move them")),
+		No:           key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 	}}
 }
 
@@ -82,6 +90,12 @@ func (m *Model) RequestedTab() (int, bool) {
 func (m *Model) Title() string    { return "Home" }
 func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
 func (m *Model) ShortHelp() []key.Binding {
+	if m.asking != nil {
+		return []key.Binding{m.keys.Yes, m.keys.No}
+	}
+	if _, ok := m.heldShift(); ok {
+		return []key.Binding{m.keys.AcceptShift, m.keys.Cause, m.keys.Activities, m.keys.Troubleshoot, m.keys.Reload}
+	}
 	if _, ok := m.failed(); ok {
 		return []key.Binding{m.keys.Cause, m.keys.Activities, m.keys.Troubleshoot, m.keys.Reload}
 	}
@@ -97,6 +111,18 @@ func (m *Model) failed() (sync.Outcome, bool) {
 	}
 	return sync.Outcome{}, false
 }
+
+// heldShift is the first account (in the list's order) whose last sync held back a mass
+// time shift, waiting for the person to say which time is right.
+func (m *Model) heldShift() (sync.Outcome, bool) {
+	for _, a := range m.summary.accounts {
+		if o := m.summary.outcomes[a.ID]; o.TimeShift > 0 && a.State == store.AccountConnected {
+			return o, true
+		}
+	}
+	return sync.Outcome{}, false
+}
+
 func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
 
 // Init reads the summary.
@@ -161,7 +187,24 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.ActivatedMsg, common.DataChangedMsg:
 		return m, m.load()
 	case tea.KeyMsg:
+		if m.asking != nil {
+			// The question is answered (or dropped) by the next key; only y moves anything.
+			o := *m.asking
+			m.asking = nil
+			switch {
+			case key.Matches(msg, m.keys.Yes):
+				m.summary.outcomes[o.AccountID] = sync.Outcome{AccountID: o.AccountID, State: sync.OutcomeOK, At: o.At}
+				return m, common.ConfirmTimeShift(o.AccountID)
+			case key.Matches(msg, m.keys.No):
+				return m, nil
+			}
+		}
 		switch {
+		case key.Matches(msg, m.keys.AcceptShift):
+			if o, ok := m.heldShift(); ok {
+				m.asking = &o
+			}
+			return m, nil
 		case key.Matches(msg, m.keys.Activities):
 			m.wantTab, m.wantsTab = common.TabActivities, true
 			return m, nil
@@ -234,6 +277,9 @@ func (m *Model) View() string {
 				line("  " + who)
 				wrapped(strings.TrimPrefix(state, st.Muted.Render(" — ")), "      ")
 			}
+			if o := s.outcomes[a.ID]; o.TimeShift > 0 && a.State == store.AccountConnected {
+				m.shiftLines(o, wrapped)
+			}
 			if a.State != store.AccountConnected && a.LastErrorMessage != "" {
 				// What to do, when the person can mend it; else the stored message.
 				text := accountsetup.AccountAdvice(a)
@@ -305,6 +351,9 @@ func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) 
 		if o.State == sync.OutcomePartial {
 			what = "sync partly failed"
 		}
+		if o.TimeShift > 0 {
+			what = "sync held back moves" // nothing failed: it waits for an answer (shiftLines)
+		}
 		if !o.At.IsZero() {
 			what += " " + relative(now, o.At, loc)
 		}
@@ -321,6 +370,21 @@ func (m *Model) accountLine(a store.Account, now time.Time, loc *time.Location) 
 		return st.Muted.Render("○") + " " + desc, sep + st.Muted.Render("sync stopped") + synced
 	}
 	return st.Warn.Render("?") + " " + desc, sep + st.Warn.Render(safetext.Line(a.State)) + synced
+}
+
+// shiftLines says under an account what its held time shift is and how to answer it: the
+// question itself once m was pressed.
+func (m *Model) shiftLines(o sync.Outcome, wrapped func(s, indent string)) {
+	st := m.ctx.Styles
+	n, moved := common.Count(o.TimeShift), sync.ShiftText(o.TimeShiftHours)
+	if m.asking != nil && m.asking.AccountID == o.AccountID {
+		wrapped(st.Warn.Render("Move "+n+" activities "+moved+" to match the calendar? ")+
+			st.Key.Render("y")+st.Muted.Render(" yes · ")+st.Key.Render("n")+st.Muted.Render(" no"), "      ")
+		return
+	}
+	wrapped(st.Muted.Render("The calendar moved "+n+" synced events "+moved+"; none was applied here. Press ")+
+		st.Key.Render("m")+st.Muted.Render(" to accept the calendar's times, ")+st.Key.Render("!")+
+		st.Muted.Render(" to find out which time is right."), "      ")
 }
 
 // failedNote is what follows "Last sync:" when some account's last sync failed.

@@ -531,6 +531,7 @@ var reasonMeaning = map[string]string{
 	"local-won":          "both sides changed; the CRM version won, the calendar version is kept below",
 	"remote-won":         "both sides changed; the calendar version won, the CRM version is kept below",
 	"mass-delete-guard":  "the calendar suddenly listed nothing; nothing was deleted",
+	"time-shift-guard":   "many events moved by the same hours in the calendar; nothing moved here until you confirm (Home: m)",
 	"cursor-expired":     "the calendar's change token expired; a full listing was done",
 	"unlinked":           "the event is gone; the activity was kept",
 	"unconfirmed-writes": "calsync's own writes were not confirmed by the calendar's changes; the next sync lists the calendar in full",

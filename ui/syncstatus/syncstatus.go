@@ -46,7 +46,7 @@ type IdleMsg struct {
 type Runner struct {
 	eng    *sync.Engine
 	events chan tea.Msg
-	kick   chan string // account id ("" = all due and all enabled) to sync now
+	kick   chan kickReq // an account to sync now ("" = all due and all enabled)
 	stop   context.CancelFunc
 	once   gosync.Once
 	// stopped closes on Stop, so a run's final event never blocks a loop nobody drains;
@@ -60,7 +60,7 @@ type Runner struct {
 
 // NewRunner wraps an engine; its Observer is replaced to feed the channel.
 func NewRunner(eng *sync.Engine) *Runner {
-	r := &Runner{eng: eng, events: make(chan tea.Msg, 64), kick: make(chan string, 4), Tick: 30 * time.Second,
+	r := &Runner{eng: eng, events: make(chan tea.Msg, 64), kick: make(chan kickReq, 4), Tick: 30 * time.Second,
 		stopped: make(chan struct{}), exited: make(chan struct{})}
 	eng.Observer = r.observe
 	return r
@@ -123,12 +123,34 @@ func (r *Runner) Stop() bool {
 	}
 }
 
+// kickReq is a request for an immediate run.
+type kickReq struct {
+	id string
+	// confirmShift runs the account with the time-shift guard's moves confirmed.
+	confirmShift bool
+}
+
 // SyncNow asks for an immediate run of accountID ("" = every enabled account).
 func (r *Runner) SyncNow(accountID string) {
 	select {
-	case r.kick <- accountID:
+	case r.kick <- kickReq{id: accountID}:
 	default: // a request is already queued
 	}
+}
+
+// ConfirmTimeShift asks for an immediate run of accountID with the moves the time-shift
+// guard held back confirmed (sync.RunOptions.ConfirmTimeShift). It waits for room in the
+// queue rather than being dropped like a second "sync now": the person asked for it.
+func (r *Runner) ConfirmTimeShift(accountID string) {
+	if accountID == "" {
+		return
+	}
+	go func() {
+		select {
+		case r.kick <- kickReq{id: accountID, confirmShift: true}:
+		case <-r.stopped:
+		}
+	}()
 }
 
 // Wait is the command that delivers the next event; re-arm it after each one.
@@ -144,8 +166,8 @@ func (r *Runner) loop(ctx context.Context) {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	run := func(force string, all bool) {
-		sums, err := r.round(ctx, next, force, all)
+	run := func(req kickReq, all bool) {
+		sums, err := r.round(ctx, next, req, all)
 		if len(sums) > 0 || err != nil {
 			select {
 			case r.events <- IdleMsg{Summaries: sums, Err: err}:
@@ -153,21 +175,21 @@ func (r *Runner) loop(ctx context.Context) {
 			}
 		}
 	}
-	run("", false)
+	run(kickReq{}, false)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-r.kick:
-			run(id, id == "")
+		case req := <-r.kick:
+			run(req, req.id == "")
 		case <-t.C:
-			run("", false)
+			run(kickReq{}, false)
 		}
 	}
 }
 
 // round syncs the accounts that are due (or forced).
-func (r *Runner) round(ctx context.Context, next map[string]time.Time, force string, all bool) ([]sync.Summary, error) {
+func (r *Runner) round(ctx context.Context, next map[string]time.Time, req kickReq, all bool) ([]sync.Summary, error) {
 	st := r.eng.Store
 	accts, err := store.ListAccounts(ctx, st.DB)
 	if err != nil {
@@ -181,14 +203,16 @@ func (r *Runner) round(ctx context.Context, next map[string]time.Time, force str
 		if err != nil {
 			return sums, err
 		}
-		forced := all || force == a.ID
+		forced := all || req.id == a.ID
 		if !set.Enabled || a.State != store.AccountConnected {
 			continue
 		}
 		if t, ok := next[a.ID]; ok && now.Before(t) && !forced {
 			continue
 		}
-		s, err := r.eng.Run(ctx, a.ID, sync.RunOptions{Wait: 5 * time.Second})
+		opts := sync.RunOptions{Wait: 5 * time.Second}
+		opts.ConfirmTimeShift = req.confirmShift && req.id == a.ID
+		s, err := r.eng.Run(ctx, a.ID, opts)
 		if ctx.Err() != nil {
 			return sums, ctx.Err()
 		}
@@ -339,6 +363,15 @@ func (m *Model) SyncNow() tea.Cmd {
 	return common.Status("sync started")
 }
 
+// ConfirmTimeShift runs accountID once with the held time shift confirmed and says so.
+func (m *Model) ConfirmTimeShift(accountID string) tea.Cmd {
+	if m.runner == nil {
+		return common.Status("sync is not available")
+	}
+	m.runner.ConfirmTimeShift(accountID)
+	return common.Status("moving the activities to the calendar's times…")
+}
+
 // Update handles the runner's messages; it returns the re-armed wait (and, when a run
 // finished, DataChanged so lists reload and a status line on failures).
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
@@ -456,6 +489,9 @@ func (m *Model) View() string {
 		what := "sync failed"
 		if o.State == sync.OutcomePartial {
 			what = "sync partly failed"
+		}
+		if o.TimeShift > 0 {
+			what = "sync held back moves"
 		}
 		ago := humanAgo(m.now().Sub(o.At))
 		if o.At.IsZero() {

@@ -70,11 +70,8 @@ func TestLongFlowsKeepTheCurrentStepOnScreen(t *testing.T) {
 	env.Offline = true
 	c.Services.Doctor = env
 	m := New(c)
-	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyDown})
-	for i := 0; i < 4; i++ {
-		_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyDown})
-	}
-	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyEnter}) // check everything
+	m.Update(tea.KeyMsg{Type: tea.KeyUp})              // wraps to the last entry
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter}) // check everything
 	drive(m, cmd)
 	for i := 0; i < 30 && m.state == stateResult; i++ {
 		_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})

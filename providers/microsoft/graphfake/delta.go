@@ -153,6 +153,12 @@ func (s *Server) delta(q *request, cal string) {
 		for _, in := range ins {
 			items = append(items, deltaItem{seq: e.Seq, id: in.id, in: in})
 		}
+		if !tok.Full {
+			// Occurrences deleted one by one leave the series as removals.
+			for _, id := range e.DeletedOccurrences {
+				items = append(items, deltaItem{seq: e.Seq, id: id, removed: true})
+			}
+		}
 	}
 	sortedInstances(items)
 	start := 0

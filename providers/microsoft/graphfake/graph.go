@@ -363,6 +363,34 @@ type instance struct {
 	start time.Time // occurrence start (series) or the event's start
 	end   time.Time
 	occ   bool
+	// master is the series of an exception (ev is then the exception itself).
+	master *storedEvent
+}
+
+// occurrenceDeleted reports whether occurrence id of series e was deleted on its own.
+func (e *storedEvent) occurrenceDeleted(id string) bool {
+	for _, d := range e.DeletedOccurrences {
+		if d == id {
+			return true
+		}
+	}
+	return false
+}
+
+// occurrence is the instance of series e starting (originally) at st, with its exception.
+func (e *storedEvent) occurrence(st time.Time, dur time.Duration) (instance, bool) {
+	id := occurrenceID(e.ID, st)
+	if e.occurrenceDeleted(id) {
+		return instance{}, false
+	}
+	if ex := e.Exceptions[id]; ex != nil {
+		xs, err1 := ex.Start.absolute()
+		xe, err2 := ex.End.absolute()
+		if err1 == nil && err2 == nil {
+			return instance{ev: ex, id: id, start: xs, end: xe, occ: true, master: e}, true
+		}
+	}
+	return instance{ev: e, id: id, start: st, end: st.Add(dur), occ: true}, true
 }
 
 func occurrenceID(masterID string, start time.Time) string {
@@ -406,7 +434,9 @@ func instancesIn(e *storedEvent, from, to time.Time) []instance {
 	}
 	out := make([]instance, 0, len(starts))
 	for _, st := range starts {
-		out = append(out, instance{ev: e, id: occurrenceID(e.ID, st), start: st, end: st.Add(dur), occ: true})
+		if in, ok := e.occurrence(st, dur); ok {
+			out = append(out, in)
+		}
 	}
 	return out
 }
@@ -435,6 +465,11 @@ func (s *Server) renderInstance(in instance, pr prefs, expand []string) eventJSO
 	}
 	j.Body, j.BodyPreview = renderBody(e, pr.bodyText)
 	switch {
+	case in.occ && in.master != nil:
+		j.Type = "exception"
+		m := in.master.ID
+		j.SeriesMasterID = &m
+		j.ICalUID = in.master.ICalUID
 	case in.occ:
 		j.Type = "occurrence"
 		m := e.ID
@@ -530,7 +565,7 @@ func (s *Server) findInstanceLocked(id string) (instance, bool) {
 				starts, _ := e.Recurrence.occurrences(first, end.Sub(first), st, st.Add(time.Second))
 				for _, x := range starts {
 					if x.Equal(st) {
-						return instance{ev: e, id: id, start: x, end: x.Add(end.Sub(first)), occ: true}, true
+						return e.occurrence(x, end.Sub(first))
 					}
 				}
 			}
@@ -841,12 +876,12 @@ func (s *Server) updateEvent(q *request, in instance) {
 	if !s.writable(q, in.ev) {
 		return
 	}
-	if in.occ {
-		s.graphError(q.w, http.StatusBadRequest, "ErrorInvalidRequest", "Your request can't be completed. Occurrences of this series can't be changed here.")
-		return
-	}
 	if !ifMatchOK(q.r.Header.Get("If-Match"), in.ev.ChangeKey) {
 		s.conflict(q.w)
+		return
+	}
+	if in.occ {
+		s.updateOccurrence(q, in)
 		return
 	}
 	input, ok := s.readInput(q)
@@ -881,12 +916,21 @@ func (s *Server) deleteEvent(q *request, in instance) {
 	if !s.writable(q, in.ev) {
 		return
 	}
-	if in.occ {
-		s.graphError(q.w, http.StatusBadRequest, "ErrorInvalidRequest", "Your request can't be completed. Occurrences of this series can't be deleted here.")
-		return
-	}
 	if !ifMatchOK(q.r.Header.Get("If-Match"), in.ev.ChangeKey) {
 		s.conflict(q.w)
+		return
+	}
+	if in.occ {
+		// One occurrence: it leaves the series; the series and its other exceptions stay.
+		m := in.ev
+		if in.master != nil {
+			m = in.master
+		}
+		delete(m.Exceptions, in.id)
+		m.DeletedOccurrences = append(m.DeletedOccurrences, in.id)
+		m.Seq = s.st.bump()
+		s.persistLocked()
+		q.w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	in.ev.Deleted = true
@@ -905,4 +949,53 @@ func sortedInstances(items []deltaItem) {
 		}
 		return items[i].id < items[j].id
 	})
+}
+
+// updateOccurrence applies a PATCH to one occurrence of a series: it becomes (or stays)
+// an exception with its own changeKey; the series master and its changeKey are
+// unchanged, so the other occurrences keep their versions. The series' change sequence
+// moves, so the next delta round carries the exception.
+func (s *Server) updateOccurrence(q *request, in instance) {
+	input, ok := s.readInput(q)
+	if !ok {
+		return
+	}
+	if input.TransactionID != nil {
+		s.graphError(q.w, http.StatusBadRequest, "ErrorInvalidRequest", "Your request can't be completed. transactionId can only be set when an event is created.")
+		return
+	}
+	master := in.master
+	cp := *in.ev
+	if master == nil {
+		master = in.ev
+		cp.ID, cp.Recurrence, cp.TransactionID = in.id, nil, ""
+		cp.Exceptions, cp.DeletedOccurrences = nil, nil
+		if master.IsAllDay {
+			cp.Start = dateTimeTZ{DateTime: in.start.Format(graphDateTime), TimeZone: master.Start.TimeZone}
+			cp.End = dateTimeTZ{DateTime: in.end.Format(graphDateTime), TimeZone: master.End.TimeZone}
+		} else {
+			cp.Start = dateTimeTZ{DateTime: in.start.UTC().Format(graphDateTime), TimeZone: "UTC"}
+			cp.End = dateTimeTZ{DateTime: in.end.UTC().Format(graphDateTime), TimeZone: "UTC"}
+		}
+	}
+	cp.Props = map[string]string{}
+	for k, v := range in.ev.Props {
+		cp.Props[k] = v
+	}
+	if st, code, msg := applyInput(&cp, input); st != 0 {
+		s.graphError(q.w, st, code, msg)
+		return
+	}
+	cp.ChangeKey = randomID("DwAAABYAAAA", 12)
+	cp.Modified = s.now()
+	cp.Raw = ""
+	if master.Exceptions == nil {
+		master.Exceptions = map[string]*storedEvent{}
+	}
+	master.Exceptions[in.id] = &cp
+	master.Seq = s.st.bump()
+	s.persistLocked()
+	st, _ := cp.Start.absolute()
+	en, _ := cp.End.absolute()
+	writeJSON(q.w, http.StatusOK, s.renderInstance(instance{ev: &cp, id: in.id, start: st, end: en, occ: true, master: master}, q.prefs, nil))
 }

@@ -99,6 +99,13 @@ type storedEvent struct {
 	Modified      time.Time         `json:"modified"`
 	Seq           int64             `json:"seq"`
 	Deleted       bool              `json:"deleted,omitempty"`
+	// Exceptions are the series' occurrences changed one by one (Graph type
+	// "exception"), by occurrence id; DeletedOccurrences the ones deleted one by one.
+	// PATCH / DELETE of an occurrence id makes them, as Graph does (Graph's event update
+	// and delete reference: an occurrence id addresses that one instance, the series and
+	// its other occurrences stay; PROVIDERS.md's Graph section does not cover recurrence).
+	Exceptions         map[string]*storedEvent `json:"exceptions,omitempty"`
+	DeletedOccurrences []string                `json:"deletedOccurrences,omitempty"`
 	// Raw, when set, is served verbatim in listings instead of the rendered event: a
 	// seeding hook for malformed events (what a broken server or a hostile sync partner
 	// could leave behind).
