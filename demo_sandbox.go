@@ -312,7 +312,7 @@ func addAccountDirect(b *demoSandbox, a store.Account, ep providers.Endpoints, s
 		if saved, err = store.CreateAccount(b.ctx, h, a); err != nil {
 			return err
 		}
-		if err := store.PutSecret(b.ctx, h, saved.ID, store.SecretOAuthToken, secret, b.now); err != nil {
+		if err := b.st.SetAccountSecret(b.ctx, h, saved.ID, store.SecretOAuthToken, secret, b.now); err != nil {
 			return err
 		}
 		cals, err := store.ListCalendars(b.ctx, h, b.google.ID)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/store/datadir"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,6 +41,10 @@ type Env struct {
 	Local *time.Location
 	// Interactive is true when stdin and stdout are terminals (the TUI may start).
 	Interactive bool
+	// Keyring finds the OS keyring for account secrets (nil: keep them in the database).
+	Keyring func() (store.Keyring, string)
+	// DemoBuild is set while `demo` builds a sandbox: its secrets stay in its database.
+	DemoBuild bool
 }
 
 // local is the machine's zone as this command sees it (UTC when the caller gave none).
@@ -106,6 +111,7 @@ func main() {
 		Now:         time.Now,
 		Local:       time.Local,
 		Interactive: isTerminal(os.Stdin) && isTerminal(os.Stdout),
+		Keyring:     detectOSKeyring(),
 	}
 	code := run(ctx, env, os.Args[1:])
 	stop() // from here Ctrl-C ends the process at once, also while it waits just below
@@ -139,6 +145,9 @@ func run(ctx context.Context, env *Env, args []string) int {
 			return exitOK
 		}
 		return usagef(env, nil, "%v (run `calsync help` for the commands)", err)
+	}
+	if flagSet(fs, "data-dir") && *dataDir == "" {
+		return usagef(env, nil, "%v", datadir.ErrEmpty)
 	}
 	dir, err := resolveDataDir(*dataDir, env.Getenv)
 	if err != nil {
@@ -209,8 +218,14 @@ func extractDataDir(args []string) (rest []string, dir string, err error) {
 			}
 			dir = args[i+1]
 			i++
+			if dir == "" {
+				return nil, "", datadir.ErrEmpty
+			}
 		case strings.HasPrefix(a, "--data-dir=") || strings.HasPrefix(a, "-data-dir="):
 			dir = a[strings.Index(a, "=")+1:]
+			if dir == "" {
+				return nil, "", datadir.ErrEmpty
+			}
 		default:
 			rest = append(rest, a)
 		}
@@ -260,6 +275,7 @@ func openStore(ctx context.Context, env *Env) (*store.Store, error) {
 	for _, p := range s.Tightened {
 		fmt.Fprintf(env.Stderr, "calsync: %s was readable by others; permissions tightened to owner-only\n", p)
 	}
+	useKeyring(ctx, env, s)
 	// The first run on a data directory makes the person "me", whatever the command.
 	if _, err := store.EnsureMe(ctx, s.DB, env.Getenv("USER"), env.Now()); err != nil {
 		s.Close()

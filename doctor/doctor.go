@@ -352,7 +352,7 @@ func rankFor(s Symptom, id string) int {
 // first (the help article's order), then questions to the provider, then network probes,
 // and the round trip, which writes test data, last.
 var flowOrder = []string{"accounts", "sync-enabled", "list-filters", "before-activation", "types", "left-behind", "calendar",
-	"direction", "last-error", "time-zones", "duplicates", "connection", "scopes", "admin-policy", "network", "clock",
+	"direction", "last-error", "time-zones", "duplicates", "connection", "secret-storage", "scopes", "admin-policy", "network", "clock",
 	"stale-state", "round-trip"}
 
 func rank(id string) int {

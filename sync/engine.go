@@ -400,7 +400,7 @@ func (e *Engine) secretScrubber(ctx context.Context, accountID string) func(stri
 			known = append(known, string(b[1:len(b)-1]))
 		}
 	}
-	if kind, v, err := store.GetSecret(ctx, e.Store.DB, accountID); err == nil {
+	if kind, v, err := e.Store.AccountSecret(ctx, accountID); err == nil {
 		var tok struct {
 			Access  string `json:"access_token"`
 			Refresh string `json:"refresh_token"`
@@ -414,7 +414,7 @@ func (e *Engine) secretScrubber(ctx context.Context, accountID string) func(stri
 			add(string(v))
 		}
 	}
-	if cs, err := store.GetClientSecret(ctx, e.Store.DB, accountID); err == nil {
+	if cs, err := e.Store.AccountClientSecret(ctx, accountID); err == nil {
 		add(string(cs))
 	}
 	if len(known) == 0 {

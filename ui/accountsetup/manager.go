@@ -249,7 +249,7 @@ func (m *Manager) Save(ctx context.Context, c *Connection) (store.Account, error
 				return err
 			}
 		}
-		if err := store.PutSecret(ctx, h, a.ID, c.SecretKind, c.Secret, now); err != nil {
+		if err := m.Store.SetAccountSecret(ctx, h, a.ID, c.SecretKind, c.Secret, now); err != nil {
 			return err
 		}
 		if err := store.RecordSignIn(ctx, h, a.ID, now); err != nil {
@@ -258,7 +258,7 @@ func (m *Manager) Save(ctx context.Context, c *Connection) (store.Account, error
 		// The OAuth client secret goes with the token, so later refreshes work without
 		// CALSYNC_*_CLIENT_SECRET in the environment (it stays a secret: never printed).
 		if cs := strings.TrimSpace(d.ClientSecret); c.SecretKind == store.SecretOAuthToken && cs != "" {
-			if err := store.PutClientSecret(ctx, h, a.ID, []byte(cs)); err != nil {
+			if err := m.Store.SetAccountClientSecret(ctx, h, a.ID, []byte(cs)); err != nil {
 				return err
 			}
 		}
@@ -325,9 +325,14 @@ func (m *Manager) SetEnabled(ctx context.Context, accountID string, on bool) err
 	})
 }
 
-// Remove deletes the account; activities and the journal stay.
+// Remove deletes the account; activities and the journal stay. Its secrets in the OS
+// keyring go after the account is gone (a keyring that fails then leaves an orphan item,
+// never an account without its secret).
 func (m *Manager) Remove(ctx context.Context, accountID string) error {
-	return m.Store.Tx(ctx, func(h store.Handler) error { return store.DeleteAccount(ctx, h, accountID) })
+	if err := m.Store.Tx(ctx, func(h store.Handler) error { return store.DeleteAccount(ctx, h, accountID) }); err != nil {
+		return err
+	}
+	return m.Store.DeleteAccountSecrets(ctx, m.Store.DB, accountID)
 }
 
 // Calendars lists the account's stored calendars.
