@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -24,7 +25,8 @@ import (
 
 const accountUsage = `calsync account add caldav --url URL --username U [--password-stdin] [--name N] [--provider icloud|fastmail|nextcloud|caldav]
          (without --password-stdin the password is asked for on the terminal, not shown)
-       calsync account add google|microsoft [--client-id ID] [--client-secret S] [--name N] [--no-browser]
+       calsync account add google|microsoft [--client-id ID] [--client-secret-stdin | --client-secret-file F] [--name N] [--no-browser]
+         (the client secret also comes from CALSYNC_GOOGLE_CLIENT_SECRET; never from the arguments)
        calsync account list [--json]
        calsync account remove ID
        calsync account reconnect ID [--password-stdin] [--no-browser]`
@@ -92,6 +94,29 @@ func acctWriteJSON(env *Env, v any) int {
 		return failf(env, "%v", err)
 	}
 	return exitOK
+}
+
+// acctReadClientSecret reads the OAuth client secret from stdin or a file: the first
+// line, trimmed (a file saved by an editor ends with a newline).
+func acctReadClientSecret(env *Env, fromStdin bool, file string) (string, error) {
+	var r io.Reader = env.Stdin
+	src := "stdin"
+	if !fromStdin {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", fmt.Errorf("--client-secret-file: %w", err)
+		}
+		defer f.Close()
+		r, src = io.LimitReader(f, 64<<10), file
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the client secret from %s: %w", src, err)
+	}
+	if line = strings.TrimSpace(line); line == "" {
+		return "", fmt.Errorf("no client secret in %s", src)
+	}
+	return line, nil
 }
 
 // acctReadPassword reads one line from stdin: the password. It is never echoed.
@@ -168,7 +193,11 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 	name := fs.String("name", "", "display name")
 	providerID := fs.String("provider", "", "icloud, fastmail, nextcloud or caldav (guides and URL)")
 	clientID := fs.String("client-id", "", "OAuth client ID")
-	clientSecret := fs.String("client-secret", "", "OAuth client secret (Google desktop clients have one; kept with the account's token)")
+	// A client secret in the arguments shows in `ps` and the shell history: it comes from
+	// stdin, a file or CALSYNC_GOOGLE_CLIENT_SECRET. --client-secret VALUE is refused.
+	clientSecretArg := fs.String("client-secret", "", "refused: use --client-secret-stdin, --client-secret-file or the environment")
+	clientSecretStdin := fs.Bool("client-secret-stdin", false, "read the OAuth client secret from stdin")
+	clientSecretFile := fs.String("client-secret-file", "", "read the OAuth client secret from this file")
 	noBrowser := fs.Bool("no-browser", false, "do not try to open a browser")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -178,6 +207,14 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		return usagef(env, c, "account add needs the provider: google, microsoft or caldav")
 	}
 	kind := pos[0]
+	if flagSet(fs, "client-secret") {
+		_ = *clientSecretArg // never echoed: the value is a secret
+		secVar := "CALSYNC_" + strings.ToUpper(kind) + "_CLIENT_SECRET"
+		return usagef(env, c, "a client secret in the arguments is visible to every user in the process list and stays in your shell history: use --client-secret-stdin, --client-secret-file FILE or %s", secVar)
+	}
+	if *clientSecretStdin && *clientSecretFile != "" {
+		return usagef(env, c, "give the client secret once: --client-secret-stdin or --client-secret-file")
+	}
 	var choice accountsetup.Choice
 	switch kind {
 	case "google", "microsoft":
@@ -237,8 +274,12 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		if *clientID != "" {
 			d.ClientID = *clientID
 		}
-		if *clientSecret != "" {
-			d.ClientSecret = *clientSecret
+		if *clientSecretStdin || *clientSecretFile != "" {
+			cs, err := acctReadClientSecret(env, *clientSecretStdin, *clientSecretFile)
+			if err != nil {
+				return usagef(env, c, "%v", err)
+			}
+			d.ClientSecret = cs
 		}
 		if err := accountsetup.ValidateClientID(d.ClientID); err != nil {
 			idVar, _ := accountsetup.ClientEnv(choice.Kind)
@@ -254,6 +295,7 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		return failf(env, "connected, but not saved: %v", err)
 	}
 	fmt.Fprintf(env.Stdout, "Connected %s (%s, %s) as account %s.\n", safetext.Line(a.Name), a.Kind, safetext.Line(a.Login), a.ID)
+	acctSaySecretPlace(ctx, env, m.Store, a.ID)
 	acctPrintCalendars(env, conn)
 	calID := "ID"
 	for _, cal := range conn.Calendars {
@@ -266,6 +308,18 @@ func runAccountAdd(ctx context.Context, env *Env, c *command, args []string) int
 		"  calsync settings set --account %s --calendar %s --direction two-way --enable\n",
 		a.ID, acctShellQuote(calID), a.ID, acctShellQuote(calID))
 	return exitOK
+}
+
+// acctSaySecretPlace says where the new sign-in's secret went: the keyring, or the
+// database and why (a headless machine has no keyring, and the person should know).
+func acctSaySecretPlace(ctx context.Context, env *Env, st *store.Store, accountID string) {
+	switch loc, _ := store.SecretLocation(ctx, st.DB, accountID); loc {
+	case store.InKeyring:
+		fmt.Fprintf(env.Stdout, "Its password or token is kept in %s.\n", st.KeyringStatus())
+	case store.InDatabase:
+		fmt.Fprintf(env.Stdout, "Its password or token is kept in %s, %s (mode 0600).\n",
+			st.KeyringStatus(), filepath.Join(st.Dir, store.DBFileName))
+	}
 }
 
 func acctPrintCalendars(env *Env, conn *accountsetup.Connection) {
@@ -297,6 +351,9 @@ func acctPrintCalendars(env *Env, conn *accountsetup.Connection) {
 type accountJSON struct {
 	store.Account
 	Calendars int `json:"calendars"`
+	// SecretStoredIn says where its token or password lives: keyring, database, or ""
+	// when it has none (never the secret itself).
+	SecretStoredIn string `json:"secret_stored_in"`
 }
 
 func runAccountList(ctx context.Context, env *Env, c *command, args []string) int {
@@ -322,7 +379,8 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 		out := make([]accountJSON, 0, len(as))
 		for _, a := range as {
 			cals, _ := m.Calendars(ctx, a.ID)
-			out = append(out, accountJSON{Account: a, Calendars: len(cals)})
+			loc, _ := store.SecretLocation(ctx, m.Store.DB, a.ID)
+			out = append(out, accountJSON{Account: a, Calendars: len(cals), SecretStoredIn: loc})
 		}
 		return acctWriteJSON(env, out)
 	}
@@ -331,8 +389,16 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tPROVIDER\tLOGIN\tSTATE\tLAST SYNC\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tNAME\tPROVIDER\tLOGIN\tSTATE\tSECRET IN\tLAST SYNC\tLAST ERROR")
+	inDB := 0
 	for _, a := range as {
+		loc, _ := store.SecretLocation(ctx, m.Store.DB, a.ID)
+		switch loc {
+		case "":
+			loc = "none"
+		case store.InDatabase:
+			inDB++
+		}
 		last := "never"
 		if a.LastSyncAt != nil {
 			last = a.LastSyncAt.In(env.Zone()).Format("2006-01-02 15:04")
@@ -345,10 +411,15 @@ func runAccountList(ctx context.Context, env *Env, c *command, args []string) in
 			}
 		}
 		// Every stored field is cleaned: a table is drawn on a terminal too.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(a.ID), safetext.Line(a.Name), safetext.Line(a.Kind),
-			safetext.Line(a.Login), safetext.Line(a.State), last, lastErr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(a.ID), safetext.Line(a.Name), safetext.Line(a.Kind),
+			safetext.Line(a.Login), safetext.Line(a.State), loc, last, lastErr)
 	}
 	tw.Flush()
+	if inDB > 0 {
+		// Say why, so "database" on a desktop is a surprise to look into, not a mystery.
+		fmt.Fprintf(env.Stdout, "\nSecrets marked database are in %s (mode 0600); new ones go to %s.\n",
+			filepath.Join(m.Store.Dir, store.DBFileName), m.Store.KeyringStatus())
+	}
 	for _, a := range as {
 		if a.State == store.AccountNeedsReauth {
 			fmt.Fprintf(env.Stdout, "\n%s needs a fresh sign-in: calsync account reconnect %s\n", safetext.Line(a.Name), a.ID)
@@ -461,6 +532,7 @@ func runAccountReconnect(ctx context.Context, env *Env, c *command, args []strin
 	}
 	fmt.Fprintf(env.Stdout, "Reconnected %s (%s). Its sync settings and links are kept.\n",
 		safetext.Line(saved.Name), saved.ID)
+	acctSaySecretPlace(ctx, env, m.Store, saved.ID)
 	return exitOK
 }
 

@@ -70,7 +70,7 @@ func runBundle(ctx context.Context, env *Env, args []string) int {
 			os.Remove(tmp)
 			return failf(env, "write %s: %v", path, err)
 		}
-		what := "subjects, names and addresses pseudonymised"
+		what := "everything typed (subjects, notes, locations, searches, names, account labels, addresses) pseudonymised"
 		if *private {
 			what = "subjects, names and addresses included (--include-private)"
 		}

@@ -8,8 +8,10 @@ import (
 	"github.com/calsync/calsync/demo"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/calsync/calsync/store"
+	"github.com/calsync/calsync/store/datadir"
 )
 
 const demoUsage = `calsync demo [--data-dir DIR] [--scenario NAME] [--list] [--no-tui] [--seed N]
@@ -72,6 +74,14 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		dir = tmp
 	}
 	env.DataDir = dir
+	env.DemoBuild = true // its fake credentials stay in the sandbox, not the OS keyring
+	// A sandbox goes only where nothing else lives: a directory holding other files is
+	// someone's, and is refused before anything (a database) is written into it.
+	if found, err := datadir.Inspect(dir); err != nil {
+		return failf(env, "cannot use %s for a sandbox: %v", dir, err)
+	} else if len(found.Foreign) > 0 {
+		return failf(env, "%s is not empty (%s) and is not a demo sandbox; give --data-dir an empty or new directory", dir, strings.Join(found.Foreign[:min(3, len(found.Foreign))], ", "))
+	}
 	st, err := openStore(ctx, env)
 	if err != nil {
 		return failf(env, "cannot open the sandbox %s: %v", dir, err)

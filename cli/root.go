@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"github.com/calsync/calsync/demo"
 	"github.com/calsync/calsync/runenv"
+	"github.com/calsync/calsync/store/datadir"
 	"github.com/spf13/cobra"
 	"io"
 	"os"
@@ -85,6 +86,7 @@ func Main() int {
 		Now:         time.Now,
 		Local:       time.Local,
 		Interactive: isTerminal(os.Stdin) && isTerminal(os.Stdout),
+		Keyring:     detectOSKeyring(),
 	}
 	code := run(ctx, env, os.Args[1:])
 	stop() // from here Ctrl-C ends the process at once, also while it waits just below
@@ -128,7 +130,7 @@ func run(ctx context.Context, env *Env, args []string) int {
 	// An empty --data-dir is a mistake (an unset shell variable, most often), not a
 	// request for the default directory: say so before touching any data.
 	if flagSet(fs, "data-dir") && strings.TrimSpace(*dataDir) == "" {
-		return usagef(env, nil, "--data-dir is empty: give a directory, or leave the flag out to use $CALSYNC_DATA_DIR or ~/.local/share/calsync")
+		return usagef(env, nil, "%v", datadir.ErrEmpty)
 	}
 	dir, err := resolveDataDir(*dataDir, env.Getenv)
 	if err != nil {
@@ -234,12 +236,12 @@ func extractDataDir(args []string) (rest []string, dir string, err error) {
 			dir = args[i+1]
 			i++
 			if strings.TrimSpace(dir) == "" {
-				return nil, "", errors.New("--data-dir is empty: give a directory")
+				return nil, "", datadir.ErrEmpty
 			}
 		case strings.HasPrefix(a, "--data-dir=") || strings.HasPrefix(a, "-data-dir="):
 			dir = a[strings.Index(a, "=")+1:]
 			if strings.TrimSpace(dir) == "" {
-				return nil, "", errors.New("--data-dir is empty: give a directory")
+				return nil, "", datadir.ErrEmpty
 			}
 		default:
 			rest = append(rest, a)
@@ -290,6 +292,7 @@ func openStore(ctx context.Context, env *Env) (*store.Store, error) {
 	for _, p := range s.Tightened {
 		fmt.Fprintf(env.Stderr, "calsync: %s was readable by others; permissions tightened to owner-only\n", p)
 	}
+	useKeyring(ctx, env, s)
 	// The first run on a data directory makes the person "me", whatever the command.
 	if _, err := store.EnsureMe(ctx, s.DB, env.Getenv("USER"), env.Now()); err != nil {
 		s.Close()

@@ -62,6 +62,7 @@ func openApp(ctx context.Context, env *Env, st *store.Store) int {
 		return failf(env, "cannot prepare the data directory %s: %v", env.DataDir, err)
 	}
 	c := common.NewContext(st, env.Getenv, env.Now)
+	c.Terminal = env.Stdout // OSC 52 copies (Troubleshoot's c) go to the program's terminal
 	// The app syncs in the background with the same engine `calsync sync` uses; the store's
 	// lease keeps it from overlapping a cron run.
 	eng := sync.New(st)
@@ -77,7 +78,9 @@ func openApp(ctx context.Context, env *Env, st *store.Store) int {
 	if !common.NoColorRequested(env.Getenv) {
 		lipgloss.SetHasDarkBackground(lipgloss.HasDarkBackground())
 	}
-	p := tea.NewProgram(root, tea.WithAltScreen(), tea.WithContext(ctx),
+	// Mouse reports let the wheel scroll a Troubleshoot step; selecting text with the
+	// mouse then takes shift in most terminals (the wizard's c and s copy and save notes).
+	p := tea.NewProgram(root, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithMouseCellMotion(),
 		tea.WithInput(env.Stdin), tea.WithOutput(env.Stdout))
 	if _, err := p.Run(); err != nil {
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {

@@ -320,7 +320,7 @@ func addAccountDirect(b *Sandbox, a store.Account, ep providers.Endpoints, secre
 		if saved, err = store.CreateAccount(b.Ctx, h, a); err != nil {
 			return err
 		}
-		if err := store.PutSecret(b.Ctx, h, saved.ID, store.SecretOAuthToken, secret, b.now); err != nil {
+		if err := b.St.SetAccountSecret(b.Ctx, h, saved.ID, store.SecretOAuthToken, secret, b.now); err != nil {
 			return err
 		}
 		cals, err := store.ListCalendars(b.Ctx, h, b.Google.ID)

@@ -7,6 +7,8 @@ package runenv
 import (
 	"io"
 	"time"
+
+	"github.com/calsync/calsync/store"
 )
 
 // Env is what a command needs from the outside world; tests build their own.
@@ -23,6 +25,10 @@ type Env struct {
 	Local *time.Location
 	// Interactive is true when stdin and stdout are terminals (the TUI may start).
 	Interactive bool
+	// Keyring finds the OS keyring for account secrets (nil: keep them in the database).
+	Keyring func() (store.Keyring, string)
+	// DemoBuild is set while `demo` builds a sandbox: its secrets stay in its database.
+	DemoBuild bool
 }
 
 // Zone is the machine's zone as this command sees it (UTC when the caller gave none).
