@@ -44,12 +44,12 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 	}
 	var secrets [][]byte
 	for _, a := range accts {
-		if _, v, err := store.GetSecret(ctx, st.DB, a.ID); err == nil {
+		if _, v, err := st.AccountSecret(ctx, a.ID); err == nil {
 			r.AddSecret(v)
 			secrets = append(secrets, v)
 		}
 		// The OAuth client secret is kept beside the token and is just as secret.
-		if cs, err := store.GetClientSecret(ctx, st.DB, a.ID); err == nil && len(bytes.TrimSpace(cs)) >= 4 {
+		if cs, err := st.AccountClientSecret(ctx, a.ID); err == nil && len(bytes.TrimSpace(cs)) >= 4 {
 			r.AddSecret(cs)
 			secrets = append(secrets, cs)
 		}
@@ -58,6 +58,16 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 	}
 	if err := registerPrivate(ctx, st, r); err != nil {
 		return err
+	}
+	// Text the person typed into a search is theirs too: the saved one, and the one the
+	// report was asked about. Findings quote it (search: "chlo"), so it is registered,
+	// short ones in their quoted form.
+	if lv, err := store.LoadListView(ctx, st.DB); err == nil {
+		r.AddPrivate("search", lv.Search)
+	}
+	if o.Report.Target != nil {
+		r.AddPrivate("search", o.Report.Target.Search)
+		r.AddPrivate("subject", o.Report.Target.Subject)
 	}
 
 	settings := map[string]any{}
@@ -106,7 +116,7 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 	files := map[string][]byte{}
 	var errs []error
 	put := func(name string, v any) {
-		b, err := scrubJSON(r, v, true)
+		b, err := scrubJSON(r, v, true, false)
 		errs = append(errs, err)
 		files[name] = b
 	}
@@ -114,7 +124,10 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 	put("settings.json", settings)
 	var jl bytes.Buffer
 	for i := len(journal) - 1; i >= 0; i-- { // oldest first, like a log
-		b, err := scrubJSON(r, journal[i], false)
+		// The journal keeps earlier versions of things (a calendar-side subject that lost
+		// a conflict, the list filter a fix replaced): text no table holds any more, so
+		// it is pseudonymised by the field it sits in.
+		b, err := scrubJSON(r, journal[i], false, true)
 		errs = append(errs, err)
 		jl.Write(b)
 		jl.WriteByte('\n')
@@ -123,7 +136,7 @@ func WriteBundle(ctx context.Context, st *store.Store, w io.Writer, o BundleOpti
 	schema, _ := st.SchemaVersion(ctx)
 	files["versions.txt"] = []byte(fmt.Sprintf("calsync %s\nschema v%d (latest known v%d)\n%s %s/%s\ncreated %s\n",
 		o.Version, schema, store.LatestSchemaVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH, o.Now.UTC().Format(time.RFC3339)))
-	priv := "Subjects, notes, locations, names, calendar names and e-mail addresses are replaced by pseudonyms\n(the same text gets the same pseudonym inside this bundle, so copies can still be recognised)."
+	priv := "Everything the person typed is replaced by pseudonyms: subjects, notes, locations, search texts\n(saved and asked about), people's names, account labels, calendar names and e-mail addresses,\nalso earlier versions of them kept in the journal (the same text gets the same pseudonym inside\nthis bundle, so copies can still be recognised)."
 	if o.IncludePrivate {
 		priv = "This bundle was made with --include-private: subjects, names and addresses are readable."
 	}
@@ -219,9 +232,22 @@ func registerPrivate(ctx context.Context, st *store.Store, r *Redactor) error {
 	return rows.Err()
 }
 
+// freeTextKeys are JSON fields whose value is text a person typed (in calsync or in their
+// calendar), with the pseudonym kind it gets. Applied by field name only where the
+// document's shape is calsync's own record of activities and events (the journal), since
+// elsewhere "note" is the doctor's own prose.
+var freeTextKeys = map[string]string{
+	"subject":     "subject",
+	"note":        "note",
+	"description": "note", // an event's body is the activity's note
+	"location":    "location",
+	"search":      "search",
+}
+
 // scrubJSON marshals v, then scrubs every string value (so escaping cannot hide a secret
-// or a subject from the redactor), and marshals again.
-func scrubJSON(r *Redactor, v any, indent bool) ([]byte, error) {
+// or a subject from the redactor), and marshals again. byKey also pseudonymises the values
+// of freeTextKeys whole, registered or not.
+func scrubJSON(r *Redactor, v any, indent, byKey bool) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -232,7 +258,7 @@ func scrubJSON(r *Redactor, v any, indent bool) ([]byte, error) {
 	if err := dec.Decode(&tree); err != nil {
 		return nil, err
 	}
-	tree = scrubTree(r, tree)
+	tree = scrubTree(r, tree, byKey)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -245,13 +271,13 @@ func scrubJSON(r *Redactor, v any, indent bool) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-func scrubTree(r *Redactor, v any) any {
+func scrubTree(r *Redactor, v any, byKey bool) any {
 	switch x := v.(type) {
 	case string:
 		return r.Text(x)
 	case []any:
 		for i := range x {
-			x[i] = scrubTree(r, x[i])
+			x[i] = scrubTree(r, x[i], byKey)
 		}
 		return x
 	case map[string]any:
@@ -260,12 +286,18 @@ func scrubTree(r *Redactor, v any) any {
 			if s, ok := val.(string); ok && strings.HasPrefix(strings.TrimSpace(s), "{") {
 				var inner any
 				if json.Unmarshal([]byte(s), &inner) == nil {
-					b, _ := json.Marshal(scrubTree(r, inner))
+					b, _ := json.Marshal(scrubTree(r, inner, byKey))
 					x[k] = r.Text(string(b))
 					continue
 				}
 			}
-			x[k] = scrubTree(r, val)
+			if kind, ok := freeTextKeys[k]; ok && byKey {
+				if s, ok := val.(string); ok {
+					x[k] = r.Field(kind, strings.TrimSpace(s))
+					continue
+				}
+			}
+			x[k] = scrubTree(r, val, byKey)
 		}
 		return x
 	}

@@ -333,7 +333,7 @@ func appPasswordFix(a *AccountView) *Fix {
 			if err != nil {
 				return err
 			}
-			if err := store.PutSecret(ctx, h, acct.ID, "password", []byte(pw), now); err != nil {
+			if err := e.Store.SetAccountSecret(ctx, h, acct.ID, store.SecretPassword, []byte(pw), now); err != nil {
 				return err
 			}
 			if err := store.ClearAccountError(ctx, h, acct.ID, now); err != nil {

@@ -554,8 +554,23 @@ func checkCalendar(ctx context.Context, e *Env, a *AccountView) Finding {
 		return f
 	}
 	out := pass(fmt.Sprintf("activities go to %q, which exists and accepts them", cal.Name), ev)
-	out.Ask = fmt.Sprintf("Is %q in %s the calendar you are looking at? Other calendars of the same account do not get CRM activities.", safeName(cal.Name), a.Account.Login)
+	// The question only matters when the account has another calendar the person could
+	// be looking at instead.
+	if eventCalendars(a.Calendars) > 1 {
+		out.Ask = fmt.Sprintf("Is %q in %s the calendar you are looking at? Other calendars of the same account do not get CRM activities.", safeName(cal.Name), a.Account.Login)
+	}
 	return out
+}
+
+// eventCalendars counts the calendars that hold events (not task lists).
+func eventCalendars(cals []store.Calendar) int {
+	n := 0
+	for _, c := range cals {
+		if c.HasEvents {
+			n++
+		}
+	}
+	return n
 }
 
 // safeName keeps a calendar name on one line inside a sentence; the UI and CLI still pass

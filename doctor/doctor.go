@@ -306,9 +306,10 @@ func tally(fs []Finding) Counts {
 	return c
 }
 
-// Flow returns the checks serving symptom s, cheapest and most likely first. Expensive
-// checks (network probes, the round trip) come last, so a flow stops being slow only
-// when the cheap explanations are exhausted.
+// Flow returns the checks serving symptom s, most likely for that symptom first (see
+// symptomFirst), then cheapest first. Expensive checks (network probes, the round trip)
+// come last, so a flow stops being slow only when the cheap explanations are exhausted.
+// The wizard and `calsync doctor --symptom` both walk this order.
 func Flow(s Symptom) []*Check {
 	var out []*Check
 	for _, c := range registry {
@@ -320,16 +321,38 @@ func Flow(s Symptom) []*Check {
 		if out[i].Expensive != out[j].Expensive {
 			return !out[i].Expensive
 		}
-		return rank(out[i].ID) < rank(out[j].ID)
+		return rankFor(s, out[i].ID) < rankFor(s, out[j].ID)
 	})
 	return out
+}
+
+// symptomFirst is, per symptom, the checks most likely to explain that symptom, in order;
+// they run before the rest of its flow (which keeps flowOrder). "Sync works in one
+// direction only" is nearly always the direction setting, so it is checked before anything
+// asks the person about calendars; duplicates are looked for before what causes them.
+// A symptom missing here uses flowOrder alone.
+var symptomFirst = map[Symptom][]string{
+	OneWay:      {"direction", "last-error", "sync-enabled", "calendar"},
+	Duplicates:  {"duplicates", "left-behind"},
+	Permissions: {"scopes", "admin-policy", "connection"},
+}
+
+// rankFor is a check's place in symptom s's flow.
+func rankFor(s Symptom, id string) int {
+	first := symptomFirst[s]
+	for i, x := range first {
+		if x == id {
+			return i
+		}
+	}
+	return len(first) + rank(id)
 }
 
 // flowOrder ranks checks from cheapest and most likely to most expensive: store reads
 // first (the help article's order), then questions to the provider, then network probes,
 // and the round trip, which writes test data, last.
 var flowOrder = []string{"accounts", "sync-enabled", "list-filters", "before-activation", "types", "left-behind", "calendar",
-	"direction", "last-error", "time-zones", "duplicates", "connection", "scopes", "admin-policy", "network", "clock",
+	"direction", "last-error", "time-zones", "duplicates", "connection", "secret-storage", "scopes", "admin-policy", "network", "clock",
 	"stale-state", "round-trip"}
 
 func rank(id string) int {

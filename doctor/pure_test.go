@@ -157,6 +157,17 @@ func TestFlowsOrderCheapFirstAndCoverEverySymptom(t *testing.T) {
 	if ids := flowIDs(CantConnect); ids[0] != "accounts" || ids[1] != "connection" {
 		t.Fatalf("cant-connect flow: %v", ids)
 	}
+	// One direction only: the direction setting is the likely cause, checked first (before
+	// any "is this the calendar you look at?" question).
+	if ids := flowIDs(OneWay); ids[0] != "direction" || ids[len(ids)-1] != "round-trip" {
+		t.Fatalf("one-way flow: %v", ids)
+	}
+	if ids := flowIDs(Duplicates); ids[0] != "duplicates" {
+		t.Fatalf("duplicates flow: %v", ids)
+	}
+	if ids := flowIDs(Permissions); ids[0] != "scopes" {
+		t.Fatalf("permissions flow: %v", ids)
+	}
 }
 
 func flowIDs(s Symptom) []string {

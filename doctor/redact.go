@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/calsync/calsync/store"
@@ -61,7 +62,13 @@ func (r *Redactor) AddSecret(v []byte) {
 // AddPrivate registers personal text of the given kind (subject, note, location, person, login).
 func (r *Redactor) AddPrivate(kind, v string) {
 	v = strings.TrimSpace(v)
-	if v == "" || len(v) < 3 {
+	if v == "" {
+		return
+	}
+	if len(v) < 3 {
+		// Too short to replace wherever it occurs ("mü" is inside other words); caught
+		// where a message quotes it, as search: "mü".
+		r.private[strconv.Quote(v)] = privEntry{kind, v}
 		return
 	}
 	r.private[v] = privEntry{kind, v}
@@ -102,6 +109,8 @@ var secretPatterns = []struct {
 	{regexp.MustCompile(`(?i)(https?://)[^/\s:@]+:[^/\s@]+@`), "${1}[secret removed]@"},
 }
 
+var quotedSearchRE = regexp.MustCompile(`search: "(?:[^"\\]|\\.)*"`)
+
 var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
 
 // Text scrubs s: known secrets and credential-looking values always; personal text and
@@ -116,6 +125,16 @@ func (r *Redactor) Text(s string) string {
 	if r.keepPrivate {
 		return s
 	}
+	// The doctor quotes list searches as search: "text" (checks_notshowing); the text
+	// may be one the person no longer has saved, so it is pseudonymised by its shape.
+	s = quotedSearchRE.ReplaceAllStringFunc(s, func(m string) string {
+		q := strings.TrimPrefix(m, "search: ")
+		v, err := strconv.Unquote(q)
+		if err != nil {
+			return m
+		}
+		return "search: " + strconv.Quote(r.Pseudonym("search", strings.TrimSpace(v)))
+	})
 	// Longest first so "Lunch with Ana Lopez" goes before "Ana Lopez".
 	keys := make([]string, 0, len(r.private))
 	for k := range r.private {
@@ -151,10 +170,10 @@ func SecretRedactor(ctx context.Context, st *store.Store) *Redactor {
 		return r
 	}
 	for _, a := range accts {
-		if _, v, err := store.GetSecret(ctx, st.DB, a.ID); err == nil {
+		if _, v, err := st.AccountSecret(ctx, a.ID); err == nil {
 			r.AddSecret(v)
 		}
-		if cs, err := store.GetClientSecret(ctx, st.DB, a.ID); err == nil && len(cs) > 0 {
+		if cs, err := st.AccountClientSecret(ctx, a.ID); err == nil && len(cs) > 0 {
 			r.AddSecret(cs)
 		}
 	}

@@ -14,8 +14,9 @@ const (
 	SecretPassword   = "password"    // a CalDAV (app) password
 )
 
-// PutSecret stores an account's secret, replacing any earlier one. The value is never
-// logged or returned by anything but GetSecret.
+// PutSecret stores an account's secret in its database row, replacing any earlier one.
+// The value is never logged or returned by anything but GetSecret. Callers use
+// Store.SetAccountSecret, which puts it in the OS keyring when there is one.
 func PutSecret(ctx context.Context, h Handler, accountID, kind string, value []byte, now time.Time) error {
 	if kind != SecretOAuthToken && kind != SecretPassword {
 		return fmt.Errorf("secret kind %q: want %s or %s", kind, SecretOAuthToken, SecretPassword)
@@ -30,7 +31,8 @@ func PutSecret(ctx context.Context, h Handler, accountID, kind string, value []b
 	return nil
 }
 
-// GetSecret reads an account's secret and its kind.
+// GetSecret reads an account's secret and its kind from its database row (empty when the
+// value is in the keyring: use Store.AccountSecret).
 func GetSecret(ctx context.Context, h Handler, accountID string) (kind string, value []byte, err error) {
 	err = h.QueryRowContext(ctx, `SELECT kind, value FROM secrets WHERE account_id = ?`, accountID).Scan(&kind, &value)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -48,6 +50,7 @@ func DeleteSecret(ctx context.Context, h Handler, accountID string) error {
 // SaveSecret implements providers.SecretSaver (structurally; store imports nothing of
 // ours): a provider that refreshed an OAuth token hands the new token JSON back here.
 // The secret's kind is kept; an account without one gets an oauth_token.
+// It goes where the account's secrets live (SetAccountSecret).
 func (s *Store) SaveSecret(ctx context.Context, accountID string, secret []byte) error {
 	kind, _, err := GetSecret(ctx, s.DB, accountID)
 	if errors.Is(err, ErrNotFound) {
@@ -55,5 +58,5 @@ func (s *Store) SaveSecret(ctx context.Context, accountID string, secret []byte)
 	} else if err != nil {
 		return err
 	}
-	return PutSecret(ctx, s.DB, accountID, kind, secret, time.Now())
+	return s.SetAccountSecret(ctx, s.DB, accountID, kind, secret, time.Now())
 }

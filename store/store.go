@@ -20,13 +20,15 @@ import (
 	"strings"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/calsync/calsync/store/datadir"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
 // DBFileName is the database's name inside the data directory.
-const DBFileName = "calsync.db"
+const DBFileName = datadir.DBFileName
 
 // Handler is what queries run on: the database or a transaction.
 type Handler interface {
@@ -42,21 +44,27 @@ type Store struct {
 	Path string
 	// Tightened lists the paths whose permissions Open narrowed (to tell the person once).
 	Tightened []string
+	// Keyring holds account secrets when set (the caller detects it: store/oskeyring);
+	// nil keeps them in the database. KeyringNote says why there is none.
+	Keyring     Keyring
+	KeyringNote string
 }
 
-// Open opens (creating if needed) the database in dir, tightens permissions
-// (directory 0700, files 0600) and applies pending migrations.
+// Open opens (creating if needed) the database in dir and applies pending migrations.
+// The directory must be private: datadir.Prepare creates it 0700, or tightens it only
+// when it holds nothing but calsync's files, and refuses (a *datadir.Refusal saying why
+// and what to do) an existing shared or foreign directory. The database files are always
+// calsync's own and are narrowed to 0600.
 func Open(ctx context.Context, dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("store: no data directory")
 	}
 	var tightened []string
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
-	}
-	if t, err := tighten(dir, 0o700); err != nil {
+	prep, err := datadir.Prepare(dir)
+	if err != nil {
 		return nil, err
-	} else if t {
+	}
+	if prep.Tightened {
 		tightened = append(tightened, dir)
 	}
 	path := filepath.Join(dir, DBFileName)

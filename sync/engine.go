@@ -64,7 +64,8 @@ type Engine struct {
 	// lease expires after it.
 	LeaseTTL time.Duration
 	// MaxAttempts bounds tries of one provider call on retryable errors (default 5);
-	// RetryBudget bounds the total time a run may spend waiting on retries (default 2 min).
+	// RetryBudget bounds the total time a run may lose to retries (default 2 min): failed
+	// attempts, timed on Now, as well as the waits between them.
 	MaxAttempts int
 	RetryBudget time.Duration
 	BaseBackoff time.Duration // first backoff (default 1 s), doubled per attempt
@@ -399,7 +400,7 @@ func (e *Engine) secretScrubber(ctx context.Context, accountID string) func(stri
 			known = append(known, string(b[1:len(b)-1]))
 		}
 	}
-	if kind, v, err := store.GetSecret(ctx, e.Store.DB, accountID); err == nil {
+	if kind, v, err := e.Store.AccountSecret(ctx, accountID); err == nil {
 		var tok struct {
 			Access  string `json:"access_token"`
 			Refresh string `json:"refresh_token"`
@@ -413,7 +414,7 @@ func (e *Engine) secretScrubber(ctx context.Context, accountID string) func(stri
 			add(string(v))
 		}
 	}
-	if cs, err := store.GetClientSecret(ctx, e.Store.DB, accountID); err == nil {
+	if cs, err := e.Store.AccountClientSecret(ctx, accountID); err == nil {
 		add(string(cs))
 	}
 	if len(known) == 0 {

@@ -45,7 +45,7 @@ func ProviderConfig(ctx context.Context, st *store.Store, acct store.Account, ge
 		}
 		cfg.ClientSecret = getenv("CALSYNC_" + up + "_CLIENT_SECRET")
 	}
-	_, secret, err := store.GetSecret(ctx, st.DB, acct.ID)
+	_, secret, err := st.AccountSecret(ctx, acct.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return cfg, &providers.Error{Kind: providers.AuthExpired, Provider: acct.Kind, Op: "open account",
 			Message: "no saved sign-in for this account", Hint: "run `calsync account reconnect " + acct.ID + "`"}
@@ -61,7 +61,7 @@ func ProviderConfig(ctx context.Context, st *store.Store, acct store.Account, ge
 	}
 	if cfg.ClientSecret == "" {
 		// The environment wins; otherwise the client secret the account signed in with.
-		if cs, err := store.GetClientSecret(ctx, st.DB, acct.ID); err == nil {
+		if cs, err := st.AccountClientSecret(ctx, acct.ID); err == nil {
 			cfg.ClientSecret = string(cs)
 		}
 	}

@@ -27,11 +27,13 @@ type run struct {
 	// scrub removes the account's stored secrets from text the run writes or reports.
 	scrub func(string) string
 
-	prov  providers.Provider
-	cal   string
-	win   providers.Window
-	meID  string
-	slept time.Duration // retry waits so far, against RetryBudget
+	prov providers.Provider
+	cal  string
+	win  providers.Window
+	meID string
+	// spent is the time lost to retries so far, against RetryBudget: the failed attempts
+	// (a stalled request that timed out counts in full) and the waits between them.
+	spent time.Duration
 
 	// readOnly is set when the calendar refused a write: the push phase stops.
 	readOnly bool
@@ -220,6 +222,7 @@ func (r *run) call(ctx context.Context, fn func() error) error {
 		maxB = 30 * time.Second
 	}
 	for attempt := 1; ; attempt++ {
+		started := r.e.now()
 		err := fn()
 		if err == nil {
 			return nil
@@ -231,6 +234,8 @@ func (r *run) call(ctx context.Context, fn func() error) error {
 		if !k.Retryable() || attempt >= maxAttempts {
 			return err
 		}
+		took := max(r.e.now().Sub(started), 0)
+		r.spent += took
 		d := base << (attempt - 1)
 		if d > maxB || d <= 0 {
 			d = maxB
@@ -238,10 +243,13 @@ func (r *run) call(ctx context.Context, fn func() error) error {
 		if pe, ok := providers.AsError(err); ok && pe.RetryAfter > 0 {
 			d = pe.RetryAfter
 		}
-		if r.slept+d > budget {
+		// The next attempt may take as long as this one did (a server that stalls until
+		// the request deadline stalls again): retry only if it would still end within
+		// the budget, so a dead server stops the run in time.
+		if r.spent+d+took > budget {
 			return err
 		}
-		r.slept += d
+		r.spent += d
 		if err := r.e.sleep(ctx, d); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/httppolicy"
 )
 
 // Discovery is what account setup learns from a CalDAV server (RFC 6764 + RFC 4791 6.2).
@@ -76,7 +77,8 @@ func (c *davClient) discover(ctx context.Context, base *url.URL) (*discovered, e
 		ms, at, err := c.propfind(ctx, "discover", cand, "0", `<d:current-user-principal/><c:calendar-home-set/><d:resourcetype/>`)
 		if err != nil {
 			k := providers.KindOf(err)
-			if k.NeedsReauth() || k == providers.Network || k == providers.RateLimited {
+			// A refused redirect is the answer, not a reason to try the next entry point.
+			if k.NeedsReauth() || k == providers.Network || k == providers.RateLimited || httppolicy.Refused(err) {
 				return nil, err
 			}
 			lastErr = err

@@ -18,16 +18,20 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/httpapi"
+	"github.com/calsync/calsync/providers/httppolicy"
 )
 
 const (
 	providerName = "caldav"
 	// maxBodyBytes bounds a multistatus body; 2,000 events with large descriptions stay
 	// far below it, a hostile server cannot make us buffer gigabytes.
-	maxBodyBytes  = 256 << 20
-	maxErrorBytes = 64 << 10
-	maxRedirects  = 5
+	maxBodyBytes  = httppolicy.MaxMultistatus
+	maxErrorBytes = httppolicy.MaxErrorBody
 )
+
+// policy is the outbound HTTP policy for CalDAV: the password goes to the configured
+// origin, and to another *.icloud.com host over https only (iCloud's partition redirect).
+var policy = httppolicy.Policy{Share: httppolicy.ICloudPartitions}
 
 // davClient sends WebDAV requests with basic auth, follows redirects itself (net/http
 // turns a redirected PROPFIND into a GET, which breaks /.well-known discovery) and turns
@@ -41,14 +45,10 @@ type davClient struct {
 }
 
 func newDAVClient(hc *http.Client, user, password string, server KnownServer) *davClient {
-	var c http.Client
-	if hc != nil {
-		c = *hc
-	} else {
-		c.Timeout = 2 * time.Minute
-	}
+	c := httppolicy.Client(hc, policy)
+	// Redirects are followed by do, under policy.Redirect.
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &davClient{http: &c, user: user, password: password, server: server}
+	return &davClient{http: c, user: user, password: password, server: server}
 }
 
 // response is a successful reply with its body already read.
@@ -97,20 +97,27 @@ func (c *davClient) open(ctx context.Context, op, method string, u *url.URL, bod
 		if body != nil && req.Header.Get("Content-Type") == "" {
 			req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
 		}
-		// Credentials go to the host the person configured and, after a redirect, only
-		// over https (iCloud moves accounts to pNN-caldav.icloud.com partitions).
-		if c.user != "" && (u.Host == origin.Host || u.Scheme == "https") {
+		// Credentials go to the origin the person configured and, after a redirect, to an
+		// iCloud partition (pNN-caldav.icloud.com) over https only: httppolicy decides.
+		if c.user != "" && policy.MayCarry(origin, u) {
 			req.SetBasicAuth(c.user, c.password)
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
 			return nil, nil, c.networkError(ctx, op, err)
 		}
-		if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" && hop < maxRedirects {
+		if isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "" {
 			loc, perr := u.Parse(resp.Header.Get("Location"))
 			drain(resp)
 			if perr != nil {
 				return nil, nil, &providers.Error{Kind: providers.Invalid, Provider: providerName, Op: op, Status: resp.StatusCode, Message: "redirect to an invalid address"}
+			}
+			if c.user != "" || hop >= httppolicy.MaxRedirects {
+				if err := policy.Redirect(origin, loc, hop+1); err != nil {
+					pe := err.(*providers.Error)
+					pe.Provider, pe.Op, pe.Status = providerName, op, resp.StatusCode
+					return nil, pe
+				}
 			}
 			u = loc
 			continue

@@ -122,7 +122,7 @@ func New(cfg providers.Config) (*Client, error) {
 	if api == "" {
 		api = DefaultAPI
 	}
-	return &Client{api: &httpapi.Client{Provider: Kind, Base: api, HTTP: ts.Client(base), Classify: Classify},
+	return &Client{api: &httpapi.Client{Provider: Kind, Base: api, HTTP: ts.Client(base, api), Classify: Classify},
 		ts: ts, login: cfg.Login, PageSize: DefaultPageSize}, nil
 }
 

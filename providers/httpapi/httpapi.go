@@ -27,11 +27,16 @@ import (
 	"time"
 
 	"github.com/calsync/calsync/providers"
+	"github.com/calsync/calsync/providers/httppolicy"
 )
 
 // MaxBody is the most a provider response body may hold. A calendar page is far smaller;
-// anything bigger is a broken or hostile server and is refused as Invalid.
-const MaxBody = 8 << 20
+// anything bigger is a broken or hostile server and is refused as Invalid. An error
+// answer is cut at httppolicy.MaxErrorBody: only an excerpt of it is ever shown.
+const MaxBody = httppolicy.MaxJSONPage
+
+// defaultHTTP is used when Client.HTTP is nil: bounded, refusing foreign redirects.
+var defaultHTTP = httppolicy.Client(nil, httppolicy.Policy{})
 
 // Response is a received answer, body already read (at most MaxBody bytes).
 type Response struct {
@@ -50,7 +55,7 @@ type Classifier func(resp *Response) *providers.Error
 type Client struct {
 	Provider string       // "google", "microsoft": goes into every error
 	Base     string       // base URL; relative request paths are resolved against it
-	HTTP     *http.Client // usually an oauth2 client; nil = http.DefaultClient
+	HTTP     *http.Client // usually TokenSource.Client (httppolicy); nil = a bounded default
 	Classify Classifier   // per-provider error envelope reader; nil = ClassifyStatus
 	// Now is the clock used to turn an HTTP-date Retry-After into a duration; nil = time.Now.
 	Now func() time.Time
@@ -98,14 +103,23 @@ func (c *Client) Send(ctx context.Context, req Request) (*Response, error) {
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTP
 	}
 	hresp, err := hc.Do(hreq)
 	if err != nil {
 		return nil, c.transportError(ctx, req.Op, err)
 	}
 	defer hresp.Body.Close()
-	body, err := c.readBody(hresp.Body)
+	ok := hresp.StatusCode >= 200 && hresp.StatusCode < 300
+	var body []byte
+	if ok {
+		body, err = c.readBody(hresp.Body)
+	} else {
+		body, err = ReadLimited(hresp.Body, httppolicy.MaxErrorBody)
+		if errors.Is(err, errTooLarge) {
+			err = nil // the excerpt is enough to classify
+		}
+	}
 	resp := &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body}
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
@@ -115,7 +129,7 @@ func (c *Client) Send(ctx context.Context, req Request) (*Response, error) {
 		}
 		return resp, c.transportError(ctx, req.Op, err)
 	}
-	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 {
+	if ok {
 		return resp, nil
 	}
 	return resp, c.classify(req.Op, resp)

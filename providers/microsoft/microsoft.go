@@ -40,6 +40,7 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/httpapi"
+	"github.com/calsync/calsync/providers/httppolicy"
 	"github.com/calsync/calsync/providers/oauth"
 	"golang.org/x/oauth2"
 )
@@ -172,14 +173,8 @@ func New(cfg providers.Config) (*Client, error) {
 		sleep: sleepCtx, canEdit: map[string]bool{}}
 	// The API transport remembers the bearer tokens it sends (see secretTracker); the
 	// stored refresh token is known up front.
-	apiHTTP := &http.Client{}
-	if cfg.HTTPClient != nil {
-		*apiHTTP = *cfg.HTTPClient
-	}
+	apiHTTP := httppolicy.Client(cfg.HTTPClient, httppolicy.Policy{})
 	next := apiHTTP.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
 	c.sent = &secretTracker{next: next}
 	c.sent.add(tok.AccessToken)
 	c.sent.add(tok.RefreshToken)
@@ -192,7 +187,7 @@ func New(cfg providers.Config) (*Client, error) {
 	if api == "" {
 		api = DefaultAPI
 	}
-	c.api = &httpapi.Client{Provider: Kind, Base: normalizeBase(api), HTTP: c.ts.Client(apiHTTP),
+	c.api = &httpapi.Client{Provider: Kind, Base: normalizeBase(api), HTTP: c.ts.Client(apiHTTP, normalizeBase(api)),
 		Classify: Classify, Now: func() time.Time { return c.now() }}
 	return c, nil
 }

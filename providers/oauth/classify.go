@@ -24,6 +24,16 @@ func TokenError(provider, op string, err error, classify Classifier) *providers.
 		return nil
 	}
 	if pe, ok := providers.AsError(err); ok {
+		if pe.Provider == "" || pe.Op == "" { // a refused redirect (httppolicy) knows neither
+			cp := *pe
+			if cp.Provider == "" {
+				cp.Provider = provider
+			}
+			if cp.Op == "" {
+				cp.Op = op
+			}
+			return &cp
+		}
 		return pe
 	}
 	var re *oauth2.RetrieveError

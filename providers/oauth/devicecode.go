@@ -10,6 +10,7 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/httpapi"
+	"github.com/calsync/calsync/providers/httppolicy"
 	"golang.org/x/oauth2"
 )
 
@@ -36,7 +37,7 @@ type DeviceOptions struct {
 	// Show is called once, as soon as the code is issued, so the UI can display it (and
 	// count down to ExpiresAt). Required.
 	Show func(DeviceCode)
-	// HTTPClient talks to the endpoints; nil = http.DefaultClient.
+	// HTTPClient talks to the endpoints (through TokenClient); nil = the bounded default.
 	HTTPClient *http.Client
 	Classify   Classifier // e.g. EntraClassifier(clientID)
 	// Now and Sleep are the clock (tests inject fakes). Sleep must return ctx.Err() when
@@ -59,10 +60,7 @@ func DeviceSignIn(ctx context.Context, opts DeviceOptions) (*Grant, error) {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc := TokenClient(opts.HTTPClient)
 	fail := func(k providers.Kind, code, msg, hint string, cause error) *providers.Error {
 		return &providers.Error{Kind: k, Provider: opts.Provider, Op: "sign in", Code: code,
 			Message: msg, Hint: hint, Err: cause}
@@ -186,7 +184,7 @@ func postForm(ctx context.Context, hc *http.Client, endpoint string, form url.Va
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := httpapi.ReadLimited(resp.Body, 1<<20)
+	body, err := httpapi.ReadLimited(resp.Body, httppolicy.MaxTokenAnswer)
 	if err != nil {
 		return resp.StatusCode, resp.Header, nil, err
 	}
@@ -231,6 +229,11 @@ func (e deviceErr) Error() string { return string(e) }
 const errNoToken = deviceErr("token answer without an access token")
 
 func deviceTransportError(ctx context.Context, provider string, err error) *providers.Error {
+	if pe, ok := providers.AsError(err); ok { // a refused redirect (httppolicy)
+		cp := *pe
+		cp.Provider, cp.Op = provider, "sign in"
+		return &cp
+	}
 	msg := httpapi.Sanitize(err.Error())
 	if ctx.Err() != nil {
 		msg = "sign-in cancelled"

@@ -46,9 +46,23 @@ type LoopbackOptions struct {
 	// nil = print it to Out.
 	ShowURL func(url string)
 	Out     io.Writer // default os.Stderr
-	// HTTPClient talks to the token endpoint; nil = http.DefaultClient.
+	// HTTPClient talks to the token endpoint (through TokenClient); nil = the bounded default.
 	HTTPClient *http.Client
 	Classify   Classifier
+	// Timeout bounds the whole wait for the browser's answer (DefaultSignInTimeout when
+	// zero): a sign-in nobody completes must not keep a listener open for ever.
+	Timeout time.Duration
+}
+
+// DefaultSignInTimeout is how long a loopback sign-in waits for the browser.
+const DefaultSignInTimeout = 5 * time.Minute
+
+// Timeout is the wait Wait applies (opts.Timeout or DefaultSignInTimeout).
+func (o LoopbackOptions) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultSignInTimeout
 }
 
 // Grant is the result of a successful sign-in.
@@ -93,10 +107,9 @@ type Flow struct {
 }
 
 type callback struct {
-	code     string
-	errCode  string
-	errDesc  string
-	badState bool
+	code    string
+	errCode string
+	errDesc string
 }
 
 // Addr is the listener's address (tests check it binds loopback only).
@@ -149,18 +162,22 @@ func (f *Flow) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	got := q.Get("state")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(f.state)) != 1 {
-		cb = callback{badState: true}
+		// Not the answer to this sign-in: any local process (or a stale browser tab) can
+		// reach the loopback port. It is refused and ignored; the sign-in keeps waiting
+		// for the real answer.
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, page("Not the sign-in calsync is waiting for",
+			"This answer does not match the sign-in calsync started (state mismatch), so it was ignored. "+
+				"If you are signing in, finish in the browser tab calsync opened; calsync is still waiting."))
+		return
 	}
 	delivered := false
 	f.once.Do(func() { f.result <- cb; delivered = true })
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	switch {
 	case !delivered:
 		http.Error(w, "This sign-in has already been answered.", http.StatusConflict)
-	case cb.badState:
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, page("Sign-in refused", "The answer did not match the request calsync made (state mismatch). Start the sign-in again from calsync."))
 	case cb.errCode != "":
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprint(w, page("Sign-in not completed", "The provider answered: "+httpapi.Sanitize(cb.errCode+" "+cb.errDesc)+". Return to calsync."))
@@ -174,17 +191,24 @@ func page(title, body string) string {
 		html.EscapeString(title) + "</h1><p>" + html.EscapeString(body) + "</p>"
 }
 
-// Wait shows the URL, tries the browser, waits for one callback (or ctx), closes the
-// listener and exchanges the code with the PKCE verifier.
+// Wait shows the URL, tries the browser, waits for one callback with the right state (or
+// ctx, or the sign-in timeout), closes the listener and exchanges the code with the PKCE
+// verifier. Cancelling ctx (Ctrl+C, esc) ends it at once.
 func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 	defer f.Close()
+	timeout := f.opts.timeout()
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	show := f.opts.ShowURL
 	if show == nil {
 		out := f.opts.Out
 		if out == nil {
 			out = os.Stderr
 		}
-		show = func(u string) { fmt.Fprintf(out, "Open this address in a browser to sign in:\n\n  %s\n\n", u) }
+		show = func(u string) {
+			fmt.Fprintf(out, "Open this address in a browser to sign in:\n\n  %s\n\ncalsync waits up to %s for the sign-in; Ctrl+C cancels.\n\n",
+				u, humanDuration(timeout))
+		}
 	}
 	show(f.URL)
 	if !f.opts.NoBrowser {
@@ -209,26 +233,23 @@ func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 	}
 	var cb callback
 	select {
-	case <-ctx.Done():
+	case <-wctx.Done():
+		if ctx.Err() != nil {
+			return nil, &providers.Error{Kind: providers.Network, Provider: f.opts.Provider, Op: "sign in",
+				Code: "cancelled", Message: "sign-in cancelled", Err: ctx.Err(),
+				Hint: "Start the sign-in again when you are ready."}
+		}
 		return nil, &providers.Error{Kind: providers.Network, Provider: f.opts.Provider, Op: "sign in",
-			Message: "sign-in cancelled or timed out before the browser answered", Err: ctx.Err(),
-			Hint: "Start the sign-in again and complete it in the browser."}
+			Code: "timeout", Message: fmt.Sprintf("no answer from the browser within %s", humanDuration(timeout)),
+			Err: wctx.Err(), Hint: "Start the sign-in again and complete it in the browser on this computer."}
 	case cb = <-f.result:
 	}
 	f.Close()
-	if cb.badState {
-		return nil, &providers.Error{Kind: providers.Invalid, Provider: f.opts.Provider, Op: "sign in",
-			Code: "state_mismatch", Message: "the sign-in answer did not match this request",
-			Hint: "Start the sign-in again; if it keeps happening, another program is answering on your loopback address."}
-	}
 	if cb.errCode != "" {
 		re := &oauth2.RetrieveError{ErrorCode: cb.errCode, ErrorDescription: cb.errDesc}
 		return nil, scrub(TokenError(f.opts.Provider, "sign in", re, f.opts.Classify), f.verifier, f.state)
 	}
-	hc := f.opts.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc := TokenClient(f.opts.HTTPClient)
 	xctx := context.WithValue(ctx, oauth2.HTTPClient, hc)
 	tok, err := f.opts.Config.Exchange(xctx, cb.code, oauth2.VerifierOption(f.verifier))
 	if err != nil {
@@ -288,6 +309,21 @@ func DefaultOpenBrowser(url string) error {
 	}
 	go cmd.Wait()
 	return nil
+}
+
+// humanDuration spells d for people ("5 minutes", "90 seconds").
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		if d == time.Minute {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d >= time.Second:
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	default:
+		return d.String()
+	}
 }
 
 func randomString(n int) string {

@@ -126,9 +126,12 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	return s.w.Write(b)
 }
 
-func TestStateMismatchRejected(t *testing.T) {
+// A callback with a wrong state (any local process can reach the loopback port) gets an
+// error page and is ignored: the real answer that follows still completes the sign-in.
+func TestStateMismatchIgnoredSignInContinues(t *testing.T) {
 	_, cfg := fakeServer(t, googlefake.Options{})
-	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, NoBrowser: true, ShowURL: func(string) {}})
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, NoBrowser: true, ShowURL: func(string) {},
+		Timeout: time.Minute}) // only so that a broken build fails instead of hanging
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,18 +142,66 @@ func TestStateMismatchRejected(t *testing.T) {
 		_, err := f.Wait(context.Background())
 		done <- err
 	}()
-	resp, err := http.Get(redirect + "?code=4/0attacker&state=forged")
+	for _, forged := range []string{"?code=4/0attacker&state=forged", "?error=access_denied&state=forged"} {
+		resp, err := http.Get(redirect + forged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "ignored") {
+			t.Fatalf("forged callback %s answered %d: %s", forged, resp.StatusCode, body)
+		}
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("a forged callback ended the sign-in: %v", err)
+	default:
+	}
+	if err := get(f.URL); err != nil { // the person completes the sign-in in the browser
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the real answer after a forged one: %v", err)
+	}
+}
+
+// A sign-in nobody completes ends at its timeout, says so, and closes the listener.
+func TestSignInTimesOut(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{})
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, NoBrowser: true,
+		ShowURL: func(string) {}, Timeout: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("forged callback answered %d", resp.StatusCode)
-	}
-	err = <-done
+	addr := f.Addr().String()
+	_, err = f.Wait(context.Background())
 	pe, ok := providers.AsError(err)
-	if !ok || pe.Code != "state_mismatch" || pe.Kind != providers.Invalid {
+	if !ok || pe.Code != "timeout" || !strings.Contains(pe.Message, "no answer from the browser") {
 		t.Fatalf("got %v", err)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("listener still open after the timeout")
+	}
+}
+
+// The printed instructions say how long calsync waits and how to cancel.
+func TestSignInShowsItsTimeout(t *testing.T) {
+	_, cfg := fakeServer(t, googlefake.Options{})
+	var out bytes.Buffer
+	f, err := oauth.StartLoopback(oauth.LoopbackOptions{Provider: "google", Config: cfg, NoBrowser: true, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = f.Wait(ctx)
+	if pe, ok := providers.AsError(err); !ok || pe.Code != "cancelled" {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(out.String(), "up to 5 minutes") || !strings.Contains(out.String(), "Ctrl+C") {
+		t.Errorf("instructions do not show the timeout: %q", out.String())
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/calsync/calsync/providers"
 	"github.com/calsync/calsync/providers/httpapi"
+	"github.com/calsync/calsync/providers/httppolicy"
 	"golang.org/x/oauth2"
 )
 
@@ -24,7 +25,7 @@ type TokenSourceOptions struct {
 	// AccountID and Saver receive every renewed token as EncodeSecret JSON. Saver may be nil.
 	AccountID string
 	Saver     providers.SecretSaver
-	// HTTPClient talks to the token endpoint; nil = http.DefaultClient.
+	// HTTPClient talks to the token endpoint (through TokenClient); nil = the bounded default.
 	HTTPClient *http.Client
 	Classify   Classifier
 	// Now is the clock deciding whether the access token has expired; nil = time.Now.
@@ -73,10 +74,7 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 			Message: "the access token expired and there is no refresh token",
 			Hint:    "Reconnect the account to sign in again."}
 	}
-	hc := ts.opts.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc := TokenClient(ts.opts.HTTPClient)
 	if len(ts.opts.RefreshScopes) > 0 {
 		hc = withRefreshScope(hc, strings.Join(ts.opts.RefreshScopes, " "))
 	}
@@ -141,37 +139,26 @@ func (ts *TokenSource) SaveError() error {
 	return ts.saveErr
 }
 
-// Client returns an HTTP client that adds the bearer token to each request, refreshing it
-// under the request's context. base provides the transport (nil = default).
-func (ts *TokenSource) Client(base *http.Client) *http.Client {
-	var rt http.RoundTripper = http.DefaultTransport
-	c := &http.Client{}
-	if base != nil {
-		*c = *base
-		if base.Transport != nil {
-			rt = base.Transport
-		}
+// Client returns an HTTP client that adds the bearer token, refreshed under the request's
+// context, only to requests for the origin of api (the API base URL): a redirect or a
+// next-page link to any other origin gets no token (httppolicy.Authorize), and the client
+// refuses such redirects with a clear error (httppolicy.Client). base provides the
+// transport and may set a shorter deadline (tests); nil = the bounded default.
+func (ts *TokenSource) Client(base *http.Client, api string) *http.Client {
+	c := httppolicy.Client(base, httppolicy.Policy{})
+	origin, err := url.Parse(api)
+	if err != nil || origin.Host == "" {
+		origin = &url.URL{Scheme: "invalid", Host: "invalid"} // no token anywhere
 	}
-	c.Transport = &bearerTransport{ts: ts, base: rt}
+	c.Transport = httppolicy.Authorize(c.Transport, origin, nil, func(r *http.Request) error {
+		tok, err := ts.TokenContext(r.Context())
+		if err != nil {
+			return err
+		}
+		tok.SetAuthHeader(r)
+		return nil
+	})
 	return c
-}
-
-type bearerTransport struct {
-	ts   *TokenSource
-	base http.RoundTripper
-}
-
-func (b *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tok, err := b.ts.TokenContext(req.Context())
-	if err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, err
-	}
-	r2 := req.Clone(req.Context())
-	tok.SetAuthHeader(r2)
-	return b.base.RoundTrip(r2)
 }
 
 func splitScopes(s string) []string {
@@ -208,7 +195,7 @@ func withRefreshScope(hc *http.Client, scope string) *http.Client {
 	cp := *hc
 	next := cp.Transport
 	if next == nil {
-		next = http.DefaultTransport
+		next = httppolicy.NewTransport(httppolicy.Limits{})
 	}
 	cp.Transport = &refreshScopeTransport{next: next, scope: scope}
 	return &cp
@@ -239,4 +226,14 @@ func (t *refreshScopeTransport) RoundTrip(req *http.Request) (*http.Response, er
 	r.ContentLength = int64(len(b))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	return t.next.RoundTrip(r)
+}
+
+// TokenClient is the client for OAuth endpoints (token, device code): base's transport
+// and deadline under httppolicy, no redirect to another origin (a 307 would re-send the
+// code, refresh token or client secret in the form body there), and answers bigger than
+// httppolicy.MaxTokenAnswer refused. base nil = the bounded default.
+func TokenClient(base *http.Client) *http.Client {
+	c := httppolicy.Client(base, httppolicy.Policy{})
+	c.Transport = httppolicy.LimitBody(c.Transport, httppolicy.MaxTokenAnswer)
+	return c
 }

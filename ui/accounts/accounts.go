@@ -817,6 +817,13 @@ func (m *Model) connectingView(w int) string {
 		lines = append(lines, opened, "", st.Command.Render(safetext.Clean(p.AuthURL)), "",
 			st.Muted.Render("The browser must run on this computer: the sign-in comes back to 127.0.0.1 here."),
 			st.Muted.Render("Waiting for the browser to come back…"))
+		if !p.ExpiresAt.IsZero() {
+			if left := p.ExpiresAt.Sub(m.ctx.Now()).Round(time.Second); left > 0 {
+				lines = append(lines, st.Muted.Render(fmt.Sprintf("The sign-in stops waiting in %s.", clock(left))))
+			} else {
+				lines = append(lines, st.Warn.Render("The sign-in has timed out; press esc and try again."))
+			}
+		}
 	default:
 		if m.draft.Choice.IsCalDAV() {
 			lines = append(lines, "Testing the connection to "+safetext.Line(m.draft.ServerURL)+"…")

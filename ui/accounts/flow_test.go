@@ -477,7 +477,9 @@ func TestGoogleSignInCancelledWhileWaitingClosesTheListener(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the browser was never asked to open")
 	}
-	waitFor(t, tm, "Your browser should open; if it did not, open this address yourself:", "http://127.0.0.1")
+	// The screen says how long the sign-in waits (oauth.DefaultSignInTimeout).
+	waitFor(t, tm, "Your browser should open; if it did not, open this address yourself:", "http://127.0.0.1",
+		"The sign-in stops waiting in")
 	u, err := url.Parse(authURL)
 	if err != nil {
 		t.Fatal(err)

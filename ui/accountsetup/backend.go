@@ -62,7 +62,8 @@ type Prompt struct {
 	AuthURL       string
 	BrowserOpened bool
 	// UserCode and VerificationURL are the device-code flow's: type UserCode at
-	// VerificationURL before ExpiresAt.
+	// VerificationURL before ExpiresAt. With AuthURL, ExpiresAt is when the loopback
+	// sign-in stops waiting for the browser.
 	UserCode        string
 	VerificationURL string
 	ExpiresAt       time.Time

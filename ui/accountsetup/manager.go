@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/calsync/calsync/providers/httppolicy"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ type Manager struct {
 	Store  *store.Store
 	Getenv func(string) string
 	Now    func() time.Time
-	// HTTPClient talks to providers; nil = http.DefaultClient.
+	// HTTPClient talks to providers; nil = the httppolicy default (providers wrap it again).
 	HTTPClient *http.Client
 	// OpenBrowser opens a sign-in URL. nil = the system browser when there is one, or an
 	// HTTP GET when CALSYNC_OPEN_BROWSER=http-get (tests and demo mode against the fakes,
@@ -54,7 +55,8 @@ func (m *Manager) httpClient() *http.Client {
 	if m.HTTPClient != nil {
 		return m.HTTPClient
 	}
-	return &http.Client{Timeout: 60 * time.Second}
+	// Providers wrap it again; the policy is here too so nothing else using it is unbounded.
+	return httppolicy.Client(nil, httppolicy.Policy{})
 }
 
 func (m *Manager) openBrowser() func(string) error {
@@ -62,7 +64,9 @@ func (m *Manager) openBrowser() func(string) error {
 		return m.OpenBrowser
 	}
 	if m.Getenv("CALSYNC_OPEN_BROWSER") == "http-get" {
-		hc := m.httpClient()
+		// A browser stand-in: it carries no credentials and must follow the consent
+		// page's redirect to the loopback listener (another origin).
+		hc := httppolicy.Client(m.HTTPClient, httppolicy.Policy{FollowCrossOrigin: true})
 		return func(u string) error {
 			resp, err := hc.Get(u)
 			if err != nil {
@@ -245,7 +249,7 @@ func (m *Manager) Save(ctx context.Context, c *Connection) (store.Account, error
 				return err
 			}
 		}
-		if err := store.PutSecret(ctx, h, a.ID, c.SecretKind, c.Secret, now); err != nil {
+		if err := m.Store.SetAccountSecret(ctx, h, a.ID, c.SecretKind, c.Secret, now); err != nil {
 			return err
 		}
 		if err := store.RecordSignIn(ctx, h, a.ID, now); err != nil {
@@ -254,7 +258,7 @@ func (m *Manager) Save(ctx context.Context, c *Connection) (store.Account, error
 		// The OAuth client secret goes with the token, so later refreshes work without
 		// CALSYNC_*_CLIENT_SECRET in the environment (it stays a secret: never printed).
 		if cs := strings.TrimSpace(d.ClientSecret); c.SecretKind == store.SecretOAuthToken && cs != "" {
-			if err := store.PutClientSecret(ctx, h, a.ID, []byte(cs)); err != nil {
+			if err := m.Store.SetAccountClientSecret(ctx, h, a.ID, []byte(cs)); err != nil {
 				return err
 			}
 		}
@@ -321,9 +325,14 @@ func (m *Manager) SetEnabled(ctx context.Context, accountID string, on bool) err
 	})
 }
 
-// Remove deletes the account; activities and the journal stay.
+// Remove deletes the account; activities and the journal stay. Its secrets in the OS
+// keyring go after the account is gone (a keyring that fails then leaves an orphan item,
+// never an account without its secret).
 func (m *Manager) Remove(ctx context.Context, accountID string) error {
-	return m.Store.Tx(ctx, func(h store.Handler) error { return store.DeleteAccount(ctx, h, accountID) })
+	if err := m.Store.Tx(ctx, func(h store.Handler) error { return store.DeleteAccount(ctx, h, accountID) }); err != nil {
+		return err
+	}
+	return m.Store.DeleteAccountSecrets(ctx, m.Store.DB, accountID)
 }
 
 // Calendars lists the account's stored calendars.

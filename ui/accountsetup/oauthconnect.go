@@ -55,19 +55,22 @@ func (m *Manager) connectGoogle(ctx context.Context, d Draft, prompt func(Prompt
 		finished = true
 		mu.Unlock()
 	}()
+	// The sign-in gives up after oauth.DefaultSignInTimeout; the screen counts it down.
+	deadline := m.Now().Add(oauth.DefaultSignInTimeout)
 	grant, err := google.SignIn(ctx, cfg, oauth.LoopbackOptions{
 		// The URL is shown first; only when the browser really opened does the screen
 		// say so (no display, no xdg-open: the person opens the URL themselves).
 		OpenBrowser: func(u string) error {
 			err := open(u)
 			if err == nil {
-				say(Prompt{AuthURL: u, BrowserOpened: true})
+				say(Prompt{AuthURL: u, BrowserOpened: true, ExpiresAt: deadline})
 			}
 			return err
 		},
 		NoBrowser:  m.NoBrowser,
-		ShowURL:    func(u string) { say(Prompt{AuthURL: u}) },
+		ShowURL:    func(u string) { say(Prompt{AuthURL: u, ExpiresAt: deadline}) },
 		HTTPClient: m.httpClient(),
+		Timeout:    oauth.DefaultSignInTimeout,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

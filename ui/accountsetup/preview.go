@@ -43,6 +43,8 @@ func (m *Manager) Preview(ctx context.Context, s store.SyncSettings) (Preview, e
 		return Preview{}, fmt.Errorf("preview: %w", err)
 	}
 	defer snap.Close()
+	// The snapshot's secrets rows point where the real ones do (the OS keyring, maybe).
+	snap.Keyring, snap.KeyringNote = m.Store.Keyring, m.Store.KeyringNote
 	if err := store.PutSyncSettings(ctx, snap.DB, s); err != nil {
 		return Preview{}, err
 	}

@@ -44,6 +44,7 @@
 package common
 
 import (
+	"io"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -63,6 +64,9 @@ type Context struct {
 	// Getenv is the environment the app was started with (package main's, which demo
 	// mode extends with its fakes' addresses and OAuth clients); never nil.
 	Getenv func(string) string
+	// Terminal is where escape sequences that bypass the frame go (an OSC 52 clipboard
+	// copy): the program's output. nil means os.Stdout.
+	Terminal io.Writer
 }
 
 // Services are the back ends screens call from their tea.Cmds. It is a struct of fields so

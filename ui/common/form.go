@@ -34,6 +34,14 @@ func (s *Styles) FormTheme() *huh.Theme {
 	th.Focused.TextInput.Placeholder = th.Focused.TextInput.Placeholder.Foreground(t.Muted)
 	th.Focused.TextInput.Prompt = th.Focused.TextInput.Prompt.Foreground(t.Accent)
 
+	if t.NoColor {
+		// Without colour the chosen button of a pair (On/Off, Yes/No) would look like the
+		// other: reverse video and a marker carry the choice.
+		th.Focused.FocusedButton = lipgloss.NewStyle().Reverse(true).Bold(true).Padding(0, 1).MarginRight(1).SetString("▸")
+		th.Focused.BlurredButton = lipgloss.NewStyle().Padding(0, 1).MarginRight(1).SetString(" ")
+		th.Focused.Next = th.Focused.FocusedButton
+	}
+
 	th.Blurred = th.Focused
 	th.Blurred.Base = th.Focused.Base.BorderStyle(lipgloss.HiddenBorder())
 	th.Blurred.Card = th.Blurred.Base

@@ -38,3 +38,28 @@ func TestWrapBreaksAtSpacesNotHyphens(t *testing.T) {
 		}
 	}
 }
+
+// An address in a note is never cut: it gets its own line, indentation dropped if that
+// makes it fit, and the words around it still wrap.
+func TestWrapKeepURLsNeverCutsAnAddress(t *testing.T) {
+	url := "https://login.microsoftonline.com/organizations/adminconsent?client_id=0f0e5a1c-1111-2222-3333-444455556666"
+	s := "Hello,\n\nCould you grant admin consent for this app, or open\n         " + url + "\nThank you!"
+	got := WrapKeepURLs(s, 78)
+	found := false
+	for _, l := range strings.Split(got, "\n") {
+		if l == url {
+			found = true
+		} else if strings.Contains(l, "https://") {
+			t.Fatalf("address cut or joined: %q", l)
+		} else if ansi.StringWidth(l) > 78 {
+			t.Fatalf("prose line over 78 cells: %q", l)
+		}
+	}
+	if !found {
+		t.Fatalf("address not on a line of its own:\n%s", got)
+	}
+	short := WrapKeepURLs("  set it to Trusted (https://admin.google.com/ac/owl/list?tab=configuredApps)", 60)
+	if !strings.Contains(short, "\n  (https://admin.google.com/ac/owl/list?tab=configuredApps)") {
+		t.Fatalf("short address not kept whole and indented:\n%s", short)
+	}
+}

@@ -3,6 +3,8 @@ package troubleshoot
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +167,48 @@ func TestWhyHeadlineHidesStoredSecrets(t *testing.T) {
 	}
 	if strings.Contains(got.explain, refresh) {
 		t.Fatalf("the headline carries the refresh token: %s", got.explain)
+	}
+}
+
+// The note for support is built from the findings as shown, which the doctor's redactor
+// scrubbed: a provider error that quoted the stored refresh token does not reach the file.
+func TestSupportNoteHoldsNoSecret(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Now()
+	store.EnsureMe(ctx, st.DB, "Ana", now)
+	a, err := store.CreateAccount(ctx, st.DB, store.Account{Kind: "google", Name: "Work", Login: "ana@example.com",
+		AuthKind: "oauth", State: store.AccountConnected, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refresh = "rt-7f3c9a1e55d04b2a"
+	tok := `{"access_token":"at-0c1d2e3f4a5b6c7d","refresh_token":"` + refresh + `","token_type":"Bearer"}`
+	if err := store.PutSecret(ctx, st.DB, a.ID, store.SecretOAuthToken, []byte(tok), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecordAccountError(ctx, st.DB, a.ID, "AuthExpired", "invalid_grant: token "+refresh+" was revoked", now); err != nil {
+		t.Fatal(err)
+	}
+	m := newScreen(t, st, nil)
+	m.SetSize(120, 60)
+	pick(t, m, doctor.CantConnect)
+	for i := 0; i < 40 && m.state == stateResult; i++ {
+		typeKey(m, "n")
+	}
+	typeKey(m, "s")
+	b, err := os.ReadFile(filepath.Join(st.Dir, "support-note-cant-connect.txt"))
+	if err != nil {
+		t.Fatalf("not saved: %v\n%s", err, m.View())
+	}
+	if strings.Contains(string(b), refresh) || strings.Contains(string(b), "at-0c1d2e3f4a5b6c7d") {
+		t.Fatalf("the support note holds a token:\n%s", b)
+	}
+	if !strings.Contains(string(b), "connection") || !strings.Contains(string(b), "calsync bundle") {
+		t.Fatalf("the support note does not say what was found:\n%s", b)
 	}
 }

@@ -11,8 +11,6 @@ package troubleshoot
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/charmbracelet/lipgloss"
 	"os"
 	"strings"
 	"time"
@@ -20,11 +18,11 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/calsync/calsync/doctor"
 	"github.com/calsync/calsync/ui/common"
-	"github.com/calsync/calsync/ui/safetext"
 )
 
 type state int
@@ -66,10 +64,20 @@ type Model struct {
 	answer  string // the person's answer to "did this fix it?"
 	// only is the account the next start looks into alone (a failed sync's "!").
 	only string
+
+	vp      viewport.Model // the step's body, when it does not fit
+	vpKey   string         // what the body showed when last drawn (new content scrolls to top)
+	details bool           // evidence and the check's explanation shown (e)
+	fixed   int            // fixes applied (and not undone) in this run
+	// askedCalendar is set once "is this the calendar you look at?" was asked in this run.
+	askedCalendar bool
 }
 
 type keyMap struct {
 	Up, Down, Enter, Next, Fix, Yes, No, Undo, Back, Restart, Recheck key.Binding
+	// Choosing among fixes takes the arrows; j/k, PgUp/PgDn and the wheel scroll.
+	ChooseUp, ChooseDown, ScrollUp, ScrollDown, PageUp, PageDown key.Binding
+	Details, Save, Copy                                          key.Binding
 }
 
 func newKeys() keyMap {
@@ -85,6 +93,16 @@ func newKeys() keyMap {
 		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to symptoms")),
 		Restart: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run again")),
 		Recheck: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "check again")),
+
+		ChooseUp:   key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous fix")),
+		ChooseDown: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "next fix")),
+		ScrollUp:   key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k", "scroll up")),
+		ScrollDown: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j", "scroll down")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		Details:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "details")),
+		Save:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save the note")),
+		Copy:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy the note")),
 	}
 }
 
@@ -95,7 +113,9 @@ func New(c *common.Context) *Model {
 	in := textinput.New()
 	in.EchoMode = textinput.EchoPassword
 	in.EchoCharacter = '•'
-	m := &Model{ctx: c, keys: newKeys(), spin: sp, input: in}
+	vp := viewport.New(0, 0)
+	vp.MouseWheelDelta = 3
+	m := &Model{ctx: c, keys: newKeys(), spin: sp, input: in, vp: vp}
 	if e, ok := c.Services.Doctor.(*doctor.Env); ok && e != nil {
 		m.env = e
 	} else if c.Services.Store != nil {
@@ -127,14 +147,18 @@ func (m *Model) ShortHelp() []key.Binding {
 	case stateResult:
 		b := []key.Binding{m.keys.Next}
 		if len(m.current.Fixes) > 1 {
-			b = append(b, m.keys.Up, m.keys.Down)
+			b = append(b, m.keys.ChooseUp, m.keys.ChooseDown)
 		}
 		if len(m.current.Fixes) > 0 {
 			b = append(b, m.keys.Fix)
 		}
-		return append(b, m.keys.Recheck, m.keys.Back)
+		b = append(b, m.keys.Details)
+		if m.handoff().text != "" {
+			b = append(b, m.keys.Save, m.keys.Copy)
+		}
+		return append(b, m.keys.ScrollDown, m.keys.PageDown, m.keys.Recheck, m.keys.Back)
 	case stateConfirm:
-		return []key.Binding{m.keys.Yes, m.keys.Back}
+		return []key.Binding{m.keys.Yes, m.keys.Back, m.keys.PageDown}
 	case stateVerified:
 		b := []key.Binding{m.keys.Yes, m.keys.No}
 		if m.applied != nil && m.fix != nil && m.fix.Undoable {
@@ -142,7 +166,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		}
 		return append(b, m.keys.Back)
 	case stateDone:
-		return []key.Binding{m.keys.Restart, m.keys.Back}
+		return []key.Binding{m.keys.Save, m.keys.Copy, m.keys.Restart, m.keys.Back}
 	case stateAskProbe:
 		return []key.Binding{m.keys.Yes, m.keys.No, m.keys.Back}
 	}
@@ -252,6 +276,7 @@ func (m *Model) start(sym doctor.Symptom, activityID string) tea.Cmd {
 	m.gen++
 	gen, env := m.gen, m.env
 	m.state, m.done, m.step, m.note, m.target, m.explain = stateRunning, nil, 0, "", nil, ""
+	m.fixed, m.askedCalendar, m.details = 0, false, false
 	m.current = doctor.Finding{Title: "Loading accounts and settings"}
 	if env == nil {
 		m.state, m.note, m.noteErr = statePick, "No calsync data directory is open, so there is nothing to check.", true
@@ -465,6 +490,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			ns.Accounts, ns.Steps = msg.accounts, msg.steps
 			m.sess = &ns
 		}
+		if msg.finding.CheckID == "calendar" && msg.finding.Ask != "" {
+			// "Is this the calendar you look at?" once per run: the answer is the same
+			// for the next account's calendar, and each stop costs the person a key.
+			if m.askedCalendar {
+				msg.finding.Ask = ""
+			}
+			m.askedCalendar = true
+		}
 		m.done = append(m.done, msg.finding)
 		m.current = msg.finding
 		if needsAttention(msg.finding) {
@@ -491,6 +524,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, tea.Batch(common.Busy("troubleshoot-fix", false), announce)
 		}
+		m.fixed++
 		m.applied, m.current, m.answer = &msg.applied, msg.verified, ""
 		m.done[len(m.done)-1] = msg.verified
 		m.state, m.note, m.noteErr = stateVerified, msg.applied.Message, false
@@ -506,6 +540,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.state, m.note, m.noteErr = stateVerified, "Undo failed: "+msg.err.Error(), true
 			return m, common.Busy("troubleshoot-fix", false)
 		}
+		m.fixed = max(0, m.fixed-1)
 		m.applied, m.current = nil, msg.verified
 		m.done[len(m.done)-1] = msg.verified
 		m.state, m.note, m.noteErr = stateResult, msg.text, false
@@ -520,7 +555,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.note, m.noteErr = "The "+changedNames(msg.What)+" changed in "+msg.Source+" since this was checked: "+again+".", false
 		}
 		return m, nil
+	case handoffMsg:
+		m.handoffDone(msg)
+		return m, nil
+	case tea.MouseMsg:
+		if m.state != statePick {
+			m.vp, _ = m.vp.Update(msg) // the wheel scrolls the step
+		}
+		return m, nil
 	case tea.KeyMsg:
+		if m.scroll(msg) {
+			return m, nil
+		}
 		return m.key(msg)
 	}
 	if m.state == stateConfirm && m.fix != nil && m.fix.Input != nil {
@@ -531,8 +577,50 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// scroll moves the step's body for the scrolling keys and reports whether msg was one.
+// The arrows choose a fix while there are several; a field being typed into keeps j/k.
+func (m *Model) scroll(msg tea.KeyMsg) bool {
+	k := m.keys
+	switch m.state {
+	case statePick, stateRunning, stateApplying:
+		return false
+	}
+	switch {
+	case key.Matches(msg, k.PageDown):
+		m.vp.PageDown()
+	case key.Matches(msg, k.PageUp):
+		m.vp.PageUp()
+	case m.CapturingInput():
+		return false
+	case m.state == stateResult && len(m.current.Fixes) > 1 && (key.Matches(msg, k.ChooseUp) || key.Matches(msg, k.ChooseDown)):
+		return false
+	case key.Matches(msg, k.ScrollDown):
+		m.vp.ScrollDown(1)
+	case key.Matches(msg, k.ScrollUp):
+		m.vp.ScrollUp(1)
+	default:
+		return false
+	}
+	return true
+}
+
 func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
+	if !m.CapturingInput() {
+		switch {
+		case key.Matches(msg, k.Details) && (m.state == stateResult || m.state == stateConfirm || m.state == stateVerified):
+			m.details = !m.details
+			return m, nil
+		case key.Matches(msg, k.Save):
+			if h := m.handoff(); h.text != "" {
+				return m, m.save(h)
+			}
+		case key.Matches(msg, k.Copy):
+			if h := m.handoff(); h.text != "" {
+				return m, m.copyOut(h)
+			}
+		}
+	}
 	switch m.state {
 	case statePick:
 		switch {
@@ -555,9 +643,9 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.state, m.cursor = statePick, 0
 		case key.Matches(msg, k.Fix) && len(m.current.Fixes) > 0:
 			return m.chooseFix(min(m.cursor, len(m.current.Fixes)-1))
-		case key.Matches(msg, k.Up) && len(m.current.Fixes) > 1:
+		case key.Matches(msg, k.ChooseUp) && len(m.current.Fixes) > 1:
 			m.cursor = (m.cursor + len(m.current.Fixes) - 1) % len(m.current.Fixes)
-		case key.Matches(msg, k.Down) && len(m.current.Fixes) > 1:
+		case key.Matches(msg, k.ChooseDown) && len(m.current.Fixes) > 1:
 			m.cursor = (m.cursor + 1) % len(m.current.Fixes)
 		case key.Matches(msg, k.Next):
 			m.note, m.applied, m.fix = "", nil, nil
@@ -605,7 +693,7 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.undo()
 		case key.Matches(msg, k.Yes):
 			m.answer = "yes"
-			m.applied, m.fix = nil, nil
+			m.applied, m.fix, m.note = nil, nil, ""
 			return m, m.advance()
 		case key.Matches(msg, k.No):
 			// Not fixed for the person: keep looking at the next checks.
@@ -663,261 +751,4 @@ func (m *Model) chooseFix(i int) (tea.Model, tea.Cmd) {
 		return m, m.input.Focus()
 	}
 	return m, nil
-}
-
-var statusWord = map[doctor.Status]string{
-	doctor.Pass: "OK", doctor.Warn: "Note", doctor.Fail: "Problem", doctor.Skip: "Skipped", doctor.Unverified: "Could not check",
-}
-
-// View implements tea.Model.
-func (m *Model) View() string {
-	st := m.ctx.Styles
-	w := max(20, m.width-2)
-	var head, body strings.Builder
-	b := &head
-	line := func(s string) { b.WriteString(common.Truncate(s, w) + "\n") }
-	wrap := func(prefix, s string, style func(...string) string) {
-		// The prefix may be styled: pad by its display width, not its bytes or runes.
-		pad := strings.Repeat(" ", lipgloss.Width(prefix))
-		for i, l := range strings.Split(common.Wrap(safetext.Clean(s), max(10, w-len(pad))), "\n") {
-			if i > 0 {
-				prefix = pad
-			}
-			line(prefix + style(l))
-		}
-	}
-	status := func(s doctor.Status) string {
-		word := statusWord[s]
-		switch s {
-		case doctor.Pass:
-			return st.OK.Render("✓ " + word)
-		case doctor.Fail:
-			return st.Error.Render("✗ " + word)
-		case doctor.Warn:
-			return st.Warn.Render("! " + word)
-		case doctor.Unverified:
-			return st.Warn.Render("? " + word)
-		}
-		return st.Muted.Render("- " + word)
-	}
-
-	if m.state == statePick {
-		line(st.Title.Render("What goes wrong?"))
-		wrap("", "Pick the symptom; calsync checks the likely causes first and shows what it finds.", st.Muted.Render)
-		line("")
-		for i, s := range Choices {
-			label := "  " + doctor.SymptomTitle(s)
-			if i == m.cursor {
-				line(st.Selected.Render("> " + doctor.SymptomTitle(s)))
-			} else {
-				line(st.Text.Render(label))
-			}
-		}
-		line("")
-		wrap("", "From the Activities tab, the \"why isn't this in my calendar?\" key opens this for one activity.", st.Muted.Render)
-		if m.note != "" {
-			line("")
-			wrap("", m.note, m.noteStyle().Render)
-		}
-		return head.String()
-	}
-
-	title := doctor.SymptomTitle(doctor.All)
-	if m.sess != nil {
-		title = doctor.SymptomTitle(m.sess.Symptom)
-	}
-	if m.target != nil {
-		title = fmt.Sprintf("Why isn't %q in my calendar?", safetext.Line(m.target.Subject))
-	}
-	line(st.Title.Render(title))
-	if m.explain != "" {
-		wrap("", m.explain, st.Muted.Render)
-	}
-	total := 0
-	if m.sess != nil {
-		total = len(m.sess.Steps)
-	}
-	// The steps already passed, one line each; the oldest give way when space runs out.
-	var passed []string
-	for _, f := range m.done[:max(0, len(m.done)-1)] {
-		passed = append(passed, common.Truncate(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(m.findingTitle(f))), w))
-	}
-	b = &body
-	line("")
-	switch m.state {
-	case stateRunning:
-		if m.sess != nil && m.step < total {
-			c := m.sess.Steps[m.step].Check
-			line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.stepTitle(m.step))))
-			wrap("  ", c.Explain, st.Muted.Render)
-		}
-		line(m.spin.View() + " checking…")
-	case stateApplying:
-		line(m.spin.View() + " applying the fix and checking again…")
-	case stateAskProbe:
-		c := m.sess.Steps[m.step].Check
-		line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.stepTitle(m.step))))
-		wrap("  ", c.Explain, st.Muted.Render)
-		line(st.Banner.Render("Run it?"))
-		wrap("  ", doctor.ProbeNotice, st.Muted.Render)
-		line(st.Muted.Render("y: run it · n: skip it"))
-	case stateDone:
-		c := countStatus(m.done)
-		line(st.FilterLabel.Render("Done."))
-		line(fmt.Sprintf("%d OK, %d notes, %d problems, %d could not be checked.", c[doctor.Pass], c[doctor.Warn], c[doctor.Fail], c[doctor.Unverified]))
-		if len(m.done) > 0 {
-			f := m.done[len(m.done)-1]
-			line(fmt.Sprintf("%s  %s", status(f.Status), st.Muted.Render(m.findingTitle(f))))
-		}
-		line(st.Muted.Render("Still stuck? `calsync bundle` writes a support file without any password or token."))
-	default:
-		m.viewFinding(line, wrap, status, total)
-	}
-	if m.note != "" && m.state != statePick {
-		line("")
-		wrap("", m.note, m.noteStyle().Render)
-	}
-	if m.height > 0 {
-		room := m.height - strings.Count(head.String(), "\n") - strings.Count(body.String(), "\n")
-		if len(passed) > room {
-			keep := max(0, room-1)
-			hidden := len(passed) - keep
-			passed = append([]string{st.Muted.Render(fmt.Sprintf("… %d earlier steps", hidden))}, passed[hidden:]...)
-		}
-	}
-	out := head.String()
-	for _, p := range passed {
-		out += p + "\n"
-	}
-	return out + body.String()
-}
-
-// stepTitle is step i's check title, naming the account when the check runs once per
-// account (otherwise "Is calendar sync switched on?" would stand three times, unexplained).
-func (m *Model) stepTitle(i int) string {
-	step := m.sess.Steps[i]
-	title := safetext.Line(step.Check.Title)
-	if step.Account != nil && m.accountCount() > 1 {
-		title += " — " + safetext.Line(step.Account.Account.Name)
-	}
-	return title
-}
-
-// findingTitle is f's title with its account's name when several accounts are checked.
-func (m *Model) findingTitle(f doctor.Finding) string {
-	title := safetext.Line(f.Title)
-	if f.AccountID == "" || m.sess == nil || m.accountCount() < 2 {
-		return title
-	}
-	for _, step := range m.sess.Steps {
-		if step.Account != nil && step.Account.Account.ID == f.AccountID {
-			return title + " — " + safetext.Line(step.Account.Account.Name)
-		}
-	}
-	return title
-}
-
-func (m *Model) accountCount() int {
-	if m.sess == nil {
-		return 0
-	}
-	seen := map[string]bool{}
-	for _, step := range m.sess.Steps {
-		if step.Account != nil {
-			seen[step.Account.Account.ID] = true
-		}
-	}
-	return len(seen)
-}
-
-func (m *Model) noteStyle() interface{ Render(...string) string } {
-	if m.noteErr {
-		return m.ctx.Styles.Error
-	}
-	return m.ctx.Styles.OK
-}
-
-func (m *Model) viewFinding(line func(string), wrap func(string, string, func(...string) string), status func(doctor.Status) string, total int) {
-	st := m.ctx.Styles
-	f := m.current
-	line(fmt.Sprintf("Step %d of %d: %s", m.step+1, total, st.FilterLabel.Render(m.findingTitle(f))))
-	if c := doctor.CheckByID(f.CheckID); c != nil && c.Explain != "" && m.height >= 30 {
-		wrap("  ", c.Explain, st.Muted.Render)
-	}
-	wrap(status(f.Status)+"  ", f.Summary, st.Text.Render)
-	for _, ev := range f.Evidence {
-		s := "seen: " + ev.Observed
-		if ev.Expected != "" {
-			s += " — expected: " + ev.Expected
-		}
-		wrap("    ", s+" ("+ev.Source+")", st.Muted.Render)
-	}
-	if f.Remediation != "" {
-		wrap("  What to do: ", f.Remediation, st.Text.Render)
-	}
-	if f.AdminNote != "" {
-		line("  " + st.FilterLabel.Render("Note for your IT admin (copy it):"))
-		for _, l := range strings.Split(strings.TrimRight(f.AdminNote, "\n"), "\n") {
-			line("  │ " + safetext.Clean(l))
-		}
-	}
-	switch m.state {
-	case stateResult:
-		for i, fx := range f.Fixes {
-			impact := ""
-			if len(fx.Impact) > 0 {
-				impact = " (" + fx.Impact.String() + ")"
-			}
-			label := "fix: " + safetext.Line(fx.Title) + impact
-			if i == m.cursor && len(f.Fixes) > 1 {
-				wrap("  > ", label, st.Selected.Render)
-			} else {
-				wrap("    ", label, st.Text.Render)
-			}
-		}
-		if f.Ask != "" {
-			wrap("  ? ", f.Ask, st.Warn.Render)
-		}
-		hint := "n: next step · r: check again"
-		switch {
-		case len(f.Fixes) > 1:
-			hint = "↑/↓: choose a fix · f: apply it · " + hint
-		case len(f.Fixes) == 1:
-			hint = "f: apply the fix · " + hint
-		}
-		line(st.Muted.Render(hint))
-	case stateConfirm:
-		fx := m.fix
-		line("")
-		line(st.Banner.Render("Apply: " + safetext.Line(fx.Title) + "?"))
-		if len(fx.Impact) > 0 {
-			line("  impact: " + fx.Impact.String())
-		}
-		if fx.Description != "" {
-			wrap("  ", fx.Description, st.Muted.Render)
-		}
-		if fx.Undoable {
-			line(st.Muted.Render("  It is recorded in the journal and can be undone."))
-		}
-		if fx.Input != nil {
-			line("  " + fx.Input.Label + ": " + m.input.View())
-			line(st.Muted.Render("  enter: test it against the server, then save · esc: cancel"))
-		} else {
-			line(st.Muted.Render("  y: apply · n/esc: cancel"))
-		}
-	case stateVerified:
-		line("")
-		line(st.Banner.Render("Did this fix it?") + st.Muted.Render(" y: yes, continue · n: no, keep looking"))
-		if m.fix != nil && m.fix.Undoable && m.applied != nil {
-			line(st.Muted.Render("u: undo the fix"))
-		}
-	}
-}
-
-func countStatus(fs []doctor.Finding) map[doctor.Status]int {
-	c := map[doctor.Status]int{}
-	for _, f := range fs {
-		c[f.Status]++
-	}
-	return c
 }
