@@ -116,7 +116,7 @@ func (c *davClient) open(ctx context.Context, op, method string, u *url.URL, bod
 				if err := policy.Redirect(origin, loc, hop+1); err != nil {
 					pe := err.(*providers.Error)
 					pe.Provider, pe.Op, pe.Status = providerName, op, resp.StatusCode
-					return nil, pe
+					return nil, nil, pe
 				}
 			}
 			u = loc
